@@ -1,0 +1,1 @@
+"""Position math and the Account kernel: pure functions over exact decimals."""

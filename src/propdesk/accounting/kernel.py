@@ -1,0 +1,369 @@
+"""The Account kernel: ``(state, command) -> (new state, events)``, pure and deterministic.
+
+``decide`` validates a command against the state and returns the events it causes (or raises
+:class:`CommandRejected`, changing nothing); ``evolve`` applies one event. The live service, replay
+and recompute all use these two functions, so an account rebuilt by folding its ledger from zero
+is identical to the one the service stored. Time comes in on each command (read from the
+injected clock by the caller), never from the system clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from types import MappingProxyType
+
+from propdesk.accounting.events import (
+    AccountLiquidated,
+    AccountStarted,
+    CashAdjusted,
+    Event,
+    FillApplied,
+    FundsReserved,
+    PositionsMarked,
+    ReservationReleased,
+    StatusChanged,
+    TradingDayStarted,
+)
+from propdesk.accounting.positions import Position, apply_fill
+from propdesk.accounting.state import TRANSITIONS, AccountState, AccountStatus
+from propdesk.model.fills import Fill
+from propdesk.model.numbers import ONE, ZERO
+
+
+class CommandRejected(Exception):
+    """The kernel refused a command; ``code`` is stable for APIs, the state is unchanged."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Command:
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Start(Command):
+    starting_cash: Decimal
+    currency: str = "USD"
+    leverage: Decimal = ONE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApplyFill(Command):
+    fill: Fill
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarkToPrices(Command):
+    prices: Mapping[str, Decimal]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReserveForOrder(Command):
+    order_id: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReleaseReservation(Command):
+    """Release all of an order's reservation, or ``amount`` of it (partial fills)."""
+
+    order_id: str
+    reason: str
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdjustCash(Command):
+    amount: Decimal
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangeStatus(Command):
+    to: AccountStatus
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartTradingDay(Command):
+    trading_day: date
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Liquidate(Command):
+    """Close every position with ``fills`` (priced by execution), release reservations, end."""
+
+    fills: Sequence[Fill]
+    reason: str
+
+
+# --- decide --------------------------------------------------------------------------------------
+
+
+def _require(condition: bool, code: str, message: str) -> None:
+    if not condition:
+        raise CommandRejected(code, message)
+
+
+def _require_active(state: AccountState) -> None:
+    _require(
+        state.status is AccountStatus.ACTIVE,
+        "account_not_active",
+        f"account {state.account_id} is {state.status.value}, not active",
+    )
+
+
+def _fill_event(state: AccountState, fill: Fill, at: datetime) -> FillApplied:
+    effect = apply_fill(state.positions.get(fill.symbol), fill)
+    return FillApplied(
+        at=at,
+        cash_delta=effect.cash_delta,
+        fill=fill,
+        realized_pnl=effect.realized_pnl,
+        position_qty_after=effect.position.qty if effect.position else ZERO,
+    )
+
+
+def _release_all(state: AccountState, at: datetime, reason: str) -> list[Event]:
+    return [
+        ReservationReleased(at=at, order_id=order_id, amount=amount, reason=reason)
+        for order_id, amount in sorted(state.reservations.items())
+    ]
+
+
+def decide(state: AccountState, command: Command) -> list[Event]:
+    """The events ``command`` causes on ``state``; raises :class:`CommandRejected` if it may not."""
+    at = command.at
+    if isinstance(command, Start):
+        _require(
+            state.status is AccountStatus.PENDING,
+            "account_already_started",
+            f"account is {state.status.value}",
+        )
+        _require(command.starting_cash > 0, "invalid_amount", "starting cash must be positive")
+        _require(command.leverage > 0, "invalid_amount", "leverage must be positive")
+        return [
+            AccountStarted(
+                at=at,
+                cash_delta=command.starting_cash,
+                currency=command.currency,
+                leverage=command.leverage,
+            ),
+            StatusChanged(at=at, from_status=state.status, to_status=AccountStatus.ACTIVE, reason="started"),
+        ]
+    if isinstance(command, ApplyFill):
+        _require_active(state)
+        return [_fill_event(state, command.fill, at)]
+    if isinstance(command, MarkToPrices):
+        _require(state.status.is_open, "account_not_open", f"account is {state.status.value}")
+        prices = {s: p for s, p in sorted(command.prices.items()) if s in state.positions}
+        _require(
+            all(p >= 0 for p in prices.values()),
+            "invalid_price",
+            "mark prices must not be negative",
+        )
+        marked = evolve_positions_marked(state, prices)
+        return [
+            PositionsMarked(
+                at=at,
+                prices=prices,
+                equity_after=marked.equity,
+                unrealized_pnl_after=marked.unrealized_pnl,
+            )
+        ]
+    if isinstance(command, ReserveForOrder):
+        _require_active(state)
+        _require(command.amount > 0, "invalid_amount", "a reservation must be positive")
+        _require(
+            command.order_id not in state.reservations,
+            "reservation_exists",
+            f"order {command.order_id} already holds a reservation",
+        )
+        available = state.available_capital
+        _require(
+            command.amount <= available,
+            "insufficient_buying_power",
+            f"reservation {command.amount} exceeds available capital {available}",
+        )
+        return [FundsReserved(at=at, order_id=command.order_id, amount=command.amount)]
+    if isinstance(command, ReleaseReservation):
+        held = state.reservations.get(command.order_id)
+        _require(
+            held is not None,
+            "unknown_reservation",
+            f"order {command.order_id} holds no reservation",
+        )
+        assert held is not None
+        amount = held if command.amount is None else command.amount
+        _require(0 < amount <= held, "invalid_amount", f"release {amount} is not within the held {held}")
+        return [ReservationReleased(at=at, order_id=command.order_id, amount=amount, reason=command.reason)]
+    if isinstance(command, AdjustCash):
+        _require(
+            state.status is not AccountStatus.PENDING,
+            "account_not_started",
+            "account is not started",
+        )
+        _require(command.amount != 0, "invalid_amount", "an adjustment must not be zero")
+        _require(bool(command.reason.strip()), "reason_required", "a cash adjustment needs a reason")
+        return [CashAdjusted(at=at, cash_delta=command.amount, reason=command.reason)]
+    if isinstance(command, ChangeStatus):
+        _require(
+            command.to in TRANSITIONS[state.status],
+            "invalid_transition",
+            f"account cannot go from {state.status.value} to {command.to.value}",
+        )
+        _require(command.to is not AccountStatus.LIQUIDATED, "use_liquidate", "liquidate with Liquidate")
+        _require(state.status is not AccountStatus.PENDING, "use_start", "start an account with Start")
+        _require(
+            command.to is not AccountStatus.COMPLETED or not state.reservations,
+            "open_reservations",
+            "release open orders' reservations before completing",
+        )
+        return [StatusChanged(at=at, from_status=state.status, to_status=command.to, reason=command.reason)]
+    if isinstance(command, StartTradingDay):
+        _require(state.status.is_open, "account_not_open", f"account is {state.status.value}")
+        _require(
+            state.trading_day is None or command.trading_day > state.trading_day,
+            "trading_day_not_after",
+            f"trading day {command.trading_day} is not after {state.trading_day}",
+        )
+        return [
+            TradingDayStarted(
+                at=at,
+                trading_day=command.trading_day,
+                day_start_equity=state.equity,
+                day_start_balance=state.balance,
+            )
+        ]
+    if isinstance(command, Liquidate):
+        _require(
+            AccountStatus.LIQUIDATED in TRANSITIONS[state.status],
+            "invalid_transition",
+            f"account cannot go from {state.status.value} to liquidated",
+        )
+        events: list[Event] = _release_all(state, at, "liquidation")
+        working = state
+        for fill in command.fills:
+            event = _fill_event(working, fill, at)
+            events.append(event)
+            working = evolve(working, event)
+        _require(
+            not working.positions,
+            "liquidation_incomplete",
+            f"liquidation fills leave open positions: {', '.join(sorted(working.positions))}",
+        )
+        events.append(
+            StatusChanged(
+                at=at,
+                from_status=state.status,
+                to_status=AccountStatus.LIQUIDATED,
+                reason=command.reason,
+            )
+        )
+        events.append(AccountLiquidated(at=at, reason=command.reason, equity_after=working.equity))
+        return events
+    raise CommandRejected("unsupported_command", f"unsupported command {type(command).__name__}")
+
+
+# --- evolve --------------------------------------------------------------------------------------
+
+
+def evolve_positions_marked(state: AccountState, prices: Mapping[str, Decimal]) -> AccountState:
+    positions = dict(state.positions)
+    for symbol, mark in prices.items():
+        positions[symbol] = replace(positions[symbol], mark=mark)
+    return replace(state, positions=MappingProxyType(positions))
+
+
+def _with_watermark(state: AccountState) -> AccountState:
+    if state.status is AccountStatus.PENDING:
+        return state
+    equity = state.equity
+    return state if equity <= state.high_watermark else replace(state, high_watermark=equity)
+
+
+def evolve(state: AccountState, event: Event) -> AccountState:
+    """Apply one event; the only place state changes."""
+    state = replace(state, cash=state.cash + event.cash_delta, seq=state.seq + 1, updated_at=event.at)
+    if isinstance(event, AccountStarted):
+        state = replace(
+            state,
+            currency=event.currency,
+            leverage=event.leverage,
+            starting_cash=event.cash_delta,
+            high_watermark=event.cash_delta,
+            day_start_equity=event.cash_delta,
+            day_start_balance=event.cash_delta,
+        )
+    elif isinstance(event, FillApplied):
+        effect = apply_fill(state.positions.get(event.fill.symbol), event.fill)
+        positions: dict[str, Position] = dict(state.positions)
+        if effect.position is None:
+            positions.pop(event.fill.symbol, None)
+        else:
+            positions[event.fill.symbol] = effect.position
+        state = replace(
+            state,
+            positions=MappingProxyType(positions),
+            realized_pnl=state.realized_pnl + effect.realized_pnl,
+            fees=state.fees + event.fill.fee,
+        )
+    elif isinstance(event, PositionsMarked):
+        state = evolve_positions_marked(state, event.prices)
+    elif isinstance(event, FundsReserved):
+        reservations = dict(state.reservations)
+        reservations[event.order_id] = event.amount
+        state = replace(state, reservations=MappingProxyType(reservations))
+    elif isinstance(event, ReservationReleased):
+        reservations = dict(state.reservations)
+        left = reservations[event.order_id] - event.amount
+        if left:
+            reservations[event.order_id] = left
+        else:
+            del reservations[event.order_id]
+        state = replace(state, reservations=MappingProxyType(reservations))
+    elif isinstance(event, CashAdjusted):
+        state = replace(state, adjustments=state.adjustments + event.cash_delta)
+    elif isinstance(event, StatusChanged):
+        state = replace(state, status=event.to_status)
+    elif isinstance(event, TradingDayStarted):
+        state = replace(
+            state,
+            trading_day=event.trading_day,
+            day_start_equity=event.day_start_equity,
+            day_start_balance=event.day_start_balance,
+        )
+    return _with_watermark(state)
+
+
+def fold(state: AccountState, events: Iterable[Event]) -> AccountState:
+    for event in events:
+        state = evolve(state, event)
+    return state
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    state: AccountState
+    events: list[Event]
+
+
+def handle(state: AccountState, command: Command) -> Decision:
+    """Decide and apply: the new state and the events to append to the ledger."""
+    events = decide(state, command)
+    return Decision(fold(state, events), events)
+
+
+def replay(account_id: str, events: Iterable[Event]) -> AccountState:
+    """The state of an account rebuilt from its ledger alone."""
+    return fold(AccountState(account_id=account_id), events)

@@ -1,0 +1,134 @@
+"""The state of one account, as the kernel sees it and as projections store it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from types import MappingProxyType
+
+from propdesk.accounting.positions import Position
+from propdesk.model.numbers import ONE, ZERO
+
+
+class AccountStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    LOCKED = "locked"
+    COMPLETED = "completed"
+    LIQUIDATED = "liquidated"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (AccountStatus.COMPLETED, AccountStatus.LIQUIDATED)
+
+    @property
+    def is_open(self) -> bool:
+        """Started and not yet ended: marks apply, positions are live."""
+        return self in (AccountStatus.ACTIVE, AccountStatus.PAUSED, AccountStatus.LOCKED)
+
+
+# Allowed status transitions; terminal states have none.
+TRANSITIONS: Mapping[AccountStatus, frozenset[AccountStatus]] = MappingProxyType(
+    {
+        AccountStatus.PENDING: frozenset({AccountStatus.ACTIVE}),
+        AccountStatus.ACTIVE: frozenset(
+            {
+                AccountStatus.PAUSED,
+                AccountStatus.LOCKED,
+                AccountStatus.COMPLETED,
+                AccountStatus.LIQUIDATED,
+            }
+        ),
+        AccountStatus.PAUSED: frozenset(
+            {
+                AccountStatus.ACTIVE,
+                AccountStatus.LOCKED,
+                AccountStatus.COMPLETED,
+                AccountStatus.LIQUIDATED,
+            }
+        ),
+        AccountStatus.LOCKED: frozenset(
+            {
+                AccountStatus.ACTIVE,
+                AccountStatus.PAUSED,
+                AccountStatus.COMPLETED,
+                AccountStatus.LIQUIDATED,
+            }
+        ),
+        AccountStatus.COMPLETED: frozenset(),
+        AccountStatus.LIQUIDATED: frozenset(),
+    }
+)
+
+EMPTY_POSITIONS: Mapping[str, Position] = MappingProxyType({})
+EMPTY_RESERVATIONS: Mapping[str, Decimal] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """Everything the kernel knows about an account; derived figures are properties.
+
+    ``cash`` is what the account holds: for instruments that pay the notional it has already paid
+    for its positions; for futures it has moved only by realized PnL and fees. ``leverage`` is the
+    margin model: each unit of gross exposure ties up ``1 / leverage`` of equity.
+    """
+
+    account_id: str
+    status: AccountStatus = AccountStatus.PENDING
+    currency: str = "USD"
+    leverage: Decimal = ONE
+    starting_cash: Decimal = ZERO
+    cash: Decimal = ZERO
+    positions: Mapping[str, Position] = field(default=EMPTY_POSITIONS)
+    reservations: Mapping[str, Decimal] = field(default=EMPTY_RESERVATIONS)
+    realized_pnl: Decimal = ZERO
+    fees: Decimal = ZERO
+    adjustments: Decimal = ZERO
+    high_watermark: Decimal = ZERO
+    trading_day: date | None = None
+    day_start_equity: Decimal = ZERO
+    day_start_balance: Decimal = ZERO
+    seq: int = 0
+    updated_at: datetime | None = None
+
+    @property
+    def unrealized_pnl(self) -> Decimal:
+        return sum((p.unrealized_pnl for p in self.positions.values()), ZERO)
+
+    @property
+    def equity(self) -> Decimal:
+        return self.cash + sum((p.equity_contribution for p in self.positions.values()), ZERO)
+
+    @property
+    def balance(self) -> Decimal:
+        """Closed balance: equity without open PnL (what prop firms call the account balance)."""
+        return self.equity - self.unrealized_pnl
+
+    @property
+    def gross_exposure(self) -> Decimal:
+        return sum((p.exposure for p in self.positions.values()), ZERO)
+
+    @property
+    def margin_used(self) -> Decimal:
+        return self.gross_exposure / self.leverage
+
+    @property
+    def reserved_for_orders(self) -> Decimal:
+        return sum(self.reservations.values(), ZERO)
+
+    @property
+    def available_capital(self) -> Decimal:
+        """Equity not tied up by positions' margin or by reservations for open orders."""
+        return self.equity - self.margin_used - self.reserved_for_orders
+
+    @property
+    def buying_power(self) -> Decimal:
+        return max(self.available_capital, ZERO) * self.leverage
+
+    @property
+    def drawdown_from_start(self) -> Decimal:
+        return self.starting_cash - self.equity

@@ -1,0 +1,1 @@
+"""Value types of the domain: exact numbers, typed ids, instruments, quotes, fills, policies."""

@@ -1,0 +1,98 @@
+"""Exact numbers for money, prices and quantities.
+
+Every amount in propdesk is a :class:`~decimal.Decimal`. ``float`` is refused at every entry point
+because binary floating point cannot represent most decimal prices (``0.1 + 0.2 != 0.3``), and a
+cent lost in a parse is a cent lost forever in the ledger. ``Money``, ``Price`` and ``Qty`` are
+distinct types for the type checker and plain ``Decimal`` at run time, so arithmetic costs nothing.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import NewType
+
+Money = NewType("Money", Decimal)
+Price = NewType("Price", Decimal)
+Qty = NewType("Qty", Decimal)
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+CENT = Decimal("0.01")
+BPS = Decimal("0.0001")
+
+DecimalInput = Decimal | int | str
+
+
+class NotExactError(TypeError):
+    """A value that cannot be turned into an exact decimal (a float, a bool, NaN, garbage)."""
+
+
+def to_decimal(value: object, *, field: str = "value") -> Decimal:
+    """Parse ``value`` into a finite ``Decimal``; floats, bools, NaN and infinities are refused.
+
+    Strings are parsed as written (``"0.1"`` is exactly one tenth). ``field`` names the input in
+    the error so that a caller can tell a user which field was wrong.
+    """
+    if isinstance(value, (bool, float)):
+        raise NotExactError(f"{field}: {type(value).__name__} is not exact; pass a string or Decimal")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation as exc:
+            raise NotExactError(f"{field}: {value!r} is not a decimal number") from exc
+    else:
+        raise NotExactError(f"{field}: {type(value).__name__} is not a decimal number")
+    if not result.is_finite():
+        raise NotExactError(f"{field}: {value!r} is not a finite number")
+    return result
+
+
+def money(value: object, *, field: str = "amount") -> Money:
+    """An exact amount of money."""
+    return Money(to_decimal(value, field=field))
+
+
+def price(value: object, *, field: str = "price") -> Price:
+    """An exact price; it may be negative (spreads, some futures) but must be finite."""
+    return Price(to_decimal(value, field=field))
+
+
+def qty(value: object, *, field: str = "qty") -> Qty:
+    """An exact quantity."""
+    return Qty(to_decimal(value, field=field))
+
+
+def quantize_to_increment(value: Decimal, increment: Decimal, *, rounding: str = ROUND_HALF_EVEN) -> Decimal:
+    """Round ``value`` to a whole multiple of ``increment`` (a tick or a lot size).
+
+    Unlike ``Decimal.quantize`` this handles increments that are not powers of ten, such as a
+    0.25 index-futures tick or a 0.005 silver tick.
+    """
+    if increment <= 0:
+        raise ValueError("increment must be positive")
+    units = (value / increment).quantize(ONE, rounding=rounding)
+    return (units * increment).normalize() if units else ZERO
+
+
+def is_multiple_of(value: Decimal, increment: Decimal) -> bool:
+    """Whether ``value`` is a whole multiple of ``increment``."""
+    return (value % increment) == 0
+
+
+def round_money(value: Decimal, *, rounding: str = ROUND_HALF_UP) -> Money:
+    """Round an amount to whole cents; used where a real broker would charge cents (fees)."""
+    return Money(value.quantize(CENT, rounding=rounding))
+
+
+def truncate_qty(value: Decimal, increment: Decimal) -> Qty:
+    """Round a quantity down to the lot size, so that sizing never buys more than it can pay."""
+    return Qty(quantize_to_increment(value, increment, rounding=ROUND_DOWN))
+
+
+def bps(value: DecimalInput) -> Decimal:
+    """Basis points as a fraction: ``bps(10) == Decimal("0.001")``."""
+    return to_decimal(value, field="bps") * BPS

@@ -1,0 +1,79 @@
+"""Execution policy: the limits an account trades under, snapshotted onto the account at creation.
+
+The defaults are the seed "audition" account: 100,000 USDC, 5x leverage, 50,000 per-order
+notional, 5 open positions, 10 open orders, long and short, 10 bps fees and ``mid`` fills,
+auto-liquidation at a 50% drawdown from the starting balance.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from propdesk.model.instruments import AssetClass
+from propdesk.model.numbers import to_decimal
+from propdesk.model.orders import Direction
+
+
+class FillModelName(StrEnum):
+    MID = "mid"
+    NBBO = "nbbo"
+    BPS_SLIPPAGE = "bps_slippage"
+
+
+class ExecutionPolicy(BaseModel):
+    """Immutable account policy; every money field is an exact ``Decimal`` (floats are refused)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    starting_balance: Decimal = Field(default=Decimal(100_000), gt=0)
+    currency: str = "USDC"
+    max_leverage: Decimal = Field(default=Decimal(5), gt=0)
+    max_order_notional: Decimal = Field(default=Decimal(50_000), gt=0)
+    max_position_equity_ratio: Decimal = Field(default=Decimal(1), gt=0)
+    max_open_positions: int = Field(default=5, ge=0)
+    max_open_orders: int = Field(default=10, ge=0)
+    allowed_directions: frozenset[Direction] = frozenset({Direction.LONG, Direction.SHORT})
+    allowed_asset_classes: frozenset[AssetClass] = frozenset(AssetClass)
+    allowed_symbols: frozenset[str] | None = None
+    fee_bps: Decimal = Field(default=Decimal(10), ge=0)
+    fee_per_contract: Decimal | None = Field(default=None, ge=0)
+    fill_model: FillModelName = FillModelName.MID
+    slippage_bps: Decimal = Field(default=Decimal(0), ge=0)
+    max_quote_age_seconds: int = Field(default=60, gt=0)
+    liquidation_drawdown: Decimal = Field(default=Decimal("0.5"), gt=0, le=1)
+
+    @field_validator(
+        "starting_balance",
+        "max_leverage",
+        "max_order_notional",
+        "max_position_equity_ratio",
+        "fee_bps",
+        "fee_per_contract",
+        "slippage_bps",
+        "liquidation_drawdown",
+        mode="before",
+    )
+    @classmethod
+    def _exact(cls, value: Any, info: Any) -> Any:
+        return None if value is None else to_decimal(value, field=info.field_name)
+
+    @property
+    def liquidation_equity(self) -> Decimal:
+        """Equity at or below which the account is liquidated."""
+        return self.starting_balance * (1 - self.liquidation_drawdown)
+
+
+PRESETS: dict[str, ExecutionPolicy] = {"audition": ExecutionPolicy()}
+
+
+def preset(name: str, **overrides: Any) -> ExecutionPolicy:
+    """A named preset with field overrides, validated as a whole."""
+    try:
+        base = PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown policy preset {name!r}; known: {', '.join(PRESETS)}") from None
+    return ExecutionPolicy.model_validate({**base.model_dump(), **overrides})
