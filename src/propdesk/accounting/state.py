@@ -83,8 +83,8 @@ class AccountState:
     leverage: Decimal = ONE
     starting_cash: Decimal = ZERO
     cash: Decimal = ZERO
-    positions: Mapping[str, Position] = field(default=EMPTY_POSITIONS)
-    reservations: Mapping[str, Decimal] = field(default=EMPTY_RESERVATIONS)
+    positions: Mapping[str, Position] = field(default_factory=lambda: EMPTY_POSITIONS)
+    reservations: Mapping[str, Decimal] = field(default_factory=lambda: EMPTY_RESERVATIONS)
     realized_pnl: Decimal = ZERO
     fees: Decimal = ZERO
     adjustments: Decimal = ZERO

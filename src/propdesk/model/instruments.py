@@ -313,10 +313,10 @@ def parse_instrument(symbol: str, asset_class: AssetClass | None = None) -> Inst
     text = symbol.strip().upper()
     if asset_class is AssetClass.US_OPTION or (asset_class is None and _OCC.fullmatch(text)):
         return option(text)
-    if asset_class is AssetClass.CRYPTO or (asset_class is None and "/" in text):
-        return crypto_pair(text)
     if asset_class is AssetClass.FUTURE or (
         asset_class is None and (text.startswith("/") or _DATED_FUTURE.fullmatch(text))
     ):
         return future(text)
+    if asset_class is AssetClass.CRYPTO or (asset_class is None and "/" in text):
+        return crypto_pair(text)
     return equity(text)

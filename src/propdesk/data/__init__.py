@@ -1,0 +1,1 @@
+"""Market data shipped with propdesk (see README.md in this folder)."""

@@ -1,0 +1,132 @@
+"""Invariants of the kernel over random fills, marks, reservations and adjustments (hypothesis)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from propdesk.accounting.events import Event, decode_event, event_payload
+from propdesk.accounting.kernel import (
+    AdjustCash,
+    ApplyFill,
+    Command,
+    CommandRejected,
+    MarkToPrices,
+    ReleaseReservation,
+    ReserveForOrder,
+    Start,
+    handle,
+    replay,
+)
+from propdesk.accounting.state import AccountState
+from propdesk.model.instruments import Instrument, crypto_pair, equity, future, option
+from propdesk.model.orders import Side
+from tests.factories import T0, at, make_fill
+
+INSTRUMENTS: list[Instrument] = [
+    equity("AAPL"),
+    crypto_pair("BTC/USD"),
+    future("MES"),
+    future("GC"),
+    option("SPY261218C00500000"),
+]
+
+prices = st.decimals(min_value=Decimal("0.01"), max_value=Decimal(6000), places=2)
+quantities = st.decimals(min_value=Decimal("0.000000001"), max_value=Decimal(50), places=9)
+fees = st.decimals(min_value=Decimal(0), max_value=Decimal(5), places=2)
+
+
+@st.composite
+def commands(draw: st.DrawFn) -> list[Command]:
+    result: list[Command] = []
+    for step in range(draw(st.integers(min_value=1, max_value=40))):
+        kind = draw(st.sampled_from(["fill", "fill", "fill", "mark", "reserve", "release", "adjust"]))
+        instrument = draw(st.sampled_from(INSTRUMENTS))
+        if kind == "fill":
+            quantity = draw(quantities)
+            if instrument.lot_size >= 1:
+                quantity = Decimal(draw(st.integers(min_value=1, max_value=5)))
+            fill = make_fill(
+                instrument, draw(st.sampled_from(list(Side))), quantity, draw(prices), fee=draw(fees)
+            )
+            result.append(ApplyFill(at=at(step), fill=fill))
+        elif kind == "mark":
+            symbols = draw(st.lists(st.sampled_from(INSTRUMENTS), max_size=3))
+            result.append(MarkToPrices(at=at(step), prices={i.symbol: draw(prices) for i in symbols}))
+        elif kind == "reserve":
+            amount = draw(st.decimals(min_value=Decimal("0.01"), max_value=Decimal(50000), places=2))
+            result.append(ReserveForOrder(at=at(step), order_id=f"o{draw(st.integers(0, 5))}", amount=amount))
+        elif kind == "release":
+            part = draw(st.none() | st.decimals(min_value=Decimal("0.01"), max_value=Decimal(500), places=2))
+            result.append(
+                ReleaseReservation(
+                    at=at(step), order_id=f"o{draw(st.integers(0, 5))}", reason="t", amount=part
+                )
+            )
+        else:
+            amount = draw(st.decimals(min_value=Decimal(-100), max_value=Decimal(100), places=2))
+            result.append(AdjustCash(at=at(step), amount=amount, reason="test"))
+    return result
+
+
+def run(script: list[Command], starting_cash: Decimal) -> tuple[AccountState, list[Event]]:
+    state = AccountState(account_id="prop")
+    start = handle(state, Start(at=T0, starting_cash=starting_cash, currency="USD", leverage=Decimal(5)))
+    state, events = start.state, list(start.events)
+    watermarks = [state.high_watermark]
+    for command in script:
+        try:
+            decision = handle(state, command)
+        except CommandRejected:
+            continue
+        state = decision.state
+        events.extend(decision.events)
+        watermarks.append(state.high_watermark)
+    assert watermarks == sorted(watermarks), "high watermark decreased"
+    return state, events
+
+
+@settings(max_examples=150, deadline=None)
+@given(commands(), st.decimals(min_value=Decimal(1000), max_value=Decimal(10_000_000), places=2))
+def test_books_balance_after_any_sequence(script: list[Command], starting_cash: Decimal) -> None:
+    state, events = run(script, starting_cash)
+
+    assert state.cash == sum((e.cash_delta for e in events), Decimal(0))
+    assert state.cash == starting_cash + sum((e.cash_delta for e in events[1:]), Decimal(0))
+
+    signed: dict[str, Decimal] = defaultdict(Decimal)
+    for command in script:
+        if isinstance(command, ApplyFill) and any(getattr(e, "fill", None) is command.fill for e in events):
+            signed[command.fill.symbol] += command.fill.signed_qty
+    assert {s: q for s, q in signed.items() if q} == {s: p.qty for s, p in state.positions.items()}
+
+    paid = sum((p.market_value for p in state.positions.values() if p.instrument.pays_notional), Decimal(0))
+    futures_pnl = sum(
+        (p.unrealized_pnl for p in state.positions.values() if not p.instrument.pays_notional), Decimal(0)
+    )
+    assert state.equity == state.cash + paid + futures_pnl
+
+    assert (
+        state.realized_pnl + state.unrealized_pnl - state.fees + state.adjustments
+        == state.equity - starting_cash
+    )
+    assert state.high_watermark >= state.equity
+    assert state.reserved_for_orders == sum(state.reservations.values(), Decimal(0))
+    assert all(amount > 0 for amount in state.reservations.values())
+
+    assert replay("prop", events) == state
+
+
+@settings(max_examples=75, deadline=None)
+@given(commands())
+def test_events_survive_a_json_round_trip(script: list[Command]) -> None:
+    state, events = run(script, Decimal(100000))
+    decoded = [
+        decode_event(e.type, e.at, e.cash_delta, json.loads(json.dumps(event_payload(e)))) for e in events
+    ]
+    assert decoded == events
+    assert replay("prop", decoded) == state
