@@ -13,7 +13,7 @@ TWO = Decimal(2)
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    """Top of book for one symbol at one time; ``mark`` is the mid, or the last trade when one-sided."""
+    """Top of book for one symbol at one time; ``mark`` is the mid (bid and ask are both required)."""
 
     symbol: str
     time: datetime
@@ -67,14 +67,15 @@ class Bar:
             raise ValueError("bar start must be timezone-aware")
 
 
-def quote_from_bar(bar: Bar, half_spread: Decimal) -> Quote:
+def quote_from_bar(bar: Bar, half_spread: Decimal, time: datetime | None = None) -> Quote:
     """A quote derived from a bar's close: bid and ask ``half_spread`` either side of the close.
 
     Bar files carry no quotes; replay uses this documented rule (one tick either side by default).
+    ``time`` is when the quote is known, by default the bar's start.
     """
     return Quote(
         symbol=bar.symbol,
-        time=bar.start,
+        time=bar.start if time is None else time,
         bid=bar.close - half_spread,
         ask=bar.close + half_spread,
         last=bar.close,

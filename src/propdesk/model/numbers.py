@@ -70,12 +70,14 @@ def quantize_to_increment(value: Decimal, increment: Decimal, *, rounding: str =
     """Round ``value`` to a whole multiple of ``increment`` (a tick or a lot size).
 
     Unlike ``Decimal.quantize`` this handles increments that are not powers of ten, such as a
-    0.25 index-futures tick or a 0.005 silver tick.
+    0.25 index-futures tick or a 0.005 silver tick. The result keeps the increment's exponent
+    (``100.10`` on a 0.05 grid, never ``1.001E+2``) and zero is never negative.
     """
     if increment <= 0:
-        raise ValueError("increment must be positive")
-    units = (value / increment).quantize(ONE, rounding=rounding)
-    return (units * increment).normalize() if units else ZERO
+        raise ValueError(f"increment must be positive, got {increment}")
+    units = (value / increment).to_integral_value(rounding=rounding)
+    result = (units * increment).quantize(increment)
+    return result.copy_abs() if result == 0 else result
 
 
 def is_multiple_of(value: Decimal, increment: Decimal) -> bool:

@@ -42,7 +42,7 @@ class ExecutionPolicy(BaseModel):
     fee_bps: Decimal = Field(default=Decimal(10), ge=0)
     fee_per_contract: Decimal | None = Field(default=None, ge=0)
     fill_model: FillModelName = FillModelName.MID
-    slippage_bps: Decimal = Field(default=Decimal(0), ge=0)
+    slippage_bps: Decimal = Field(default=Decimal(0), ge=0, le=1000)
     max_quote_age_seconds: int = Field(default=60, gt=0)
     liquidation_drawdown: Decimal = Field(default=Decimal("0.5"), gt=0, le=1)
 
