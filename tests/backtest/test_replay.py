@@ -39,7 +39,9 @@ class BuyOnce:
 def test_a_crash_past_the_drawdown_limit_liquidates_at_the_next_mark() -> None:
     policy = preset("audition", max_order_notional="500000", max_position_equity_ratio="5")
     bars = {"XYZ": daily("XYZ", ["100", "90", "80", "74", "50"])}
-    result = replay_daily(bars, instruments={"XYZ": equity("XYZ")}, policy=policy, strategy=BuyOnce(Decimal(200_000)))
+    result = replay_daily(
+        bars, instruments={"XYZ": equity("XYZ")}, policy=policy, strategy=BuyOnce(Decimal(200_000))
+    )
     state = result.state
     assert state.status is AccountStatus.LIQUIDATED
     assert result.liquidated_on == date(2020, 1, 4)
@@ -57,7 +59,9 @@ def test_a_crash_past_the_drawdown_limit_liquidates_at_the_next_mark() -> None:
 def test_gate_refusals_are_counted_by_gate() -> None:
     policy = preset("audition")
     bars = {"XYZ": daily("XYZ", ["100", "101"])}
-    result = replay_daily(bars, instruments={"XYZ": equity("XYZ")}, policy=policy, strategy=BuyOnce(Decimal(60_000)))
+    result = replay_daily(
+        bars, instruments={"XYZ": equity("XYZ")}, policy=policy, strategy=BuyOnce(Decimal(60_000))
+    )
     assert result.fills == []
     assert result.rejections["max_order_notional"] == 1
 

@@ -167,6 +167,8 @@ def decide(state: AccountState, command: Command) -> list[Event]:
     if isinstance(command, MarkToPrices):
         _require(state.status.is_open, "account_not_open", f"account is {state.status.value}")
         prices = {s: p for s, p in sorted(command.prices.items()) if s in state.positions}
+        if not prices:
+            return []  # nothing held is priced: no ledger row for a no-op sweep
         _require(
             all(p >= 0 for p in prices.values()),
             "invalid_price",

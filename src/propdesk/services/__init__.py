@@ -1,1 +1,1 @@
-"""services."""
+"""Use cases: one function per command, each one transaction over the store."""

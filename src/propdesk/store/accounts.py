@@ -1,0 +1,546 @@
+"""Repositories for users, accounts, their ledger and their projections.
+
+The ledger (``ledger_events``) is the truth; balances, positions, reservations and fills are
+projections written in the same transaction by :meth:`AccountRepository.save`. A repository
+works on the caller's connection and never commits: the unit of work decides.
+
+:meth:`AccountRepository.load_state` and ``save`` are exact inverses on every field of
+:class:`~propdesk.accounting.state.AccountState`, which is what lets ``recompute`` compare a fold
+of the ledger with the stored projections field by field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from propdesk.accounting.events import (
+    AccountLiquidated,
+    AccountStarted,
+    CashAdjusted,
+    Event,
+    FillApplied,
+    FundsReserved,
+    PositionsMarked,
+    ReservationReleased,
+    StatusChanged,
+    TradingDayStarted,
+    decode_event,
+    event_payload,
+)
+from propdesk.accounting.positions import Position
+from propdesk.accounting.state import AccountState, AccountStatus
+from propdesk.model.fills import Fill
+from propdesk.model.instruments import AssetClass, InstrumentSpec
+from propdesk.model.numbers import ZERO
+from propdesk.store._sql import insert_on_conflict
+from propdesk.store.errors import (
+    AccountNotFound,
+    ProjectionConflict,
+    StaleStateError,
+    UserNotFound,
+)
+from propdesk.store.tables import accounts, balances, fills, ledger_events, positions, reservations, users
+
+# --- rows ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    id: str
+    name: str
+    email: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    """The account record: identity, ownership, immutable policy snapshot and ledger position."""
+
+    id: str
+    owner_user_id: str | None
+    clone_id: str | None
+    parent_account_id: str | None
+    mode: str
+    status: AccountStatus
+    currency: str
+    idempotency_key: str | None
+    policy: Mapping[str, Any]
+    starting_balance: Decimal
+    last_seq: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any]) -> AccountRow:
+        return cls(
+            id=row["id"],
+            owner_user_id=row["owner_user_id"],
+            clone_id=row["clone_id"],
+            parent_account_id=row["parent_account_id"],
+            mode=row["mode"],
+            status=AccountStatus(row["status"]),
+            currency=row["currency"],
+            idempotency_key=row["idempotency_key"],
+            policy=MappingProxyType(dict(row["policy"])),
+            starting_balance=row["starting_balance"],
+            last_seq=row["last_seq"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    """One stored ledger event with its bookkeeping columns."""
+
+    seq: int
+    type: str
+    at: datetime
+    cash_delta: Decimal
+    cash_after: Decimal
+    payload: Mapping[str, Any]
+    correlation_id: str | None
+    causation_id: str | None
+    recorded_at: datetime
+
+    def to_event(self) -> Event:
+        return decode_event(self.type, self.at, self.cash_delta, self.payload)
+
+
+# --- users ---------------------------------------------------------------------------------------
+
+
+class UserRepository:
+    """Users own accounts; authentication lives elsewhere, this is just the record."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def insert(self, *, user_id: str, name: str, created_at: datetime, email: str | None = None) -> UserRow:
+        row = UserRow(id=user_id, name=name, email=email, created_at=created_at)
+        self._conn.execute(sa.insert(users).values(id=user_id, name=name, email=email, created_at=created_at))
+        return row
+
+    def find(self, user_id: str) -> UserRow | None:
+        row = self._conn.execute(sa.select(users).where(users.c.id == user_id)).mappings().one_or_none()
+        return None if row is None else UserRow(row["id"], row["name"], row["email"], row["created_at"])
+
+    def get(self, user_id: str) -> UserRow:
+        found = self.find(user_id)
+        if found is None:
+            raise UserNotFound(user_id)
+        return found
+
+
+# --- accounts ------------------------------------------------------------------------------------
+
+
+def _balance_values(state: AccountState) -> dict[str, Any]:
+    """The balances row of ``state``: its scalars and the derived figures stored for readers."""
+    return {
+        "currency": state.currency,
+        "starting_cash": state.starting_cash,
+        "cash": state.cash,
+        "equity": state.equity,
+        "realized_pnl": state.realized_pnl,
+        "unrealized_pnl": state.unrealized_pnl,
+        "fees": state.fees,
+        "adjustments": state.adjustments,
+        "high_watermark": state.high_watermark,
+        "day_start_equity": state.day_start_equity,
+        "day_start_balance": state.day_start_balance,
+        "trading_day": state.trading_day,
+        "reserved_for_orders": state.reserved_for_orders,
+        "margin_used": state.margin_used,
+        "leverage": state.leverage,
+        "seq": state.seq,
+        "updated_at": state.updated_at,
+    }
+
+
+# Balance columns that are derived from the state rather than part of it.
+DERIVED_BALANCE_FIGURES = ("equity", "unrealized_pnl", "reserved_for_orders", "margin_used")
+
+
+def _position_values(account_id: str, position: Position) -> dict[str, Any]:
+    return {
+        "account_id": account_id,
+        "symbol": position.symbol,
+        "asset_class": position.instrument.asset_class.value,
+        "multiplier": position.instrument.multiplier,
+        "qty": position.qty,
+        "cost": position.cost,
+        "mark": position.mark,
+        "opened_at": position.opened_at,
+    }
+
+
+def _fill_values(account_id: str, fill: Fill) -> dict[str, Any]:
+    return {
+        "id": fill.fill_id,
+        "account_id": account_id,
+        "order_id": fill.order_id,
+        "symbol": fill.symbol,
+        "asset_class": fill.instrument.asset_class.value,
+        "multiplier": fill.instrument.multiplier,
+        "side": fill.side.value,
+        "qty": fill.qty,
+        "price": fill.price,
+        "fee": fill.fee,
+        "bid": fill.bid,
+        "ask": fill.ask,
+        "mark": fill.mark,
+        "slippage": fill.slippage,
+        "liquidity": fill.liquidity,
+        "time": fill.time,
+    }
+
+
+# Event types known to leave positions alone. An event type that is neither one of these nor a
+# fill or a mark (a kernel addition the store has not learned yet) makes save rewrite every
+# position row from the state: slower, never wrong.
+_POSITION_NEUTRAL: tuple[type[Event], ...] = (
+    AccountStarted,
+    FundsReserved,
+    ReservationReleased,
+    CashAdjusted,
+    StatusChanged,
+    TradingDayStarted,
+    AccountLiquidated,
+)
+
+
+def _touched_symbols(events: Iterable[Event]) -> list[str] | None:
+    """Symbols whose position rows the events may change (first-touched order); None for all."""
+    seen: dict[str, None] = {}
+    for event in events:
+        if isinstance(event, FillApplied):
+            seen[event.fill.symbol] = None
+        elif isinstance(event, PositionsMarked):
+            seen.update(dict.fromkeys(event.prices))
+        elif not isinstance(event, _POSITION_NEUTRAL):
+            return None
+    return list(seen)
+
+
+class AccountRepository:
+    """Accounts, their gapless ledger and the projections kept in step with it."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    # --- the account record ----------------------------------------------------------------------
+
+    def insert(
+        self,
+        *,
+        account_id: str,
+        mode: str,
+        currency: str,
+        policy: Mapping[str, Any],
+        starting_balance: Decimal,
+        created_at: datetime,
+        owner_user_id: str | None = None,
+        clone_id: str | None = None,
+        parent_account_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> AccountRow:
+        """Insert a pending account and its empty balances row (the state of a fresh account)."""
+        values: dict[str, Any] = {
+            "id": account_id,
+            "owner_user_id": owner_user_id,
+            "clone_id": clone_id,
+            "parent_account_id": parent_account_id,
+            "mode": mode,
+            "status": AccountStatus.PENDING.value,
+            "currency": currency,
+            "idempotency_key": idempotency_key,
+            "policy": dict(policy),
+            "starting_balance": starting_balance,
+            "last_seq": 0,
+            "created_at": created_at,
+            "updated_at": created_at,
+        }
+        self._conn.execute(sa.insert(accounts).values(**values))
+        self._conn.execute(
+            sa.insert(balances).values(account_id=account_id, **_balance_values(AccountState(account_id)))
+        )
+        return AccountRow.from_row(values)
+
+    def find(self, account_id: str, *, lock: bool = False) -> AccountRow | None:
+        """The account row; with ``lock`` read by ``SELECT … FOR UPDATE``.
+
+        SQLite has no row locks and ignores the clause; there the unit of work's BEGIN IMMEDIATE
+        already holds the database write lock.
+        """
+        stmt = sa.select(accounts).where(accounts.c.id == account_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        row = self._conn.execute(stmt).mappings().one_or_none()
+        return None if row is None else AccountRow.from_row(row)
+
+    def get(self, account_id: str) -> AccountRow:
+        found = self.find(account_id)
+        if found is None:
+            raise AccountNotFound(account_id)
+        return found
+
+    def find_by_idempotency_key(self, key: str) -> AccountRow | None:
+        stmt = sa.select(accounts).where(accounts.c.idempotency_key == key)
+        row = self._conn.execute(stmt).mappings().one_or_none()
+        return None if row is None else AccountRow.from_row(row)
+
+    # --- state ---------------------------------------------------------------------------------
+
+    def load_state(self, account_id: str) -> AccountState:
+        """The kernel state of an account from its projections (exact on every field)."""
+        head = self._conn.execute(
+            sa.select(accounts.c.status, balances)
+            .join(balances, balances.c.account_id == accounts.c.id)
+            .where(accounts.c.id == account_id)
+        ).mappings()
+        row = head.one_or_none()
+        if row is None:
+            raise AccountNotFound(account_id)
+        held = {
+            p.symbol: p
+            for p in (
+                Position(
+                    instrument=InstrumentSpec(r["symbol"], AssetClass(r["asset_class"]), r["multiplier"]),
+                    qty=r["qty"],
+                    cost=r["cost"],
+                    mark=r["mark"],
+                    opened_at=r["opened_at"],
+                )
+                for r in self._conn.execute(
+                    sa.select(positions).where(positions.c.account_id == account_id)
+                ).mappings()
+            )
+        }
+        open_reservations = sa.select(reservations.c.order_id, reservations.c.amount).where(
+            reservations.c.account_id == account_id, reservations.c.status == "open"
+        )
+        reserved: dict[str, Decimal] = dict(self._conn.execute(open_reservations).all())
+        return AccountState(
+            account_id=account_id,
+            status=AccountStatus(row["status"]),
+            currency=row["currency"],
+            leverage=row["leverage"],
+            starting_cash=row["starting_cash"],
+            cash=row["cash"],
+            positions=MappingProxyType(held),
+            reservations=MappingProxyType(reserved),
+            realized_pnl=row["realized_pnl"],
+            fees=row["fees"],
+            adjustments=row["adjustments"],
+            high_watermark=row["high_watermark"],
+            trading_day=row["trading_day"],
+            day_start_equity=row["day_start_equity"],
+            day_start_balance=row["day_start_balance"],
+            seq=row["seq"],
+            updated_at=row["updated_at"],
+        )
+
+    def balance_row(self, account_id: str) -> RowMapping:
+        """The stored balances row as is, derived figures included (for recompute and reports)."""
+        row = (
+            self._conn.execute(sa.select(balances).where(balances.c.account_id == account_id))
+            .mappings()
+            .one_or_none()
+        )
+        if row is None:
+            raise AccountNotFound(account_id)
+        return row
+
+    def save(
+        self,
+        account_id: str,
+        state: AccountState,
+        events: Sequence[Event],
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        *,
+        recorded_at: datetime | None = None,
+    ) -> None:
+        """Append ``events`` to the ledger and bring every projection to ``state``.
+
+        ``state`` must be the result of applying ``events`` to the account's current stored state
+        (what the kernel's ``handle`` returns after ``load_state``). The ledger seq advances from
+        ``accounts.last_seq`` without gaps; the update of ``last_seq`` doubles as an optimistic
+        check, so a save from a stale state raises :class:`StaleStateError` instead of forking
+        the ledger. ``recorded_at`` defaults to the database's transaction time.
+        """
+        if state.account_id != account_id:
+            raise ValueError(f"state of {state.account_id!r} saved to account {account_id!r}")
+        if not events:
+            return
+        previous_seq = state.seq - len(events)
+        self._advance_account(account_id, state, previous_seq)
+        self._append_ledger(
+            account_id, state, events, previous_seq, correlation_id, causation_id, recorded_at
+        )
+        fill_rows = [_fill_values(account_id, e.fill) for e in events if isinstance(e, FillApplied)]
+        if fill_rows:
+            self._conn.execute(sa.insert(fills), fill_rows)
+        self._apply_reservations(account_id, events)
+        self._write_positions(account_id, state, _touched_symbols(events))
+        self._conn.execute(
+            sa.update(balances).where(balances.c.account_id == account_id).values(**_balance_values(state))
+        )
+
+    def _advance_account(self, account_id: str, state: AccountState, previous_seq: int) -> None:
+        values: dict[str, Any] = {"last_seq": state.seq, "status": state.status.value}
+        if state.updated_at is not None:
+            values["updated_at"] = state.updated_at
+        result = self._conn.execute(
+            sa.update(accounts)
+            .where(accounts.c.id == account_id, accounts.c.last_seq == previous_seq)
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            current = self.find(account_id)
+            if current is None:
+                raise AccountNotFound(account_id)
+            raise StaleStateError(
+                f"account {account_id} is at seq {current.last_seq}, "
+                f"but the state being saved follows seq {previous_seq}"
+            )
+
+    def _append_ledger(
+        self,
+        account_id: str,
+        state: AccountState,
+        events: Sequence[Event],
+        previous_seq: int,
+        correlation_id: str | None,
+        causation_id: str | None,
+        recorded_at: datetime | None,
+    ) -> None:
+        cash = state.cash - sum((e.cash_delta for e in events), ZERO)
+        rows: list[dict[str, Any]] = []
+        for offset, event in enumerate(events, start=1):
+            cash += event.cash_delta
+            row: dict[str, Any] = {
+                "account_id": account_id,
+                "seq": previous_seq + offset,
+                "type": event.type,
+                "at": event.at,
+                "cash_delta": event.cash_delta,
+                "cash_after": cash,
+                "payload": event_payload(event),
+                "correlation_id": correlation_id,
+                "causation_id": causation_id,
+            }
+            if recorded_at is not None:
+                row["recorded_at"] = recorded_at
+            rows.append(row)
+        self._conn.execute(sa.insert(ledger_events), rows)
+
+    def _apply_reservations(self, account_id: str, events: Sequence[Event]) -> None:
+        for event in events:
+            if isinstance(event, FundsReserved):
+                self._open_reservation(account_id, event)
+            elif isinstance(event, ReservationReleased):
+                self._release_reservation(account_id, event)
+
+    def _open_reservation(self, account_id: str, event: FundsReserved) -> None:
+        existing = self._conn.execute(
+            sa.select(reservations.c.status).where(
+                reservations.c.account_id == account_id, reservations.c.order_id == event.order_id
+            )
+        ).scalar_one_or_none()
+        if existing is not None:
+            # The key is (account, order): an order's reservation is opened once and resolved once.
+            raise ProjectionConflict(
+                f"order {event.order_id} of account {account_id} already had a reservation ({existing})"
+            )
+        self._conn.execute(
+            sa.insert(reservations).values(
+                account_id=account_id,
+                order_id=event.order_id,
+                amount=event.amount,
+                status="open",
+                created_at=event.at,
+                resolved_at=None,
+            )
+        )
+
+    def _release_reservation(self, account_id: str, event: ReservationReleased) -> None:
+        key = (reservations.c.account_id == account_id, reservations.c.order_id == event.order_id)
+        held = self._conn.execute(
+            sa.select(reservations.c.amount).where(*key, reservations.c.status == "open")
+        ).scalar_one_or_none()
+        if held is None:
+            raise ProjectionConflict(
+                f"order {event.order_id} of account {account_id} has no open reservation to release"
+            )
+        left = held - event.amount
+        if left < 0:
+            raise ProjectionConflict(f"release of {event.amount} exceeds the {held} held by {event.order_id}")
+        values: dict[str, Any] = (
+            {"status": "released", "resolved_at": event.at} if left == 0 else {"amount": left}
+        )
+        # "status = 'open'" makes resolution at-most-once even if the check above were bypassed.
+        result = self._conn.execute(
+            sa.update(reservations).where(*key, reservations.c.status == "open").values(**values)
+        )
+        if result.rowcount != 1:
+            raise ProjectionConflict(f"reservation of order {event.order_id} was resolved concurrently")
+
+    def _write_positions(self, account_id: str, state: AccountState, symbols: Sequence[str] | None) -> None:
+        if symbols is None:
+            stored = self._conn.execute(
+                sa.select(positions.c.symbol).where(positions.c.account_id == account_id)
+            ).scalars()
+            symbols = sorted(set(stored) | set(state.positions))
+        held = [state.positions[s] for s in symbols if s in state.positions]
+        gone = [s for s in symbols if s not in state.positions]
+        insert_on_conflict(
+            self._conn,
+            positions,
+            [_position_values(account_id, p) for p in held],
+            keys=("account_id", "symbol"),
+            update=("asset_class", "multiplier", "qty", "cost", "mark", "opened_at"),
+        )
+        if gone:
+            self._conn.execute(
+                sa.delete(positions).where(positions.c.account_id == account_id, positions.c.symbol.in_(gone))
+            )
+
+    # --- ledger --------------------------------------------------------------------------------
+
+    def ledger(self, account_id: str) -> list[LedgerRow]:
+        """The account's ledger rows in seq order."""
+        stmt = (
+            sa.select(
+                ledger_events.c.seq,
+                ledger_events.c.type,
+                ledger_events.c.at,
+                ledger_events.c.cash_delta,
+                ledger_events.c.cash_after,
+                ledger_events.c.payload,
+                ledger_events.c.correlation_id,
+                ledger_events.c.causation_id,
+                ledger_events.c.recorded_at,
+            )
+            .where(ledger_events.c.account_id == account_id)
+            .order_by(ledger_events.c.seq)
+        )
+        return [LedgerRow(**row) for row in self._conn.execute(stmt).mappings()]
+
+    def load_events(self, account_id: str) -> list[Event]:
+        """The account's events in seq order, decoded for the kernel (``replay``/``fold``)."""
+        return [row.to_event() for row in self.ledger(account_id)]
+
+    def fill_ids(self, account_id: str) -> set[str]:
+        """Ids of the fills recorded for the account (recompute checks them against the ledger)."""
+        stmt = sa.select(fills.c.id).where(fills.c.account_id == account_id)
+        return set(self._conn.execute(stmt).scalars())

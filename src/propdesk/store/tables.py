@@ -1,0 +1,264 @@
+"""The schema as SQLAlchemy Core tables: the ledger, its projections and the records around them.
+
+This metadata is what the Alembic environment compares against; the migrations in
+``store/migrations/versions`` are written by hand and a test checks that they build exactly
+this schema. Every money, price and quantity column is :class:`ExactDecimal`, every timestamp
+:class:`UtcDateTime`. Constraint names follow ``NAMING_CONVENTION`` so that later migrations
+can refer to them on every backend.
+
+``ledger_events`` is append-only; the initial migration installs triggers that refuse UPDATE
+and DELETE on it, so corrections can only be new events.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from propdesk.store.types import ExactDecimal, UtcDateTime
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+# JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.
+Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+# SQLite only auto-increments an INTEGER PRIMARY KEY (the rowid alias), not BIGINT.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+ACCOUNT_STATUSES = ("pending", "active", "paused", "locked", "completed", "liquidated")
+RESERVATION_STATUSES = ("open", "released")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(320), nullable=True, unique=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("owner_user_id", sa.String(64), sa.ForeignKey("users.id"), nullable=True, index=True),
+    sa.Column("clone_id", sa.String(64), nullable=True),
+    sa.Column("parent_account_id", sa.String(64), sa.ForeignKey("accounts.id"), nullable=True),
+    sa.Column("mode", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("currency", sa.String(16), nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=True, unique=True),
+    sa.Column("policy", Json, nullable=False),
+    sa.Column("starting_balance", ExactDecimal(), nullable=False),
+    # Seq of the last ledger event; the next event gets last_seq + 1 (gapless per account).
+    sa.Column("last_seq", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.CheckConstraint(_in("status", ACCOUNT_STATUSES), name="status"),
+    sa.CheckConstraint("last_seq >= 0", name="last_seq"),
+)
+
+# One row per account: the kernel state's scalars, plus derived figures (equity, unrealized PnL,
+# reserved, margin) stored for reading without a fold; recompute checks those too.
+balances = sa.Table(
+    "balances",
+    metadata,
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), primary_key=True),
+    # currency and starting_cash are the kernel's (set by AccountStarted), not the policy's.
+    sa.Column("currency", sa.String(16), nullable=False),
+    sa.Column("starting_cash", ExactDecimal(), nullable=False),
+    sa.Column("cash", ExactDecimal(), nullable=False),
+    sa.Column("equity", ExactDecimal(), nullable=False),
+    sa.Column("realized_pnl", ExactDecimal(), nullable=False),
+    sa.Column("unrealized_pnl", ExactDecimal(), nullable=False),
+    sa.Column("fees", ExactDecimal(), nullable=False),
+    sa.Column("adjustments", ExactDecimal(), nullable=False),
+    sa.Column("high_watermark", ExactDecimal(), nullable=False),
+    sa.Column("day_start_equity", ExactDecimal(), nullable=False),
+    sa.Column("day_start_balance", ExactDecimal(), nullable=False),
+    sa.Column("trading_day", sa.Date(), nullable=True),
+    sa.Column("reserved_for_orders", ExactDecimal(), nullable=False),
+    sa.Column("margin_used", ExactDecimal(), nullable=False),
+    sa.Column("leverage", ExactDecimal(), nullable=False),
+    sa.Column("seq", sa.Integer(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+)
+
+positions = sa.Table(
+    "positions",
+    metadata,
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("symbol", sa.String(64), primary_key=True),
+    sa.Column("asset_class", sa.String(16), nullable=False),
+    sa.Column("multiplier", ExactDecimal(), nullable=False),
+    sa.Column("qty", ExactDecimal(), nullable=False),
+    sa.Column("cost", ExactDecimal(), nullable=False),
+    sa.Column("mark", ExactDecimal(), nullable=False),
+    sa.Column("opened_at", UtcDateTime(), nullable=False),
+)
+
+# order_id is not a foreign key: a reservation is taken before (or without) an orders row.
+reservations = sa.Table(
+    "reservations",
+    metadata,
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("order_id", sa.String(64), primary_key=True),
+    sa.Column("amount", ExactDecimal(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("resolved_at", UtcDateTime(), nullable=True),
+    sa.CheckConstraint(_in("status", RESERVATION_STATUSES), name="status"),
+    sa.CheckConstraint(
+        "(status = 'open' AND resolved_at IS NULL) OR (status = 'released' AND resolved_at IS NOT NULL)",
+        name="resolved",
+    ),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("client_order_id", sa.String(128), nullable=True),
+    sa.Column("symbol", sa.String(64), nullable=False),
+    sa.Column("asset_class", sa.String(16), nullable=False),
+    sa.Column("side", sa.String(8), nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("time_in_force", sa.String(8), nullable=False),
+    sa.Column("qty", ExactDecimal(), nullable=True),
+    sa.Column("notional", ExactDecimal(), nullable=True),
+    sa.Column("limit_price", ExactDecimal(), nullable=True),
+    sa.Column("stop_price", ExactDecimal(), nullable=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("filled_qty", ExactDecimal(), nullable=False),
+    sa.Column("filled_avg_price", ExactDecimal(), nullable=True),
+    sa.Column("reserved_amount", ExactDecimal(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("payload", Json, nullable=False),
+    # NULL client ids are distinct on both backends, so only given ids must be unique.
+    sa.UniqueConstraint("account_id", "client_order_id"),
+    sa.Index(None, "account_id", "status"),
+)
+
+fills = sa.Table(
+    "fills",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("order_id", sa.String(64), nullable=True),
+    sa.Column("symbol", sa.String(64), nullable=False),
+    sa.Column("asset_class", sa.String(16), nullable=False),
+    sa.Column("multiplier", ExactDecimal(), nullable=False),
+    sa.Column("side", sa.String(8), nullable=False),
+    sa.Column("qty", ExactDecimal(), nullable=False),
+    sa.Column("price", ExactDecimal(), nullable=False),
+    sa.Column("fee", ExactDecimal(), nullable=False),
+    sa.Column("bid", ExactDecimal(), nullable=True),
+    sa.Column("ask", ExactDecimal(), nullable=True),
+    sa.Column("mark", ExactDecimal(), nullable=True),
+    sa.Column("slippage", ExactDecimal(), nullable=False),
+    sa.Column("liquidity", sa.String(16), nullable=False),
+    sa.Column("time", UtcDateTime(), nullable=False),
+    sa.Index(None, "account_id", "time"),
+    sa.Index(None, "order_id"),
+)
+
+decision_actions = sa.Table(
+    "decision_actions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("decision_run_id", sa.String(128), nullable=False),
+    sa.Column("decision_action_id", sa.String(128), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("symbol", sa.String(64), nullable=True),
+    sa.Column("payload", Json, nullable=False),
+    sa.Column("payload_hash", sa.String(128), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("gate_results", Json, nullable=True),
+    sa.Column("order_id", sa.String(64), nullable=True),
+    sa.Column("fill_id", sa.String(64), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    # Spelled out: the conventional name would pass PostgreSQL's 63-character identifier limit.
+    sa.UniqueConstraint(
+        "account_id", "decision_run_id", "decision_action_id", name="uq_decision_actions_run_action"
+    ),
+)
+
+ledger_events = sa.Table(
+    "ledger_events",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("seq", sa.Integer(), nullable=False),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("cash_delta", ExactDecimal(), nullable=False),
+    sa.Column("cash_after", ExactDecimal(), nullable=False),
+    sa.Column("payload", Json, nullable=False),
+    sa.Column("correlation_id", sa.String(128), nullable=True),
+    sa.Column("causation_id", sa.String(128), nullable=True),
+    sa.Column("recorded_at", UtcDateTime(), nullable=False, server_default=sa.text("CURRENT_TIMESTAMP")),
+    sa.UniqueConstraint("account_id", "seq"),
+    sa.CheckConstraint("seq > 0", name="seq"),
+    sa.Index(None, "correlation_id"),
+)
+
+admin_audit_log = sa.Table(
+    "admin_audit_log",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), nullable=True, index=True),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("before", Json, nullable=True),
+    sa.Column("after", Json, nullable=True),
+    sa.Column("at", UtcDateTime(), nullable=False),
+)
+
+# The primary key (symbol, time) is also the index that finds the latest quote of a symbol:
+# both backends scan it backwards for ORDER BY time DESC LIMIT 1, so no second index is kept.
+quotes = sa.Table(
+    "quotes",
+    metadata,
+    sa.Column("symbol", sa.String(64), primary_key=True),
+    sa.Column("time", UtcDateTime(), primary_key=True),
+    sa.Column("bid", ExactDecimal(), nullable=False),
+    sa.Column("ask", ExactDecimal(), nullable=False),
+    sa.Column("last", ExactDecimal(), nullable=True),
+    sa.Column("bid_size", ExactDecimal(), nullable=False),
+    sa.Column("ask_size", ExactDecimal(), nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),
+)
+
+bars = sa.Table(
+    "bars",
+    metadata,
+    sa.Column("symbol", sa.String(64), primary_key=True),
+    sa.Column("timeframe", sa.String(16), primary_key=True),
+    sa.Column("start", UtcDateTime(), primary_key=True),
+    sa.Column("open", ExactDecimal(), nullable=False),
+    sa.Column("high", ExactDecimal(), nullable=False),
+    sa.Column("low", ExactDecimal(), nullable=False),
+    sa.Column("close", ExactDecimal(), nullable=False),
+    sa.Column("volume", ExactDecimal(), nullable=False),
+    sa.Column("vwap", ExactDecimal(), nullable=True),
+    sa.Column("trade_count", sa.Integer(), nullable=True),
+)
+
+# Children before parents: the order in which tests empty the tables and downgrades drop them.
+TABLES_CHILD_FIRST: tuple[sa.Table, ...] = tuple(reversed(metadata.sorted_tables))

@@ -1,0 +1,98 @@
+"""Database fixtures: every store and service test runs on SQLite and on PostgreSQL.
+
+``db_url`` is parametrized over both backends. SQLite tests get a private file copied from a
+template migrated once per session. PostgreSQL tests share one database per xdist worker
+(``propdesk_test_<worker>``), dropped, recreated and migrated with the Alembic migrations at
+session start, and emptied before each test. If PostgreSQL is unreachable its tests are skipped,
+except under ``CI=true``, where they fail: CI must not pass by skipping the real database.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from propdesk.store import migrate
+from propdesk.store.engine import create_engine_for
+from tests.db import (
+    PG_ADMIN_URL,
+    empty_postgres_tables,
+    postgres_unavailable,
+    recreate_postgres_database,
+    worker_id,
+)
+
+
+def require_postgres() -> None:
+    """Skip the calling test when PostgreSQL is unreachable, or fail it under CI=true."""
+    reason = postgres_unavailable()
+    if reason is None:
+        return
+    message = f"PostgreSQL unreachable at {PG_ADMIN_URL}: {reason}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_session_url() -> str:
+    """This worker's test database, recreated and migrated to head once per session."""
+    require_postgres()
+    url = recreate_postgres_database(f"propdesk_test_{worker_id()}")
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_session_url: str) -> str:
+    """The PostgreSQL test database with every table empty."""
+    empty_postgres_tables(postgres_session_url)
+    return postgres_session_url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once; tests get copies (cheaper than migrating each time)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    # Disposing the engine checkpointed the WAL; the main file alone is the whole database.
+    assert not Path(f"{path}-wal").exists()
+    return path
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """A private, migrated SQLite database file for one test."""
+    path = tmp_path / "propdesk.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """A migrated, empty database on each backend."""
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    url: str = request.getfixturevalue(name)
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database with no schema at all, for migration tests."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    require_postgres()
+    return recreate_postgres_database(f"propdesk_test_{worker_id()}_empty")
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on ``db_url`` built by the production factory."""
+    built = create_engine_for(db_url)
+    yield built
+    built.dispose()
