@@ -3,7 +3,7 @@
 ``db_url`` is parametrized over both backends. SQLite tests get a private file copied from a
 template migrated once per session. PostgreSQL tests share one database per xdist worker
 (``propdesk_test_<worker>``), dropped, recreated and migrated with the Alembic migrations at
-session start, and emptied before each test. If PostgreSQL is unreachable its tests are skipped,
+session start, emptied before each test and dropped when the session ends. If PostgreSQL is unreachable its tests are skipped,
 except under ``CI=true``, where they fail: CI must not pass by skipping the real database.
 """
 
@@ -21,6 +21,7 @@ from propdesk.store import migrate
 from propdesk.store.engine import create_engine_for
 from tests.db import (
     PG_ADMIN_URL,
+    drop_postgres_database,
     empty_postgres_tables,
     postgres_unavailable,
     recreate_postgres_database,
@@ -40,12 +41,14 @@ def require_postgres() -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_session_url() -> str:
-    """This worker's test database, recreated and migrated to head once per session."""
+def postgres_session_url() -> Iterator[str]:
+    """This process's test database, created and migrated to head once, dropped at the end."""
     require_postgres()
-    url = recreate_postgres_database(f"propdesk_test_{worker_id()}")
+    name = f"propdesk_test_{worker_id()}"
+    url = recreate_postgres_database(name)
     migrate.upgrade(url)
-    return url
+    yield url
+    drop_postgres_database(name)
 
 
 @pytest.fixture
@@ -82,12 +85,15 @@ def db_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database with no schema at all, for migration tests."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'empty.db'}"
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
     require_postgres()
-    return recreate_postgres_database(f"propdesk_test_{worker_id()}_empty")
+    name = f"propdesk_test_{worker_id()}_empty"
+    yield recreate_postgres_database(name)
+    drop_postgres_database(name)
 
 
 @pytest.fixture

@@ -34,8 +34,15 @@ T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 
 
 def worker_id() -> str:
-    """The pytest-xdist worker (gw0, gw1, …) or ``main`` without xdist."""
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    """This test process's unique database suffix: run id and xdist worker, or the process id.
+
+    Unique per run so that several test runs on one machine (developers, CI) never share a
+    database; each session drops its databases when it ends.
+    """
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run:
+        return f"{run[:8]}_{os.environ.get('PYTEST_XDIST_WORKER', 'gw0')}"
+    return f"p{os.getpid()}"
 
 
 @cache
@@ -61,6 +68,15 @@ def recreate_postgres_database(name: str) -> str:
     finally:
         admin.dispose()
     return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(name: str) -> None:
+    admin = sa.create_engine(PG_ADMIN_URL, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
 
 
 def empty_postgres_tables(url: str) -> None:
