@@ -1,4 +1,4 @@
-"""The ``propdesk`` command line: thin commands that call services and print with rich."""
+"""``propdesk demo``."""
 
 from __future__ import annotations
 
@@ -9,12 +9,7 @@ import typer
 from rich.console import Console
 
 
-def build_cli() -> typer.Typer:
-    """The command tree; built on call so that importing this module creates nothing."""
-    cli = typer.Typer(help="propdesk: paper-trading and prop-firm account engine.", no_args_is_help=True)
-    db = typer.Typer(help="Database schema commands.", no_args_is_help=True)
-    cli.add_typer(db, name="db")
-
+def register(cli: typer.Typer) -> None:
     @cli.command()
     def demo(
         symbols: Annotated[
@@ -37,19 +32,3 @@ def build_cli() -> typer.Typer:
         except ValueError as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from exc
-
-    @db.command("upgrade")
-    def db_upgrade(revision: str = "head") -> None:
-        """Apply the schema migrations to PROPDESK_DATABASE_URL."""
-        from propdesk.settings import load_settings
-        from propdesk.store.migrate import upgrade
-
-        settings = load_settings()
-        upgrade(settings.database_url, revision)
-        Console().print(f"database upgraded to {revision}")
-
-    return cli
-
-
-def main() -> None:
-    build_cli()()
