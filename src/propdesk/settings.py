@@ -6,7 +6,7 @@ pass the result down.
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///propdesk.db"
@@ -20,6 +20,32 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; SQLite file by default, postgresql+psycopg://… in production",
     )
     database_echo: bool = False
+
+    # Kill switches: refuse every intake, or only what adds exposure (reducing stays allowed).
+    trading_disabled: bool = False
+    new_orders_disabled: bool = False
+
+    # Mark-to-market: sweep cadence, and how often a sweep may write a ledger row per account.
+    mtm_interval_seconds: float = Field(default=60, gt=0)
+    mtm_ledger_interval_seconds: int = Field(default=300, ge=0)
+    mtm_ledger_equity_move: str = Field(
+        default="0.005", description="fraction of equity that forces a mark row before the interval"
+    )
+
+    # Market data (Alpaca Data API v2). The keys also come from Alpaca's own variable names; they
+    # are SecretStr so they never show in a repr, a log line or an error message.
+    alpaca_api_key_id: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("alpaca_api_key_id", "PROPDESK_ALPACA_API_KEY_ID", "APCA_API_KEY_ID"),
+    )
+    alpaca_api_secret_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "alpaca_api_secret_key", "PROPDESK_ALPACA_API_SECRET_KEY", "APCA_API_SECRET_KEY"
+        ),
+    )
+    alpaca_data_url: str = "https://data.alpaca.markets"
+    alpaca_data_feed: str = Field(default="iex", description="stock feed: iex (free), sip, delayed_sip")
 
 
 def load_settings() -> Settings:

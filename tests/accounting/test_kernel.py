@@ -64,6 +64,7 @@ def test_fill_then_mark_moves_equity_and_watermark() -> None:
     assert decision.state.unrealized_pnl == Decimal(200)
     assert decision.state.equity == decision.state.high_watermark == Decimal(100199)
     assert handle(decision.state, MarkToPrices(at=at(3), prices={"MSFT": Decimal(1)})).events == []
+    assert handle(decision.state, MarkToPrices(at=at(3), prices={"AAPL": Decimal(12)})).events == []
     lower = handle(decision.state, MarkToPrices(at=at(3), prices={"AAPL": Decimal(9)})).state
     assert lower.equity == Decimal(99899)
     assert lower.high_watermark == Decimal(100199)

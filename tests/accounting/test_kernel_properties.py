@@ -6,6 +6,7 @@ import json
 from collections import defaultdict
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,10 +20,12 @@ from propdesk.accounting.kernel import (
     ReleaseReservation,
     ReserveForOrder,
     Start,
+    VoidFill,
     handle,
     replay,
 )
 from propdesk.accounting.state import AccountState
+from propdesk.model.fills import Fill
 from propdesk.model.instruments import Instrument, crypto_pair, equity, future, option
 from propdesk.model.orders import Side
 from tests.factories import T0, at, make_fill
@@ -130,3 +133,71 @@ def test_events_survive_a_json_round_trip(script: list[Command]) -> None:
     ]
     assert decoded == events
     assert replay("prop", decoded) == state
+
+
+@st.composite
+def fill_scripts(draw: st.DrawFn) -> list[Fill]:
+    instrument = draw(st.sampled_from(INSTRUMENTS))
+    fills = []
+    for _ in range(draw(st.integers(min_value=1, max_value=12))):
+        quantity = (
+            Decimal(draw(st.integers(min_value=1, max_value=5)))
+            if instrument.lot_size >= 1
+            else draw(quantities)
+        )
+        fills.append(
+            make_fill(instrument, draw(st.sampled_from(list(Side))), quantity, draw(prices), fee=draw(fees))
+        )
+    return fills
+
+
+def apply_all(fills: list[Fill]) -> AccountState:
+    state = AccountState(account_id="v")
+    state = handle(state, Start(at=T0, starting_cash=Decimal(10_000_000), leverage=Decimal(5))).state
+    for fill in fills:
+        state = handle(state, ApplyFill(at=T0, fill=fill)).state
+    return state
+
+
+@settings(max_examples=150, deadline=None)
+@given(fill_scripts(), st.data())
+def test_voiding_a_fill_leaves_the_books_as_if_it_never_happened(
+    fills: list[Fill], data: st.DataObject
+) -> None:
+    state = apply_all(fills)
+    voided = data.draw(st.sampled_from(fills))
+    decision = handle(state, VoidFill(at=at(99), fill_id=voided.fill_id, history=fills, reason="test"))
+    after = decision.state
+    expected = apply_all([f for f in fills if f is not voided])
+
+    assert after.cash == expected.cash
+    assert after.realized_pnl == expected.realized_pnl
+    assert after.fees == expected.fees
+    assert {s: (p.qty, p.cost) for s, p in after.positions.items()} == {
+        s: (p.qty, p.cost) for s, p in expected.positions.items()
+    }
+    assert (
+        after.realized_pnl + after.unrealized_pnl - after.fees + after.adjustments
+        == after.equity - after.starting_cash
+    )
+    events = [*replay_events(fills), *decision.events]
+    assert replay("v", events) == after
+
+
+def replay_events(fills: list[Fill]) -> list[Event]:
+    state = AccountState(account_id="v")
+    decision = handle(state, Start(at=T0, starting_cash=Decimal(10_000_000), leverage=Decimal(5)))
+    events, state = list(decision.events), decision.state
+    for fill in fills:
+        decision = handle(state, ApplyFill(at=T0, fill=fill))
+        events.extend(decision.events)
+        state = decision.state
+    return events
+
+
+def test_a_void_with_a_history_that_does_not_match_the_position_is_refused() -> None:
+    fills = [make_fill(INSTRUMENTS[0], Side.BUY, "2", "10"), make_fill(INSTRUMENTS[0], Side.BUY, "3", "11")]
+    state = apply_all(fills)
+    with pytest.raises(CommandRejected) as info:
+        handle(state, VoidFill(at=T0, fill_id=fills[0].fill_id, history=fills[:1], reason="x"))
+    assert info.value.code == "history_mismatch"

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from propdesk.accounting.events import AccountCreated
 from propdesk.accounting.kernel import (
     ApplyFill,
     Command,
@@ -61,7 +62,10 @@ def test_open_account_stores_a_pending_account_with_its_policy(engine: Engine) -
     assert row.starting_balance == Decimal(25000)
     assert row.created_at == T0
     assert policy_of(row) == chosen
-    assert get_state(engine, account_id) == AccountState(account_id=account_id)
+    assert get_state(engine, account_id) == AccountState(account_id=account_id, seq=1, updated_at=T0)
+    with UnitOfWork(engine) as uow:
+        (created,) = uow.accounts.load_events(account_id)
+    assert created == AccountCreated(at=T0, mode="audition", currency="USD", starting_balance=Decimal(25000))
 
 
 def test_open_account_is_idempotent_by_key(engine: Engine) -> None:

@@ -76,8 +76,8 @@ def _check_outcome(engine: Engine, account_id: str, outcomes: list[Outcome]) -> 
             ).scalars()
         )
     assert sum(open_rows, Decimal(0)) == stored_reserved == len(accepted) * AMOUNT
-    # Start wrote seq 1 and 2; each accepted request exactly one more, with no gap and no repeat.
-    assert seqs == list(range(1, 2 + EXPECTED_ACCEPTED + 1))
+    # Opening wrote seq 1, start 2 and 3; each accepted request exactly one more, no gap, no repeat.
+    assert seqs == list(range(1, 3 + EXPECTED_ACCEPTED + 1))
     assert reserved_orders == set(accepted)
     assert recompute(engine, account_id) == {}
     return accepted

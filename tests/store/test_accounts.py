@@ -78,10 +78,9 @@ def test_exact_values_survive_positions_balances_and_ledger(engine: Engine) -> N
             )
         ).one()
         first = conn.execute(
-            sa.select(ledger_events.c.cash_delta, ledger_events.c.cash_after)
-            .where(ledger_events.c.account_id == account_id)
-            .order_by(ledger_events.c.seq)
-            .limit(1)
+            sa.select(ledger_events.c.cash_delta, ledger_events.c.cash_after).where(
+                ledger_events.c.account_id == account_id, ledger_events.c.type == "account_started"
+            )
         ).one()
         adjustment = conn.execute(
             sa.select(ledger_events.c.cash_delta).where(

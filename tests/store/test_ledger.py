@@ -10,7 +10,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from propdesk.accounting.events import AccountStarted, FundsReserved, ReservationReleased, StatusChanged
+from propdesk.accounting.events import (
+    AccountCreated,
+    AccountStarted,
+    FundsReserved,
+    ReservationReleased,
+    StatusChanged,
+)
 from propdesk.accounting.kernel import CommandRejected, ReleaseReservation, ReserveForOrder, handle, replay
 from propdesk.accounting.state import AccountStatus
 from propdesk.services.accounts import execute, get_state
@@ -35,8 +41,8 @@ def test_seq_is_gapless_per_account_and_matches_state(engine: Engine) -> None:
         rows_first = uow.accounts.ledger(first)
         rows_second = uow.accounts.ledger(second)
         account_first = uow.accounts.get(first)
-    assert [r.seq for r in rows_first] == list(range(1, 2 + len(history(first)) + 1))
-    assert [r.seq for r in rows_second] == [1, 2, 3]
+    assert [r.seq for r in rows_first] == list(range(1, 3 + len(history(first)) + 1))
+    assert [r.seq for r in rows_second] == [1, 2, 3, 4]
     assert account_first.last_seq == len(rows_first) == get_state(engine, first).seq
 
 
@@ -66,7 +72,7 @@ def test_unique_constraint_rejects_a_duplicate_seq(engine: Engine) -> None:
     }
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
         conn.execute(sa.insert(ledger_events).values(**duplicate))
-    assert _ledger_count(engine, account_id) == 2
+    assert _ledger_count(engine, account_id) == 3
 
 
 @pytest.mark.parametrize(
@@ -78,7 +84,7 @@ def test_ledger_is_append_only(engine: Engine, statement: str) -> None:
     account_id, _ = started_account(engine)
     with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as conn:
         conn.execute(sa.text(statement))
-    assert _ledger_count(engine, account_id) == 2
+    assert _ledger_count(engine, account_id) == 3
 
 
 def test_events_decode_and_replay_to_the_stored_state(engine: Engine) -> None:
@@ -87,9 +93,10 @@ def test_events_decode_and_replay_to_the_stored_state(engine: Engine) -> None:
     with UnitOfWork(engine) as uow:
         events = uow.accounts.load_events(account_id)
         stored = uow.accounts.load_state(account_id)
-    assert isinstance(events[0], AccountStarted)
-    assert isinstance(events[1], StatusChanged)
-    assert events[1].to_status is AccountStatus.ACTIVE
+    assert isinstance(events[0], AccountCreated)
+    assert isinstance(events[1], AccountStarted)
+    assert isinstance(events[2], StatusChanged)
+    assert events[2].to_status is AccountStatus.ACTIVE
     assert replay(account_id, events) == stored
 
 

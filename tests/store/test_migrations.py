@@ -26,6 +26,10 @@ APP_TABLES = {
     "admin_audit_log",
     "quotes",
     "bars",
+    "api_tokens",
+    "worker_heartbeats",
+    "market_data_access_log",
+    "watchlist",
 }
 
 

@@ -174,6 +174,6 @@ def test_a_reader_sees_one_snapshot_and_does_not_hold_up_writers(engine: Engine)
         assert written.wait(timeout=10)
         # ...and the reader keeps reading the snapshot it started with.
         assert uow.accounts.load_state(account_id) == before
-        assert len(uow.accounts.ledger(account_id)) == 2
+        assert len(uow.accounts.ledger(account_id)) == 3
     thread.join(timeout=10)
     assert set(get_state(engine, account_id).reservations) == {"o-1"}

@@ -33,6 +33,16 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AccountCreated(Event):
+    """The account exists (pending); the first event of every ledger."""
+
+    type: ClassVar[str] = "account_created"
+    mode: str
+    currency: str
+    starting_balance: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AccountStarted(Event):
     type: ClassVar[str] = "account_started"
     currency: str
@@ -99,9 +109,41 @@ class AccountLiquidated(Event):
     equity_after: Decimal
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FillVoided(Event):
+    """A fill taken back: the symbol's position, PnL, fees and cash as if it never happened.
+
+    The figures come from replaying the symbol's other fills, so later fills keep their own
+    prices; ``cash_delta`` undoes exactly the cash the fill moved (directly and through PnL).
+    """
+
+    type: ClassVar[str] = "fill_voided"
+    fill_id: str
+    instrument: InstrumentSpec
+    position_qty: Decimal
+    position_cost: Decimal
+    position_mark: Decimal
+    position_opened_at: datetime | None
+    realized_pnl_delta: Decimal
+    fee_refund: Decimal
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncidentRecorded(Event):
+    """Something went wrong for this account (e.g. a mark-to-market failure); no state change."""
+
+    type: ClassVar[str] = "incident_recorded"
+    kind: str
+    message: str
+
+
 EVENT_TYPES: Mapping[str, type[Event]] = {
     cls.type: cls
     for cls in (
+        AccountCreated,
+        FillVoided,
+        IncidentRecorded,
         AccountStarted,
         FillApplied,
         PositionsMarked,

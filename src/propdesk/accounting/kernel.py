@@ -16,18 +16,21 @@ from decimal import Decimal
 from types import MappingProxyType
 
 from propdesk.accounting.events import (
+    AccountCreated,
     AccountLiquidated,
     AccountStarted,
     CashAdjusted,
     Event,
     FillApplied,
+    FillVoided,
     FundsReserved,
+    IncidentRecorded,
     PositionsMarked,
     ReservationReleased,
     StatusChanged,
     TradingDayStarted,
 )
-from propdesk.accounting.positions import Position, apply_fill
+from propdesk.accounting.positions import Position, apply_fill, replay_fills
 from propdesk.accounting.state import TRANSITIONS, AccountState, AccountStatus
 from propdesk.model.fills import Fill
 from propdesk.model.numbers import ONE, ZERO
@@ -48,6 +51,30 @@ class CommandRejected(Exception):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Command:
     at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateAccount(Command):
+    """Open the ledger of a new (pending) account."""
+
+    mode: str
+    currency: str
+    starting_balance: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoidFill(Command):
+    """Take back fill ``fill_id``; ``history`` is every live fill of its symbol in applied order."""
+
+    fill_id: str
+    history: Sequence[Fill]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordIncident(Command):
+    kind: str
+    message: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,6 +171,18 @@ def _release_all(state: AccountState, at: datetime, reason: str) -> list[Event]:
 def decide(state: AccountState, command: Command) -> list[Event]:
     """The events ``command`` causes on ``state``; raises :class:`CommandRejected` if it may not."""
     at = command.at
+    if isinstance(command, CreateAccount):
+        _require(state.seq == 0, "account_exists", f"account {state.account_id} already has a ledger")
+        return [
+            AccountCreated(
+                at=at, mode=command.mode, currency=command.currency, starting_balance=command.starting_balance
+            )
+        ]
+    if isinstance(command, VoidFill):
+        return [_void_event(state, command)]
+    if isinstance(command, RecordIncident):
+        _require(bool(command.kind.strip()), "invalid_incident", "an incident needs a kind")
+        return [IncidentRecorded(at=at, kind=command.kind, message=command.message)]
     if isinstance(command, Start):
         _require(
             state.status is AccountStatus.PENDING,
@@ -166,9 +205,13 @@ def decide(state: AccountState, command: Command) -> list[Event]:
         return [_fill_event(state, command.fill, at)]
     if isinstance(command, MarkToPrices):
         _require(state.status.is_open, "account_not_open", f"account is {state.status.value}")
-        prices = {s: p for s, p in sorted(command.prices.items()) if s in state.positions}
+        prices = {
+            s: p
+            for s, p in sorted(command.prices.items())
+            if s in state.positions and state.positions[s].mark != p
+        }
         if not prices:
-            return []  # nothing held is priced: no ledger row for a no-op sweep
+            return []  # nothing held moved: no ledger row for a no-op sweep
         _require(
             all(p >= 0 for p in prices.values()),
             "invalid_price",
@@ -277,6 +320,44 @@ def decide(state: AccountState, command: Command) -> list[Event]:
     raise CommandRejected("unsupported_command", f"unsupported command {type(command).__name__}")
 
 
+def _void_event(state: AccountState, command: VoidFill) -> FillVoided:
+    """The correction that makes ``state`` as if fill ``command.fill_id`` had never happened."""
+    _require(state.status is not AccountStatus.PENDING, "account_not_started", "account is not started")
+    voided = [f for f in command.history if f.fill_id == command.fill_id]
+    _require(len(voided) == 1, "unknown_fill", f"fill {command.fill_id} is not in the symbol's live fills")
+    fill = voided[0]
+    symbols = {f.symbol for f in command.history}
+    _require(symbols == {fill.symbol}, "invalid_history", "the history must hold one symbol's fills")
+    with_fill = replay_fills(command.history)
+    current = state.positions.get(fill.symbol)
+    _require(
+        (with_fill.position is None and current is None)
+        or (
+            with_fill.position is not None
+            and current is not None
+            and (with_fill.position.qty, with_fill.position.cost) == (current.qty, current.cost)
+        ),
+        "history_mismatch",
+        f"the fills given for {fill.symbol} do not add up to the position held",
+    )
+    without = replay_fills(f for f in command.history if f.fill_id != command.fill_id)
+    after = without.position
+    mark = current.mark if current is not None else fill.price
+    return FillVoided(
+        at=command.at,
+        cash_delta=without.cash - with_fill.cash,
+        fill_id=fill.fill_id,
+        instrument=fill.instrument,
+        position_qty=after.qty if after else ZERO,
+        position_cost=after.cost if after else ZERO,
+        position_mark=mark,
+        position_opened_at=after.opened_at if after else None,
+        realized_pnl_delta=without.realized_pnl - with_fill.realized_pnl,
+        fee_refund=with_fill.fees - without.fees,
+        reason=command.reason,
+    )
+
+
 # --- evolve --------------------------------------------------------------------------------------
 
 
@@ -338,6 +419,25 @@ def evolve(state: AccountState, event: Event) -> AccountState:
         state = replace(state, adjustments=state.adjustments + event.cash_delta)
     elif isinstance(event, StatusChanged):
         state = replace(state, status=event.to_status)
+    elif isinstance(event, FillVoided):
+        positions = dict(state.positions)
+        symbol = event.instrument.symbol
+        if event.position_qty == 0 or event.position_opened_at is None:
+            positions.pop(symbol, None)
+        else:
+            positions[symbol] = Position(
+                event.instrument,
+                event.position_qty,
+                event.position_cost,
+                event.position_mark,
+                event.position_opened_at,
+            )
+        state = replace(
+            state,
+            positions=MappingProxyType(positions),
+            realized_pnl=state.realized_pnl + event.realized_pnl_delta,
+            fees=state.fees - event.fee_refund,
+        )
     elif isinstance(event, TradingDayStarted):
         state = replace(
             state,

@@ -8,6 +8,7 @@ plus the position's market value: the books balance to the last digit.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -97,3 +98,26 @@ def apply_fill(position: Position | None, fill: Fill) -> FillEffect:
             after = Position(spec, remaining, remaining * fill.price * spec.multiplier, mark, fill.time)
     cash_delta = -fill_value - fill.fee if spec.pays_notional else realized - fill.fee
     return FillEffect(after, realized, cash_delta, closed)
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolHistory:
+    """The net effect of a sequence of fills on one symbol, from flat."""
+
+    position: Position | None
+    realized_pnl: Decimal
+    cash: Decimal
+    fees: Decimal
+
+
+def replay_fills(fills: Iterable[Fill]) -> SymbolHistory:
+    """Apply ``fills`` (one symbol, in the order they were applied) to a flat position."""
+    position: Position | None = None
+    realized = cash = fees = ZERO
+    for fill in fills:
+        effect = apply_fill(position, fill)
+        position = effect.position
+        realized += effect.realized_pnl
+        cash += effect.cash_delta
+        fees += fill.fee
+    return SymbolHistory(position, realized, cash, fees)

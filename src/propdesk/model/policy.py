@@ -45,6 +45,7 @@ class ExecutionPolicy(BaseModel):
     slippage_bps: Decimal = Field(default=Decimal(0), ge=0, le=1000)
     max_quote_age_seconds: int = Field(default=60, gt=0)
     liquidation_drawdown: Decimal = Field(default=Decimal("0.5"), gt=0, le=1)
+    manual_approval: bool = False
 
     @field_validator(
         "starting_balance",

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from propdesk.accounting.events import FillApplied
-from propdesk.accounting.kernel import Command, Start, handle, replay
+from propdesk.accounting.kernel import Command, CreateAccount, Start, handle, replay
 from propdesk.accounting.state import AccountState
 from propdesk.model.ids import AccountId, IdFactory
 from propdesk.model.numbers import ZERO
@@ -87,18 +87,29 @@ def open_account(
                 if owner is not None:
                     uow.users.get(owner)
                 account_id = AccountId(ids())
+                created_at = clock()
                 uow.accounts.insert(
                     account_id=account_id,
                     mode=mode,
                     currency=policy.currency,
                     policy=policy_snapshot(policy),
                     starting_balance=policy.starting_balance,
-                    created_at=clock(),
+                    created_at=created_at,
                     owner_user_id=owner,
                     clone_id=clone_id,
                     parent_account_id=parent_account_id,
                     idempotency_key=idempotency_key,
                 )
+                created = handle(
+                    AccountState(account_id=account_id),
+                    CreateAccount(
+                        at=created_at,
+                        mode=mode,
+                        currency=policy.currency,
+                        starting_balance=policy.starting_balance,
+                    ),
+                )
+                uow.accounts.save(account_id, created.state, created.events, recorded_at=created_at)
                 uow.commit()
                 return account_id
         except IntegrityError:

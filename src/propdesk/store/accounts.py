@@ -22,12 +22,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from propdesk.accounting.events import (
+    AccountCreated,
     AccountLiquidated,
     AccountStarted,
     CashAdjusted,
     Event,
     FillApplied,
+    FillVoided,
     FundsReserved,
+    IncidentRecorded,
     PositionsMarked,
     ReservationReleased,
     StatusChanged,
@@ -208,6 +211,8 @@ def _fill_values(account_id: str, fill: Fill) -> dict[str, Any]:
 # fill or a mark (a kernel addition the store has not learned yet) makes save rewrite every
 # position row from the state: slower, never wrong.
 _POSITION_NEUTRAL: tuple[type[Event], ...] = (
+    AccountCreated,
+    IncidentRecorded,
     AccountStarted,
     FundsReserved,
     ReservationReleased,
@@ -226,6 +231,8 @@ def _touched_symbols(events: Iterable[Event]) -> list[str] | None:
             seen[event.fill.symbol] = None
         elif isinstance(event, PositionsMarked):
             seen.update(dict.fromkeys(event.prices))
+        elif isinstance(event, FillVoided):
+            seen[event.instrument.symbol] = None
         elif not isinstance(event, _POSITION_NEUTRAL):
             return None
     return list(seen)
@@ -390,6 +397,13 @@ class AccountRepository:
         fill_rows = [_fill_values(account_id, e.fill) for e in events if isinstance(e, FillApplied)]
         if fill_rows:
             self._conn.execute(sa.insert(fills), fill_rows)
+        for event in events:
+            if isinstance(event, FillVoided):
+                self._conn.execute(
+                    sa.update(fills)
+                    .where(fills.c.account_id == account_id, fills.c.id == event.fill_id)
+                    .values(voided_at=event.at)
+                )
         self._apply_reservations(account_id, events)
         self._write_positions(account_id, state, _touched_symbols(events))
         self._conn.execute(
@@ -535,6 +549,54 @@ class AccountRepository:
             .order_by(ledger_events.c.seq)
         )
         return [LedgerRow(**row) for row in self._conn.execute(stmt).mappings()]
+
+    def ledger_page(self, account_id: str, *, limit: int, offset: int) -> list[LedgerRow]:
+        """A window of the account's ledger rows in seq order (what the API pages through)."""
+        stmt = (
+            sa.select(
+                ledger_events.c.seq,
+                ledger_events.c.type,
+                ledger_events.c.at,
+                ledger_events.c.cash_delta,
+                ledger_events.c.cash_after,
+                ledger_events.c.payload,
+                ledger_events.c.correlation_id,
+                ledger_events.c.causation_id,
+                ledger_events.c.recorded_at,
+            )
+            .where(ledger_events.c.account_id == account_id)
+            .order_by(ledger_events.c.seq)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [LedgerRow(**row) for row in self._conn.execute(stmt).mappings()]
+
+    def by_clone(self, clone_id: str) -> list[AccountRow]:
+        stmt = (
+            sa.select(accounts)
+            .where(accounts.c.clone_id == clone_id)
+            .order_by(accounts.c.created_at, accounts.c.id)
+        )
+        return [AccountRow.from_row(r) for r in self._conn.execute(stmt).mappings()]
+
+    def open_ids_with_positions(self) -> list[str]:
+        """Started, non-terminal accounts that hold a position: the mark-to-market sweep's work."""
+        stmt = (
+            sa.select(accounts.c.id)
+            .where(
+                accounts.c.status.in_(["active", "paused", "locked"]),
+                sa.exists().where(positions.c.account_id == accounts.c.id),
+            )
+            .order_by(accounts.c.id)
+        )
+        return list(self._conn.execute(stmt).scalars())
+
+    def overwrite_projections(self, account_id: str, state: AccountState) -> None:
+        """Make balances and positions exactly ``state`` (recompute's correction; ledger untouched)."""
+        self._write_positions(account_id, state, None)
+        self._conn.execute(
+            sa.update(balances).where(balances.c.account_id == account_id).values(**_balance_values(state))
+        )
 
     def load_events(self, account_id: str) -> list[Event]:
         """The account's events in seq order, decoded for the kernel (``replay``/``fold``)."""

@@ -54,7 +54,7 @@ accounts = sa.Table(
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("owner_user_id", sa.String(64), sa.ForeignKey("users.id"), nullable=True, index=True),
-    sa.Column("clone_id", sa.String(64), nullable=True),
+    sa.Column("clone_id", sa.String(64), nullable=True, index=True),
     sa.Column("parent_account_id", sa.String(64), sa.ForeignKey("accounts.id"), nullable=True),
     sa.Column("mode", sa.String(32), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
@@ -172,6 +172,7 @@ fills = sa.Table(
     sa.Column("slippage", ExactDecimal(), nullable=False),
     sa.Column("liquidity", sa.String(16), nullable=False),
     sa.Column("time", UtcDateTime(), nullable=False),
+    sa.Column("voided_at", UtcDateTime(), nullable=True),
     sa.Index(None, "account_id", "time"),
     sa.Index(None, "order_id"),
 )
@@ -192,6 +193,8 @@ decision_actions = sa.Table(
     sa.Column("order_id", sa.String(64), nullable=True),
     sa.Column("fill_id", sa.String(64), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    sa.Column("review", Json, nullable=True),
     # Spelled out: the conventional name would pass PostgreSQL's 63-character identifier limit.
     sa.UniqueConstraint(
         "account_id", "decision_run_id", "decision_action_id", name="uq_decision_actions_run_action"
@@ -215,6 +218,7 @@ ledger_events = sa.Table(
     sa.UniqueConstraint("account_id", "seq"),
     sa.CheckConstraint("seq > 0", name="seq"),
     sa.Index(None, "correlation_id"),
+    sa.Index(None, "account_id", "at"),
 )
 
 admin_audit_log = sa.Table(
@@ -258,6 +262,59 @@ bars = sa.Table(
     sa.Column("volume", ExactDecimal(), nullable=False),
     sa.Column("vwap", ExactDecimal(), nullable=True),
     sa.Column("trade_count", sa.Integer(), nullable=True),
+)
+
+API_TOKEN_ROLES = ("service", "admin")
+
+# Bearer tokens: only a SHA-256 of the secret is kept; the id is the public half of the token.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("revoked_at", UtcDateTime(), nullable=True),
+    sa.CheckConstraint(_in("role", API_TOKEN_ROLES), name="role"),
+)
+
+# One row per background worker (e.g. "mark_to_market"), upserted on every sweep.
+worker_heartbeats = sa.Table(
+    "worker_heartbeats",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("beat_at", UtcDateTime(), nullable=False),
+    sa.Column("details", Json, nullable=False),
+)
+
+# --- market data (revision 0002) ------------------------------------------------------------------
+
+# Who was given which market data, when and from where: exchange data licences are per user, so
+# every fetch made on behalf of a user leaves one row per symbol delivered. Purged after 13 months
+# (jobs/retention.py). No foreign key to users: the record must outlive the user row and must
+# never make a fetch fail. ``at`` is indexed for the purge, (user_id, at) for a user's report.
+market_data_access_log = sa.Table(
+    "market_data_access_log",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("symbol", sa.String(64), nullable=False),
+    sa.Column("data_type", sa.String(32), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Index(None, "at"),
+    sa.Index(None, "user_id", "at"),
+)
+
+# Symbols an account wants quoted although it holds no position in them; the ingestion job polls
+# the union of these and the positions of active accounts.
+watchlist = sa.Table(
+    "watchlist",
+    metadata,
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("symbol", sa.String(64), primary_key=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
 )
 
 # Children before parents: the order in which tests empty the tables and downgrades drop them.

@@ -25,6 +25,14 @@ from propdesk.store.accounts import AccountRepository, AccountRow, UserRepositor
 from propdesk.store.engine import READ_ONLY_OPTION, is_serializing_sqlite_engine
 from propdesk.store.errors import AccountNotFound, UnitOfWorkError
 from propdesk.store.prices import PriceRepository
+from propdesk.store.records import (
+    AuditRepository,
+    DecisionActionRepository,
+    FillRepository,
+    HeartbeatRepository,
+    OrderRepository,
+    TokenRepository,
+)
 
 
 class UnitOfWork:
@@ -145,3 +153,27 @@ class UnitOfWork:
     @property
     def prices(self) -> PriceRepository:
         return PriceRepository(self.connection)
+
+    @property
+    def orders(self) -> OrderRepository:
+        return OrderRepository(self.connection)
+
+    @property
+    def fills(self) -> FillRepository:
+        return FillRepository(self.connection)
+
+    @property
+    def decision_actions(self) -> DecisionActionRepository:
+        return DecisionActionRepository(self.connection)
+
+    @property
+    def audit(self) -> AuditRepository:
+        return AuditRepository(self.connection)
+
+    @property
+    def tokens(self) -> TokenRepository:
+        return TokenRepository(self.connection)
+
+    @property
+    def heartbeats(self) -> HeartbeatRepository:
+        return HeartbeatRepository(self.connection)

@@ -1,0 +1,24 @@
+"""The FastAPI application factory: ``create_app(ctx)``; nothing is built at import time."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from propdesk import __version__
+from propdesk.api import errors
+from propdesk.api.routers import admin, health, prop
+from propdesk.services.context import ServiceContext
+
+
+def create_app(ctx: ServiceContext) -> FastAPI:
+    app = FastAPI(
+        title="propdesk",
+        version=__version__,
+        description="Paper-trading and prop-firm account engine: service API, admin API.",
+    )
+    app.state.ctx = ctx
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(prop.router)
+    app.include_router(admin.router)
+    return app

@@ -1,0 +1,53 @@
+"""Bearer-token authentication and role checks for the service and admin APIs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from propdesk.services.context import ServiceContext
+from propdesk.services.errors import ServiceError
+from propdesk.services.tokens import Principal, Role, authenticate
+
+bearer = HTTPBearer(auto_error=False, description="pd_<id>_<secret>, from `propdesk token create`")
+
+
+class Unauthenticated(ServiceError):
+    status = 401
+
+
+class Forbidden(ServiceError):
+    status = 403
+
+
+def context(request: Request) -> ServiceContext:
+    ctx: ServiceContext = request.app.state.ctx
+    return ctx
+
+
+def require(*roles: Role) -> Callable[..., Principal]:
+    """A dependency that authenticates the bearer token and checks its role."""
+
+    def dependency(
+        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
+        ctx: ServiceContext = Depends(context),  # noqa: B008
+    ) -> Principal:
+        if credentials is None:
+            raise Unauthenticated("unauthenticated", "send Authorization: Bearer <token>")
+        principal = authenticate(ctx.engine, credentials.credentials)
+        if principal is None:
+            raise Unauthenticated("invalid_token", "the bearer token is unknown, revoked or malformed")
+        if principal.role not in roles:
+            allowed = " or ".join(r.value for r in roles)
+            raise Forbidden(
+                "forbidden", f"this route needs a {allowed} token; yours is {principal.role.value}"
+            )
+        return principal
+
+    return dependency
+
+
+service_or_admin = require(Role.SERVICE, Role.ADMIN)
+admin_only = require(Role.ADMIN)

@@ -1,0 +1,166 @@
+"""Account lifecycle: create, start, complete, liquidate, pause, resume, lock.
+
+Each function is one transaction with the account locked. Kernel refusals
+(:class:`~propdesk.accounting.kernel.CommandRejected`) propagate unchanged; the API maps them to
+409 with the kernel's code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic.alias_generators import to_snake
+
+from propdesk.accounting.kernel import ChangeStatus, CommandRejected, Decision, handle
+from propdesk.accounting.state import AccountState, AccountStatus
+from propdesk.execution.pipeline import liquidate as liquidation_decision
+from propdesk.model.instruments import Instrument, parse_instrument
+from propdesk.model.policy import ExecutionPolicy, preset
+from propdesk.services.accounts import IdempotencyConflict, open_account, policy_of, start_account
+from propdesk.services.context import ServiceContext
+from propdesk.services.errors import Conflict, Invalid
+from propdesk.services.quotes import latest_quotes
+from propdesk.store.accounts import AccountRow
+from propdesk.store.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """What a client asks for when it creates an account."""
+
+    preset: str = "audition"
+    overrides: Mapping[str, Any] | None = None
+    owner_user_id: str | None = None
+    clone_id: str | None = None
+    parent_account_id: str | None = None
+    mode: str = "audition"
+    idempotency_key: str | None = None
+
+
+def build_policy(name: str, overrides: Mapping[str, Any] | None) -> ExecutionPolicy:
+    """A preset with overrides (snake_case or camelCase keys), validated whole; a bad field is a 422."""
+    fields = {to_snake(key): value for key, value in (overrides or {}).items()}
+    try:
+        return preset(name, **fields)
+    except ValidationError as exc:
+        problems = [
+            {"field": ".".join(str(p) for p in ("policy", *err["loc"])), "message": err["msg"]}
+            for err in exc.errors()
+        ]
+        raise Invalid("invalid_policy", "the policy overrides are not valid", {"errors": problems}) from exc
+    except ValueError as exc:
+        raise Invalid("unknown_preset", str(exc), {"field": "preset"}) from exc
+
+
+def create_account(ctx: ServiceContext, request: NewAccount) -> AccountRow:
+    policy = build_policy(request.preset, request.overrides)
+    if request.owner_user_id is not None:
+        _ensure_user(ctx, request.owner_user_id)
+    if request.parent_account_id is not None:
+        with UnitOfWork(ctx.engine, read_only=True) as uow:
+            uow.accounts.get(request.parent_account_id)
+    try:
+        account_id = open_account(
+            ctx.engine,
+            policy=policy,
+            owner=request.owner_user_id,
+            idempotency_key=request.idempotency_key,
+            clock=ctx.clock,
+            ids=ctx.ids,
+            mode=request.mode,
+            parent_account_id=request.parent_account_id,
+            clone_id=request.clone_id,
+        )
+    except IdempotencyConflict as exc:
+        raise Conflict(
+            "idempotency_conflict", str(exc), {"idempotencyKey": exc.key, "accountId": exc.account_id}
+        ) from exc
+    with UnitOfWork(ctx.engine, read_only=True) as uow:
+        return uow.accounts.get(account_id)
+
+
+def _ensure_user(ctx: ServiceContext, user_id: str) -> None:
+    """Platforms own their user ids; the first account of a user records the user."""
+    with UnitOfWork(ctx.engine) as uow:
+        if uow.users.find(user_id) is None:
+            uow.users.insert(user_id=user_id, name=user_id, created_at=ctx.clock())
+            uow.commit()
+
+
+def start(ctx: ServiceContext, account_id: str) -> AccountState:
+    """Fund and activate a pending account; starting an active account again changes nothing."""
+    with UnitOfWork(ctx.engine, read_only=True) as uow:
+        state = uow.accounts.load_state(account_id)
+    if state.status is AccountStatus.ACTIVE:
+        return state
+    try:
+        return start_account(ctx.engine, account_id, ctx.clock)
+    except CommandRejected as exc:
+        if exc.code == "account_already_started":
+            with UnitOfWork(ctx.engine, read_only=True) as uow:
+                state = uow.accounts.load_state(account_id)
+            if state.status is AccountStatus.ACTIVE:
+                return state  # a concurrent start won the race
+        raise
+
+
+def change_status(ctx: ServiceContext, account_id: str, to: AccountStatus, reason: str) -> AccountState:
+    """Pause, resume, lock or complete (the kernel refuses transitions out of terminal states)."""
+    with UnitOfWork(ctx.engine) as uow:
+        uow.lock_account(account_id)
+        state = uow.accounts.load_state(account_id)
+        decision = handle(state, ChangeStatus(at=ctx.clock(), to=to, reason=reason))
+        uow.accounts.save(account_id, decision.state, decision.events, recorded_at=ctx.clock())
+        uow.commit()
+    return decision.state
+
+
+def instruments_for(state: AccountState) -> dict[str, Instrument]:
+    """Instruments of the positions held, rebuilt from the specs stored with them."""
+    return {
+        symbol: parse_instrument(symbol, position.instrument.asset_class)
+        for symbol, position in state.positions.items()
+    }
+
+
+def liquidation(ctx: ServiceContext, uow: UnitOfWork, state: AccountState, reason: str) -> Decision:
+    """Close every position at fresh quotes by the account's fill model (inside ``uow``'s lock).
+
+    A missing or stale quote for any held symbol refuses the liquidation: the engine never
+    closes at a guessed price.
+    """
+    policy = policy_of(uow.accounts.get(state.account_id))
+    now = ctx.clock()
+    quotes = latest_quotes(uow, state.positions, now=now, max_age_seconds=policy.max_quote_age_seconds)
+    unusable = sorted([*quotes.missing, *quotes.stale])
+    if unusable:
+        raise CommandRejected(
+            "price_missing", f"no fresh quote to liquidate {', '.join(unusable)}; nothing was closed"
+        )
+    return liquidation_decision(
+        state,
+        policy=policy,
+        instruments=instruments_for(state),
+        quotes=quotes.fresh,
+        now=now,
+        new_id=ctx.ids,
+        reason=reason,
+    )
+
+
+def liquidate(ctx: ServiceContext, account_id: str, reason: str) -> AccountState:
+    """Close everything at market and end the account (from active, paused or locked)."""
+    with UnitOfWork(ctx.engine) as uow:
+        uow.lock_account(account_id)
+        state = uow.accounts.load_state(account_id)
+        if state.status.is_terminal or state.status is AccountStatus.PENDING:
+            raise CommandRejected(
+                "invalid_transition", f"account cannot go from {state.status.value} to liquidated"
+            )
+        decision = liquidation(ctx, uow, state, reason)
+        uow.accounts.save(account_id, decision.state, decision.events, recorded_at=ctx.clock())
+        uow.commit()
+    return decision.state

@@ -1,0 +1,73 @@
+"""Bearer tokens for the service and admin APIs.
+
+A token is ``pd_<id>_<secret>``. Only the SHA-256 of the secret is stored; the id finds the row
+and ``hmac.compare_digest`` compares the hashes in constant time, so neither the database nor
+the timing of a failed comparison reveals a usable token. The secret has 256 bits of entropy,
+which is why a fast hash (not a password KDF) is enough.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy.engine import Engine
+
+from propdesk.services.clock import Clock
+from propdesk.store.records import TokenRecord
+from propdesk.store.uow import UnitOfWork
+
+_TOKEN = re.compile(r"pd_([a-z0-9]{16})_([A-Za-z0-9_\-]{43})")
+
+
+class Role(StrEnum):
+    SERVICE = "service"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the token's id, name (recorded as the actor in audit rows) and role."""
+
+    token_id: str
+    name: str
+    role: Role
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(engine: Engine, *, role: Role, name: str, clock: Clock) -> tuple[Principal, str]:
+    """Store a new token and return it; the plain token exists only in this return value."""
+    if not name.strip():
+        raise ValueError("a token needs a name")
+    token_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    with UnitOfWork(engine) as uow:
+        uow.tokens.insert(
+            TokenRecord(
+                id=token_id, name=name, role=role.value, secret_hash=_digest(secret), created_at=clock()
+            )
+        )
+        uow.commit()
+    return Principal(token_id, name, role), f"pd_{token_id}_{secret}"
+
+
+def authenticate(engine: Engine, token: str) -> Principal | None:
+    """The principal a bearer token stands for, or None for a malformed, unknown or revoked one."""
+    match = _TOKEN.fullmatch(token)
+    if match is None:
+        return None
+    token_id, secret = match.groups()
+    with UnitOfWork(engine, read_only=True) as uow:
+        record = uow.tokens.find(token_id)
+    expected = record.secret_hash if record is not None else _digest("")
+    valid = hmac.compare_digest(_digest(secret), expected)
+    if record is None or not valid or record.revoked_at is not None:
+        return None
+    return Principal(record.id, record.name, Role(record.role))

@@ -1,0 +1,384 @@
+"""Records around the ledger: orders, decision actions, fills read back, audit log, tokens, heartbeats.
+
+These are written in the same unit of work as the events they describe, so a decision action,
+its order, its fill and its ledger rows commit or roll back together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from propdesk.model.fills import Fill
+from propdesk.model.instruments import AssetClass, InstrumentSpec
+from propdesk.model.orders import Side
+from propdesk.store._sql import insert_on_conflict
+from propdesk.store.tables import (
+    admin_audit_log,
+    api_tokens,
+    decision_actions,
+    fills,
+    orders,
+    worker_heartbeats,
+)
+
+OPEN_ORDER_STATUSES = ("new", "accepted", "pending_new", "partially_filled", "held")
+PENDING_APPROVAL = "pending_approval"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A window of a time-ordered list: ``limit`` rows after skipping ``offset``."""
+
+    limit: int = 100
+    offset: int = 0
+
+
+# --- orders ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    id: str
+    account_id: str
+    symbol: str
+    asset_class: str
+    side: str
+    type: str
+    time_in_force: str
+    status: str
+    filled_qty: Decimal
+    created_at: datetime
+    updated_at: datetime
+    qty: Decimal | None = None
+    notional: Decimal | None = None
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    filled_avg_price: Decimal | None = None
+    reserved_amount: Decimal = Decimal(0)
+    client_order_id: str | None = None
+    payload: Mapping[str, Any] | None = None
+
+
+class OrderRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def insert(self, order: OrderRecord) -> None:
+        values = asdict(order)
+        values["payload"] = dict(order.payload or {})
+        self._conn.execute(sa.insert(orders).values(**values))
+
+    def find(self, account_id: str, order_id: str) -> OrderRecord | None:
+        row = (
+            self._conn.execute(
+                sa.select(orders).where(orders.c.account_id == account_id, orders.c.id == order_id)
+            )
+            .mappings()
+            .one_or_none()
+        )
+        return None if row is None else OrderRecord(**dict(row))
+
+    def set_status(self, order_id: str, status: str, at: datetime) -> None:
+        self._conn.execute(
+            sa.update(orders).where(orders.c.id == order_id).values(status=status, updated_at=at)
+        )
+
+    def page(self, account_id: str, page: Page) -> list[OrderRecord]:
+        stmt = (
+            sa.select(orders)
+            .where(orders.c.account_id == account_id)
+            .order_by(orders.c.created_at, orders.c.id)
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+        return [OrderRecord(**dict(row)) for row in self._conn.execute(stmt).mappings()]
+
+    def count_open(self, account_id: str) -> int:
+        stmt = sa.select(sa.func.count()).where(
+            orders.c.account_id == account_id, orders.c.status.in_(OPEN_ORDER_STATUSES)
+        )
+        return int(self._conn.execute(stmt).scalar_one())
+
+
+# --- fills -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FillRecord:
+    fill: Fill
+    account_id: str
+    voided_at: datetime | None
+
+
+def _fill(row: RowMapping) -> Fill:
+    return Fill(
+        fill_id=row["id"],
+        order_id=row["order_id"],
+        instrument=InstrumentSpec(row["symbol"], AssetClass(row["asset_class"]), row["multiplier"]),
+        side=Side(row["side"]),
+        qty=row["qty"],
+        price=row["price"],
+        fee=row["fee"],
+        time=row["time"],
+        bid=row["bid"],
+        ask=row["ask"],
+        mark=row["mark"],
+        slippage=row["slippage"],
+        liquidity=row["liquidity"],
+    )
+
+
+class FillRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def page(self, account_id: str, page: Page) -> list[FillRecord]:
+        stmt = (
+            sa.select(fills)
+            .where(fills.c.account_id == account_id)
+            .order_by(fills.c.time, fills.c.id)
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+        return [
+            FillRecord(_fill(r), r["account_id"], r["voided_at"]) for r in self._conn.execute(stmt).mappings()
+        ]
+
+    def recent(self, account_id: str, count: int) -> list[FillRecord]:
+        """The ``count`` latest fills, oldest first."""
+        stmt = (
+            sa.select(fills)
+            .where(fills.c.account_id == account_id)
+            .order_by(fills.c.time.desc(), fills.c.id.desc())
+            .limit(count)
+        )
+        rows = [
+            FillRecord(_fill(r), r["account_id"], r["voided_at"]) for r in self._conn.execute(stmt).mappings()
+        ]
+        return rows[::-1]
+
+    def find(self, account_id: str, fill_id: str) -> FillRecord | None:
+        row = (
+            self._conn.execute(
+                sa.select(fills).where(fills.c.account_id == account_id, fills.c.id == fill_id)
+            )
+            .mappings()
+            .one_or_none()
+        )
+        return None if row is None else FillRecord(_fill(row), row["account_id"], row["voided_at"])
+
+    def for_order(self, account_id: str, order_id: str) -> list[FillRecord]:
+        stmt = (
+            sa.select(fills)
+            .where(fills.c.account_id == account_id, fills.c.order_id == order_id)
+            .order_by(fills.c.time, fills.c.id)
+        )
+        return [
+            FillRecord(_fill(r), r["account_id"], r["voided_at"]) for r in self._conn.execute(stmt).mappings()
+        ]
+
+
+# --- decision actions --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionActionRecord:
+    id: str
+    account_id: str
+    decision_run_id: str
+    decision_action_id: str
+    action: str
+    symbol: str | None
+    payload: Mapping[str, Any]
+    payload_hash: str
+    status: str
+    gate_results: Sequence[Mapping[str, Any]] | None
+    order_id: str | None
+    fill_id: str | None
+    created_at: datetime
+    updated_at: datetime | None = None
+    review: Mapping[str, Any] | None = None
+
+
+class DecisionActionRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def insert(self, record: DecisionActionRecord) -> None:
+        values = asdict(record)
+        values["payload"] = dict(record.payload)
+        values["gate_results"] = [dict(g) for g in record.gate_results] if record.gate_results else None
+        values["review"] = dict(record.review) if record.review else None
+        self._conn.execute(sa.insert(decision_actions).values(**values))
+
+    def update(
+        self,
+        record_id: str,
+        *,
+        status: str,
+        at: datetime,
+        gate_results: Sequence[Mapping[str, Any]] | None = None,
+        order_id: str | None = None,
+        fill_id: str | None = None,
+        review: Mapping[str, Any] | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"status": status, "updated_at": at}
+        if gate_results is not None:
+            values["gate_results"] = [dict(g) for g in gate_results]
+        if order_id is not None:
+            values["order_id"] = order_id
+        if fill_id is not None:
+            values["fill_id"] = fill_id
+        if review is not None:
+            values["review"] = dict(review)
+        self._conn.execute(
+            sa.update(decision_actions).where(decision_actions.c.id == record_id).values(**values)
+        )
+
+    def find_many(
+        self, account_id: str, run_id: str, action_ids: Sequence[str]
+    ) -> dict[str, DecisionActionRecord]:
+        """Stored actions of one run by their decision action id."""
+        if not action_ids:
+            return {}
+        stmt = sa.select(decision_actions).where(
+            decision_actions.c.account_id == account_id,
+            decision_actions.c.decision_run_id == run_id,
+            decision_actions.c.decision_action_id.in_(list(action_ids)),
+        )
+        found = (DecisionActionRecord(**dict(r)) for r in self._conn.execute(stmt).mappings())
+        return {r.decision_action_id: r for r in found}
+
+    def find(self, record_id: str) -> DecisionActionRecord | None:
+        row = (
+            self._conn.execute(sa.select(decision_actions).where(decision_actions.c.id == record_id))
+            .mappings()
+            .one_or_none()
+        )
+        return None if row is None else DecisionActionRecord(**dict(row))
+
+    def count_pending(self, account_id: str, *, excluding: str | None = None) -> int:
+        stmt = sa.select(sa.func.count()).where(
+            decision_actions.c.account_id == account_id, decision_actions.c.status == PENDING_APPROVAL
+        )
+        if excluding is not None:
+            stmt = stmt.where(decision_actions.c.id != excluding)
+        return int(self._conn.execute(stmt).scalar_one())
+
+
+# --- admin audit log ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    id: int
+    account_id: str | None
+    actor: str
+    action: str
+    reason: str
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    at: datetime
+
+
+class AuditRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def record(
+        self,
+        *,
+        account_id: str | None,
+        actor: str,
+        action: str,
+        reason: str,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+        at: datetime,
+    ) -> None:
+        self._conn.execute(
+            sa.insert(admin_audit_log).values(
+                account_id=account_id,
+                actor=actor,
+                action=action,
+                reason=reason,
+                before=None if before is None else dict(before),
+                after=None if after is None else dict(after),
+                at=at,
+            )
+        )
+
+    def page(self, account_id: str, page: Page) -> list[AuditRecord]:
+        stmt = (
+            sa.select(admin_audit_log)
+            .where(admin_audit_log.c.account_id == account_id)
+            .order_by(admin_audit_log.c.at, admin_audit_log.c.id)
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+        return [AuditRecord(**dict(r)) for r in self._conn.execute(stmt).mappings()]
+
+
+# --- API tokens and worker heartbeats ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    id: str
+    name: str
+    role: str
+    secret_hash: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class TokenRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def insert(self, token: TokenRecord) -> None:
+        self._conn.execute(sa.insert(api_tokens).values(**asdict(token)))
+
+    def find(self, token_id: str) -> TokenRecord | None:
+        row = (
+            self._conn.execute(sa.select(api_tokens).where(api_tokens.c.id == token_id))
+            .mappings()
+            .one_or_none()
+        )
+        return None if row is None else TokenRecord(**dict(row))
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    name: str
+    beat_at: datetime
+    details: Mapping[str, Any]
+
+
+class HeartbeatRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def beat(self, name: str, at: datetime, details: Mapping[str, Any]) -> None:
+        insert_on_conflict(
+            self._conn,
+            worker_heartbeats,
+            [{"name": name, "beat_at": at, "details": dict(details)}],
+            keys=("name",),
+            update=("beat_at", "details"),
+        )
+
+    def find(self, name: str) -> Heartbeat | None:
+        row = (
+            self._conn.execute(sa.select(worker_heartbeats).where(worker_heartbeats.c.name == name))
+            .mappings()
+            .one_or_none()
+        )
+        return None if row is None else Heartbeat(row["name"], row["beat_at"], row["details"])

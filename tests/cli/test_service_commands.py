@@ -1,0 +1,87 @@
+"""``propdesk token create``, ``propdesk mtm`` and ``propdesk serve`` as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from propdesk.cli import build_cli
+from propdesk.services.tokens import Role, authenticate
+from propdesk.store.engine import create_engine_for
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("PROPDESK_DATABASE_URL", url)
+    return url
+
+
+def test_token_create_prints_a_working_token_once_and_stores_its_hash(sqlite_env: str) -> None:
+    result = CliRunner().invoke(build_cli(), ["token", "create", "--role", "admin", "--name", "ops"])
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip().splitlines()[-1]
+    engine = create_engine_for(sqlite_env)
+    try:
+        principal = authenticate(engine, token)
+        assert principal is not None
+        assert (principal.name, principal.role) == ("ops", Role.ADMIN)
+        with engine.connect() as conn:
+            stored = conn.exec_driver_sql("SELECT secret_hash FROM api_tokens").scalar_one()
+        assert token.split("_")[2] not in stored
+    finally:
+        engine.dispose()
+    bad = CliRunner().invoke(build_cli(), ["token", "create", "--role", "root"])
+    assert bad.exit_code == 2
+
+
+def test_mtm_once_reports_the_sweep(sqlite_env: str) -> None:
+    result = CliRunner().invoke(build_cli(), ["mtm", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "marked 0 account(s)" in result.output
+    assert CliRunner().invoke(build_cli(), ["mtm"]).exit_code == 2
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_serve_answers_health_and_refuses_unauthenticated_calls(sqlite_env: str) -> None:
+    port = _free_port()
+    env = {**os.environ, "PROPDESK_DATABASE_URL": sqlite_env}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "propdesk", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, "server exited"
+                assert time.monotonic() < deadline, "server did not come up"
+                time.sleep(0.1)
+        assert health.status_code == 200
+        assert health.json()["database"] == "ok"
+        denied = httpx.get(f"http://127.0.0.1:{port}/api/v1/prop/accounts/x", timeout=5)
+        assert denied.status_code == 401
+        assert denied.json()["code"] == "unauthenticated"
+        assert httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5).status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
