@@ -25,14 +25,14 @@ class SetClock:
     """A clock tests move by hand; services read it through ``ctx.clock``."""
 
     def __init__(self, start: datetime = T0) -> None:
-        self.now = start
+        self.current = start
 
     def __call__(self) -> datetime:
-        return self.now
+        return self.current
 
     def advance(self, seconds: float) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
+        self.current += timedelta(seconds=seconds)
+        return self.current
 
 
 @dataclass

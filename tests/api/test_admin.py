@@ -201,3 +201,38 @@ def test_decision_context_reports_headroom_quotes_and_heartbeat(api: Api) -> Non
     health = api.client.get("/healthz").json()
     assert health["status"] == "ok"
     assert health["markToMarket"]["details"]["accounts"] == 1
+
+
+def test_manual_quotes_are_audited_and_used_by_execution(api: Api) -> None:
+    account_id = open_started(api, "k8")
+    body = {"symbol": "aapl", "bid": "99.5", "ask": "100.5", "reason": "feed down"}
+    written = api.client.post("/api/v1/admin/prices/quotes", json=body, headers=api.admin)
+    assert written.status_code == 200, written.text
+    assert written.json()["written"] is True
+    assert api.client.post("/api/v1/admin/prices/quotes", json=body, headers=api.service).status_code == 403
+    crossed = api.client.post(
+        "/api/v1/admin/prices/quotes",
+        json={**body, "bid": "101", "time": "2026-01-05T15:00:00Z"},
+        headers=api.admin,
+    )
+    assert crossed.status_code == 422
+    result = act(
+        api, account_id, "r", {"decisionActionId": "a", "action": "open_long", "symbol": "AAPL", "qty": "2"}
+    )
+    assert result[0]["status"] == "filled"
+    fills = api.client.get(f"{ACCOUNTS}/{account_id}/fills", headers=api.service).json()["items"]
+    assert (fills[0]["price"], fills[0]["bid"], fills[0]["ask"]) == ("100.0", "99.5", "100.5")
+
+
+def test_a_stale_quote_rejects_the_action_with_its_age(api: Api) -> None:
+    account_id = open_started(api, "k9")
+    api.quote("AAPL", "100", "100")
+    api.clock.advance(61)
+    result = act(
+        api, account_id, "r", {"decisionActionId": "a", "action": "open_long", "symbol": "AAPL", "qty": "1"}
+    )
+    assert result[0]["status"] == "rejected"
+    assert result[0]["reason"] == "price_stale"
+    stale = next(g for g in result[0]["gateResults"] if g["gate"] == "price_stale")
+    assert (Decimal(stale["value"]), Decimal(stale["limit"])) == (Decimal(61), Decimal(60))
+    assert api.client.get(f"{ACCOUNTS}/{account_id}/fills", headers=api.service).json()["items"] == []

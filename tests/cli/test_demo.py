@@ -1,18 +1,31 @@
+import socket
+from pathlib import Path
+
 from typer.testing import CliRunner
 
 from propdesk.cli import build_cli
 
 
-def test_demo_replays_shipped_bars_and_the_ledger_reproduces_the_account() -> None:
-    result = CliRunner().invoke(build_cli(), ["demo", "--start", "2012-01-01", "--end", "2013-12-31"])
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_demo_runs_the_service_with_an_agent_and_ends_without_drift(tmp_path: Path) -> None:
+    args = ["demo", "--exit", "--port", str(_free_port()), "--database", str(tmp_path / "demo.db")]
+    result = CliRunner().invoke(build_cli(), [*args, "--start", "2013-01-01", "--end", "2013-12-31"])
     assert result.exit_code == 0, result.output
-    assert "Equity path" in result.output
-    assert "Final account (active)" in result.output
-    assert "reproduces the account exactly" in result.output
-    assert "DRIFT" not in result.output
+    assert "decision actions:" in result.output
+    assert "filled ×" in result.output
+    assert "no drift" in result.output
+    assert "/api/v1/prop/accounts/" in result.output
 
 
-def test_demo_refuses_an_unknown_symbol_with_a_clear_message() -> None:
-    result = CliRunner().invoke(build_cli(), ["demo", "--symbols", "NOPE"])
+def test_demo_refuses_unknown_symbols(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        build_cli(), ["demo", "--exit", "--symbols", "NOPE", "--database", str(tmp_path / "d.db")]
+    )
     assert result.exit_code == 2
     assert "unknown symbol(s) NOPE" in result.output

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from propdesk import __version__
 from propdesk.api import errors
-from propdesk.api.routers import admin, health, prop
+from propdesk.api.routers import admin, health, prices, prop
 from propdesk.services.context import ServiceContext
 
 
@@ -21,4 +21,5 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.include_router(health.router)
     app.include_router(prop.router)
     app.include_router(admin.router)
+    app.include_router(prices.router)
     return app

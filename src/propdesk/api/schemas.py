@@ -326,3 +326,21 @@ class HealthOut(Wire):
     status: str
     database: str
     mark_to_market: HeartbeatOut
+
+
+class ManualQuoteIn(Wire):
+    symbol: str = Field(min_length=1, max_length=64)
+    bid: Decimal = Field(gt=0, allow_inf_nan=False)
+    ask: Decimal = Field(gt=0, allow_inf_nan=False)
+    last: Decimal | None = Field(default=None, gt=0, allow_inf_nan=False)
+    time: datetime | None = Field(default=None, description="defaults to now; must carry a time zone")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ManualQuoteOut(Wire):
+    symbol: str
+    time: datetime
+    bid: Decimal
+    ask: Decimal
+    last: Decimal | None
+    written: bool
