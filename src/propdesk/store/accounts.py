@@ -238,6 +238,24 @@ def _touched_symbols(events: Iterable[Event]) -> list[str] | None:
     return list(seen)
 
 
+def _ledger_select(account_id: str) -> sa.Select[Any]:
+    return (
+        sa.select(
+            ledger_events.c.seq,
+            ledger_events.c.type,
+            ledger_events.c.at,
+            ledger_events.c.cash_delta,
+            ledger_events.c.cash_after,
+            ledger_events.c.payload,
+            ledger_events.c.correlation_id,
+            ledger_events.c.causation_id,
+            ledger_events.c.recorded_at,
+        )
+        .where(ledger_events.c.account_id == account_id)
+        .order_by(ledger_events.c.seq)
+    )
+
+
 class AccountRepository:
     """Accounts, their gapless ledger and the projections kept in step with it."""
 
@@ -533,42 +551,11 @@ class AccountRepository:
 
     def ledger(self, account_id: str) -> list[LedgerRow]:
         """The account's ledger rows in seq order."""
-        stmt = (
-            sa.select(
-                ledger_events.c.seq,
-                ledger_events.c.type,
-                ledger_events.c.at,
-                ledger_events.c.cash_delta,
-                ledger_events.c.cash_after,
-                ledger_events.c.payload,
-                ledger_events.c.correlation_id,
-                ledger_events.c.causation_id,
-                ledger_events.c.recorded_at,
-            )
-            .where(ledger_events.c.account_id == account_id)
-            .order_by(ledger_events.c.seq)
-        )
-        return [LedgerRow(**row) for row in self._conn.execute(stmt).mappings()]
+        return [LedgerRow(**row) for row in self._conn.execute(_ledger_select(account_id)).mappings()]
 
     def ledger_page(self, account_id: str, *, limit: int, offset: int) -> list[LedgerRow]:
         """A window of the account's ledger rows in seq order (what the API pages through)."""
-        stmt = (
-            sa.select(
-                ledger_events.c.seq,
-                ledger_events.c.type,
-                ledger_events.c.at,
-                ledger_events.c.cash_delta,
-                ledger_events.c.cash_after,
-                ledger_events.c.payload,
-                ledger_events.c.correlation_id,
-                ledger_events.c.causation_id,
-                ledger_events.c.recorded_at,
-            )
-            .where(ledger_events.c.account_id == account_id)
-            .order_by(ledger_events.c.seq)
-            .limit(limit)
-            .offset(offset)
-        )
+        stmt = _ledger_select(account_id).limit(limit).offset(offset)
         return [LedgerRow(**row) for row in self._conn.execute(stmt).mappings()]
 
     def by_clone(self, clone_id: str) -> list[AccountRow]:
