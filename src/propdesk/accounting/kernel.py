@@ -322,7 +322,11 @@ def decide(state: AccountState, command: Command) -> list[Event]:
 
 def _void_event(state: AccountState, command: VoidFill) -> FillVoided:
     """The correction that makes ``state`` as if fill ``command.fill_id`` had never happened."""
-    _require(state.status is not AccountStatus.PENDING, "account_not_started", "account is not started")
+    _require(
+        state.status.is_open,
+        "account_not_open",
+        f"account is {state.status.value}: fills of a pending or ended account cannot be voided",
+    )
     voided = [f for f in command.history if f.fill_id == command.fill_id]
     _require(len(voided) == 1, "unknown_fill", f"fill {command.fill_id} is not in the symbol's live fills")
     fill = voided[0]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from propdesk import __version__
 from propdesk.api import errors
+from propdesk.api.auth import no_nul_in_url
 from propdesk.api.routers import admin, health, prices, prop
+from propdesk.api.schemas import ErrorOut
 from propdesk.services.context import ServiceContext
 
 
@@ -15,6 +17,8 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         title="propdesk",
         version=__version__,
         description="Paper-trading and prop-firm account engine: service API, admin API.",
+        responses={code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 422)},
+        dependencies=[Depends(no_nul_in_url)],
     )
     app.state.ctx = ctx
     errors.install(app)

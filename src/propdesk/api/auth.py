@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from propdesk.services.context import ServiceContext
-from propdesk.services.errors import ServiceError
+from propdesk.services.errors import Invalid, ServiceError
 from propdesk.services.tokens import Principal, Role, authenticate
 
 bearer = HTTPBearer(auto_error=False, description="pd_<id>_<secret>, from `propdesk token create`")
@@ -20,6 +20,18 @@ class Unauthenticated(ServiceError):
 
 class Forbidden(ServiceError):
     status = 403
+
+
+def no_nul_in_url(request: Request) -> None:
+    """Refuse a NUL character in path or query parameters (PostgreSQL text cannot hold one)."""
+    for where, params in (("path", request.path_params), ("query", request.query_params)):
+        for name, value in params.items():
+            if "\x00" in str(value):
+                raise Invalid(
+                    "invalid_request",
+                    f"{name}: must not contain a NUL character",
+                    {"field": name, "in": where},
+                )
 
 
 def context(request: Request) -> ServiceContext:

@@ -23,7 +23,7 @@ BPS = Decimal("0.0001")
 DecimalInput = Decimal | int | str
 
 
-class NotExactError(TypeError):
+class NotExactError(ValueError):
     """A value that cannot be turned into an exact decimal (a float, a bool, NaN, garbage)."""
 
 

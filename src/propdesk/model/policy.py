@@ -30,7 +30,7 @@ class ExecutionPolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     starting_balance: Decimal = Field(default=Decimal(100_000), gt=0)
-    currency: str = "USDC"
+    currency: str = Field(default="USDC", min_length=1, max_length=16, pattern=r"^[A-Z0-9]+$")
     max_leverage: Decimal = Field(default=Decimal(5), gt=0)
     max_order_notional: Decimal = Field(default=Decimal(50_000), gt=0)
     max_position_equity_ratio: Decimal = Field(default=Decimal(1), gt=0)
@@ -71,7 +71,7 @@ class ExecutionPolicy(BaseModel):
 PRESETS: dict[str, ExecutionPolicy] = {"audition": ExecutionPolicy()}
 
 
-def preset(name: str, **overrides: Any) -> ExecutionPolicy:
+def preset(name: str, /, **overrides: Any) -> ExecutionPolicy:
     """A named preset with field overrides, validated as a whole."""
     try:
         base = PRESETS[name]

@@ -1,0 +1,50 @@
+"""Rule state from an account's ledger: the same fold for live service, replay and recompute.
+
+:func:`fold_ledger` walks an account's ledger events in order through the accounting kernel's
+``evolve`` and feeds the rule state the observation each event implies, so a service can rebuild
+(and compare) the rule state of any account from its ledger alone, exactly as DESIGN.md asks of
+every projection.
+
+Mapping: ``account_started`` starts the rule state (at its time and starting cash);
+``fill_applied`` is a fill observation; ``positions_marked`` a mark; ``cash_adjusted`` with a
+reason starting with ``payout`` is a payout (any other adjustment is observed as a balance
+change); ``account_liquidated`` and everything else is observed as the account's new values.
+Day boundaries roll from the event times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from propdesk.accounting.events import AccountStarted, CashAdjusted, Event, FillApplied
+from propdesk.accounting.kernel import evolve
+from propdesk.accounting.state import AccountState
+from propdesk.risk.pack import RulePack
+from propdesk.risk.state import RuleState, observation_from_account, observe, record_payout, start_rules
+
+PAYOUT_PREFIX = "payout"
+
+
+def fold_ledger(
+    pack: RulePack, events: Iterable[Event], *, account_id: str = "account"
+) -> tuple[AccountState, RuleState | None]:
+    """The account and its rule state after ``events`` (None until the account has started)."""
+    account = AccountState(account_id=account_id)
+    rules: RuleState | None = None
+    for event in events:
+        account = evolve(account, event)
+        if isinstance(event, AccountStarted):
+            rules = start_rules(pack, event.at, starting_balance=event.cash_delta)
+            continue
+        if rules is None:
+            continue
+        if (
+            isinstance(event, CashAdjusted)
+            and event.cash_delta < 0
+            and event.reason.strip().lower().startswith(PAYOUT_PREFIX)
+        ):
+            rules = record_payout(pack, rules, amount=-event.cash_delta, at=event.at)
+            continue
+        fill = event if isinstance(event, FillApplied) else None
+        rules = observe(pack, rules, observation_from_account(pack, account, event.at, fill_event=fill))
+    return account, rules
