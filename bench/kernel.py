@@ -60,13 +60,14 @@ def main() -> None:
 
     rate(f"fills applied ({len(SYMBOLS)} symbols)", n, apply_fills)
 
-    prices = {s.symbol: Decimal("101.25") for s in SYMBOLS}
+    # Alternate two price sets so that every mark moves every position (an unchanged mark is a no-op).
+    price_sets = [{s.symbol: Decimal(p) for s in SYMBOLS} for p in ("101.25", "101.50")]
     marks = 5_000
 
     def mark() -> None:
         current = state
-        for _ in range(marks):
-            current = handle(current, MarkToPrices(at=T0, prices=prices)).state
+        for i in range(marks):
+            current = handle(current, MarkToPrices(at=T0, prices=price_sets[i % 2])).state
 
     rate(f"marks ({len(state.positions)} positions each)", marks, mark)
 
