@@ -30,7 +30,7 @@ def test_limit_orders_reserve_at_their_limit_and_market_orders_at_the_ask_plus_t
 def test_amount_is_margin_plus_fee_rounded_up_to_the_cent() -> None:
     assert reservation_amount(
         equity("AAPL"), Decimal(10), Decimal("100.015"), leverage=Decimal(5), fee=Decimal("1")
-    ) == Decimal("201.01")
+    ) == Decimal("201.03")
     es = future("ES")
     assert reservation_amount(
         es, Decimal(1), Decimal(5000), leverage=Decimal(10), fee=Decimal("2.5")
