@@ -1,4 +1,4 @@
-"""``propdesk token create``, ``propdesk mtm`` and ``propdesk serve`` as a user runs them."""
+"""``propdesk token create``, ``propdesk mtm``, ``propdesk boundaries`` and ``propdesk serve`` as a user runs them."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def test_token_create_prints_a_working_token_once_and_stores_its_hash(sqlite_env
         assert (principal.name, principal.role) == ("ops", Role.ADMIN)
         with engine.connect() as conn:
             stored = conn.exec_driver_sql("SELECT secret_hash FROM api_tokens").scalar_one()
-        assert token.split("_")[2] not in stored
+        assert token.split("_", 2)[2] not in stored  # the secret may itself contain "_"
     finally:
         engine.dispose()
     bad = CliRunner().invoke(build_cli(), ["token", "create", "--role", "root"])
@@ -48,6 +48,13 @@ def test_mtm_once_reports_the_sweep(sqlite_env: str) -> None:
     assert result.exit_code == 0, result.output
     assert "marked 0 account(s)" in result.output
     assert CliRunner().invoke(build_cli(), ["mtm"]).exit_code == 2
+
+
+def test_boundaries_once_reports_the_pass(sqlite_env: str) -> None:
+    result = CliRunner().invoke(build_cli(), ["boundaries", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "0 account(s) tracked: 0 rolled, 0 failed" in result.output
+    assert CliRunner().invoke(build_cli(), ["boundaries"]).exit_code == 2
 
 
 def _free_port() -> int:

@@ -14,6 +14,7 @@ from propdesk.store.engine import create_engine_for
 from propdesk.store.tables import metadata
 
 APP_TABLES = {
+    "rule_states",
     "users",
     "accounts",
     "balances",

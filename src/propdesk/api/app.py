@@ -7,7 +7,7 @@ from fastapi import Depends, FastAPI
 from propdesk import __version__
 from propdesk.api import errors
 from propdesk.api.auth import no_nul_in_url
-from propdesk.api.routers import admin, health, prices, prop
+from propdesk.api.routers import admin, health, prices, prop, risk
 from propdesk.api.schemas import ErrorOut
 from propdesk.services.context import ServiceContext
 
@@ -26,4 +26,5 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.include_router(prop.router)
     app.include_router(admin.router)
     app.include_router(prices.router)
+    app.include_router(risk.router)
     return app

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+
+from pydantic import TypeAdapter
 
 from propdesk.accounting.positions import Position
 from propdesk.accounting.state import AccountState
@@ -61,6 +65,8 @@ def account(row: AccountRow, state: AccountState) -> s.AccountOut:
         updated_at=state.updated_at or row.updated_at,
         ledger_seq=state.seq,
         balance=balance(state),
+        rule_pack=row.rule_pack_key,
+        outcome=row.outcome,
     )
 
 
@@ -141,6 +147,7 @@ def decision_context(ctx: DecisionContext) -> s.DecisionContextOut:
         open_orders=ctx.open_orders,
         recent_fills=[fill(f) for f in ctx.recent_fills],
         quotes={sym: (quote(q, now) if q else None) for sym, q in ctx.quotes.items()},
+        rules=None if ctx.rules is None else result_json(ctx.rules),
     )
 
 
@@ -222,3 +229,30 @@ def decision_action(record: DecisionActionRecord, *, replayed: bool = False) -> 
 
 def action_result(result: ActionResult) -> s.DecisionActionOut:
     return decision_action(result.record, replayed=result.replayed)
+
+
+# --- risk results ---------------------------------------------------------------------------------
+
+# Dicts whose keys are data (rule codes), not field names: their keys are sent as they are.
+_DATA_KEYS = frozenset({"failures", "fail_probabilities"})
+_SNAKE = re.compile(r"_([a-z0-9])")
+
+
+def _camel(name: str) -> str:
+    return _SNAKE.sub(lambda m: m.group(1).upper(), name)
+
+
+def _wire(value: Any, data: bool = False) -> Any:
+    if isinstance(value, dict):
+        return {
+            (key if data else _camel(key)): _wire(item, data=key in _DATA_KEYS) for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_wire(item) for item in value]
+    return value
+
+
+def result_json(result: Any) -> dict[str, Any]:
+    """A risk result dataclass as camelCase JSON data (decimals as strings, ``inf``/``nan`` as null)."""
+    data: dict[str, Any] = _wire(json.loads(TypeAdapter(type(result)).dump_json(result)))
+    return data

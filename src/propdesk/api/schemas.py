@@ -10,11 +10,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from propdesk.model.instruments import AssetClass
 from propdesk.model.orders import ActionKind, Side
+from propdesk.risk.requests import ChallengeRequest, KellyRequest, RuinRequest, SizeRequest
 
 
 class Wire(BaseModel):
@@ -46,6 +47,12 @@ class CreateAccountIn(Wire):
     clone_id: str | None = Field(default=None, min_length=1, max_length=64)
     parent_account_id: str | None = Field(default=None, min_length=1, max_length=64)
     mode: str = Field(default="audition", min_length=1, max_length=32)
+    rule_pack: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=120,
+        description="a shipped rule pack id or id@version (GET /api/v1/risk/packs); stored on the account",
+    )
 
 
 class ReasonIn(Wire):
@@ -91,6 +98,8 @@ class AccountOut(Wire):
     updated_at: datetime
     ledger_seq: int
     balance: BalanceOut
+    rule_pack: str | None = Field(default=None, description="id@version of the account's rule pack")
+    outcome: str | None = Field(default=None, description="passed or failed, once the evaluation is decided")
 
 
 class PositionOut(Wire):
@@ -162,6 +171,9 @@ class DecisionContextOut(Wire):
     open_orders: int
     recent_fills: list[FillOut]
     quotes: dict[str, QuoteOut | None]
+    rules: dict[str, Any] | None = Field(
+        default=None, description="the rule status (as GET …/rules) when the account has a rule pack"
+    )
 
 
 class OrderOut(Wire):
@@ -352,3 +364,58 @@ class ManualQuoteOut(Wire):
     ask: Decimal
     last: Decimal | None
     written: bool
+
+
+# --- risk ----------------------------------------------------------------------------------------
+# The risk routes take the pure request models of ``propdesk.risk.requests`` with camelCase names.
+# Monte Carlo work is capped per request so one call cannot hold a worker for minutes.
+
+MAX_SIMULATED_STEPS = 2_000_000
+_RISK_CONFIG = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class SizeIn(SizeRequest):
+    model_config = _RISK_CONFIG
+
+
+class KellyIn(KellyRequest):
+    model_config = _RISK_CONFIG
+
+
+class RuinIn(RuinRequest):
+    model_config = _RISK_CONFIG
+
+    @model_validator(mode="after")
+    def _budget(self) -> RuinIn:
+        if self.trades is not None and self.trades * self.paths > MAX_SIMULATED_STEPS:
+            raise ValueError(f"trades × paths must be at most {MAX_SIMULATED_STEPS:,} on the API")
+        return self
+
+
+class ChallengeIn(ChallengeRequest):
+    model_config = _RISK_CONFIG
+
+    @model_validator(mode="after")
+    def _budget(self) -> ChallengeIn:
+        if self.paths * self.max_days > MAX_SIMULATED_STEPS:
+            raise ValueError(f"paths × maxDays must be at most {MAX_SIMULATED_STEPS:,} on the API")
+        return self
+
+
+class RulePackOut(Wire):
+    id: str
+    version: str
+    key: str
+    name: str
+    firm: str
+    plan: str
+    phase: str
+    effective_date: str
+    starting_balance: Decimal
+    currency: str
+    sources: list[str]
+    fingerprint: str
+
+
+class RulePackListOut(Wire):
+    items: list[RulePackOut]

@@ -22,6 +22,7 @@ from propdesk.accounting.state import AccountState
 from propdesk.model.ids import AccountId, IdFactory
 from propdesk.model.numbers import ZERO
 from propdesk.model.policy import ExecutionPolicy
+from propdesk.risk.pack import RulePack, pack_snapshot
 from propdesk.services.clock import Clock, system_clock
 from propdesk.store.accounts import DERIVED_BALANCE_FIGURES, AccountRow
 from propdesk.store.uow import UnitOfWork
@@ -63,12 +64,14 @@ def open_account(
     mode: str = "paper",
     parent_account_id: str | None = None,
     clone_id: str | None = None,
+    rule_pack: RulePack | None = None,
 ) -> AccountId:
     """Create a pending account under ``policy``; a retry with the same key returns the same account.
 
     The key check runs first, in the same transaction as the insert. If two requests with one
     key race, the unique constraint lets one insert win and the other's retry finds it. Reusing
-    a key with another policy, owner or mode raises :class:`IdempotencyConflict`.
+    a key with another policy, owner, mode or rule pack raises :class:`IdempotencyConflict`.
+    ``rule_pack`` is snapshotted on the account with its key and fingerprint.
     """
     for attempt in (1, 2):
         try:
@@ -81,6 +84,7 @@ def open_account(
                             "mode": mode,
                             "parent account": parent_account_id,
                             "clone id": clone_id,
+                            "rule pack": None if rule_pack is None else rule_pack.key,
                         }
                         _check_same_request(existing, idempotency_key, policy, requested)
                         return AccountId(existing.id)
@@ -99,6 +103,9 @@ def open_account(
                     clone_id=clone_id,
                     parent_account_id=parent_account_id,
                     idempotency_key=idempotency_key,
+                    rule_pack=None if rule_pack is None else pack_snapshot(rule_pack),
+                    rule_pack_key=None if rule_pack is None else rule_pack.key,
+                    rule_pack_fingerprint=None if rule_pack is None else rule_pack.fingerprint,
                 )
                 created = handle(
                     AccountState(account_id=account_id),
@@ -129,6 +136,7 @@ def _check_same_request(
         "mode": existing.mode,
         "parent account": existing.parent_account_id,
         "clone id": existing.clone_id,
+        "rule pack": existing.rule_pack_key,
     }
     differences = [] if policy_of(existing) == policy else ["policy"]
     differences += [name for name, value in requested.items() if stored[name] != value]

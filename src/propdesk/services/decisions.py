@@ -32,9 +32,12 @@ from propdesk.execution.pipeline import execute_market_action
 from propdesk.model.instruments import AssetClass, InvalidSymbolError, parse_instrument
 from propdesk.model.orders import ActionKind, Side
 from propdesk.model.policy import ExecutionPolicy
+from propdesk.risk.gates import OrderIntent
+from propdesk.services import rules
 from propdesk.services.accounts import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Disabled, Invalid, NotFound
+from propdesk.store.accounts import AccountRow
 from propdesk.store.records import PENDING_APPROVAL, DecisionActionRecord, OrderRecord
 from propdesk.store.uow import UnitOfWork
 
@@ -141,7 +144,7 @@ def submit_batch(
             if existing is not None:
                 results.append(ActionResult(existing, replayed=True))
                 continue
-            record, state = _process(ctx, uow, state, policy, run_id, request)
+            record, state = _process(ctx, uow, account, state, policy, run_id, request)
             results.append(ActionResult(record, replayed=False))
         uow.commit()
     return results
@@ -150,6 +153,7 @@ def submit_batch(
 def _process(
     ctx: ServiceContext,
     uow: UnitOfWork,
+    account: AccountRow,
     state: AccountState,
     policy: ExecutionPolicy,
     run_id: str,
@@ -185,7 +189,7 @@ def _process(
         uow.decision_actions.insert(refused)
         return refused, state
     uow.decision_actions.insert(record)
-    return execute_record(ctx, uow, state, policy, record, request)
+    return execute_record(ctx, uow, account, state, policy, record, request)
 
 
 def request_of(record: DecisionActionRecord) -> ActionRequest:
@@ -253,12 +257,17 @@ def _gate(
 def execute_record(
     ctx: ServiceContext,
     uow: UnitOfWork,
+    account: AccountRow,
     state: AccountState,
     policy: ExecutionPolicy,
     record: DecisionActionRecord,
     request: ActionRequest,
 ) -> tuple[DecisionActionRecord, AccountState]:
-    """Gate, fill and book ``record`` (already stored) inside the caller's locked unit of work."""
+    """Gate, fill and book ``record`` (already stored) inside the caller's locked unit of work.
+
+    With a rule pack, its pre-trade gates join the execution gates (a failure rejects the action)
+    and the fill is folded into the rule state, whose required action is applied at once.
+    """
     now = ctx.clock()
     proposal = _proposal(request)
     quote = uow.prices.latest_quote(proposal.symbol, at_or_before=now)
@@ -278,6 +287,16 @@ def execute_record(
         order_id=order_id,
     )
     gates = [gate_json(r) for r in outcome.report.results]
+    if outcome.decision is not None and outcome.fill is not None:
+        # The pack's rule gates run beside the execution gates, on the quantity that would fill.
+        intent = OrderIntent(
+            outcome.fill.symbol, outcome.fill.instrument.asset_class, outcome.fill.side, outcome.fill.qty
+        )
+        report = rules.gate(ctx, uow, account, state, intent)
+        if report is not None:
+            gates += [rules.gate_json(r) for r in report.results]
+            if not report.passed:
+                outcome = replace(outcome, decision=None, fill=None)
     if outcome.decision is None or outcome.fill is None:
         uow.decision_actions.update(record.id, status=REJECTED, at=now, gate_results=gates)
         return _with(record, status=REJECTED, gate_results=gates, updated_at=now), state
@@ -315,7 +334,8 @@ def execute_record(
     filled = _with(
         record, status=FILLED, gate_results=gates, order_id=order_id, fill_id=fill_id, updated_at=now
     )
-    return filled, outcome.decision.state
+    after = rules.fold_and_apply(ctx, uow, account, outcome.decision.state, outcome.decision.events)
+    return filled, after
 
 
 def get_action(ctx: ServiceContext, record_id: str) -> DecisionActionRecord:
@@ -350,7 +370,9 @@ def review(
         if approve:
             uow.decision_actions.update(record_id, status=current.status, at=now, review=verdict)
             state = uow.accounts.load_state(record.account_id)
-            result, _ = execute_record(ctx, uow, state, policy_of(account), current, request_of(current))
+            result, _ = execute_record(
+                ctx, uow, account, state, policy_of(account), current, request_of(current)
+            )
             result = _with(result, review=verdict)
         else:
             uow.decision_actions.update(record_id, status=REJECTED, at=now, review=verdict)

@@ -14,11 +14,13 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic.alias_generators import to_snake
 
-from propdesk.accounting.kernel import ChangeStatus, CommandRejected, Decision, handle
+from propdesk.accounting.kernel import ApplyFill, ChangeStatus, CommandRejected, Decision, handle
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.execution.pipeline import liquidate as liquidation_decision
+from propdesk.execution.pipeline import liquidation_fills
 from propdesk.model.instruments import Instrument, parse_instrument
 from propdesk.model.policy import ExecutionPolicy, preset
+from propdesk.services import rules
 from propdesk.services.accounts import IdempotencyConflict, open_account, policy_of, start_account
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Invalid
@@ -38,6 +40,7 @@ class NewAccount:
     parent_account_id: str | None = None
     mode: str = "audition"
     idempotency_key: str | None = None
+    rule_pack: str | None = None
 
 
 def build_policy(name: str, overrides: Mapping[str, Any] | None) -> ExecutionPolicy:
@@ -56,7 +59,12 @@ def build_policy(name: str, overrides: Mapping[str, Any] | None) -> ExecutionPol
 
 
 def create_account(ctx: ServiceContext, request: NewAccount) -> AccountRow:
-    policy = build_policy(request.preset, request.overrides)
+    """Create a pending account; with a rule pack the policy's starting balance defaults to the pack's."""
+    pack = None if request.rule_pack is None else rules.resolve_pack(request.rule_pack)
+    overrides = dict(request.overrides or {})
+    if pack is not None and not {"startingBalance", "starting_balance"} & set(overrides):
+        overrides["starting_balance"] = pack.starting_balance
+    policy = build_policy(request.preset, overrides)
     if request.owner_user_id is not None:
         _ensure_user(ctx, request.owner_user_id)
     if request.parent_account_id is not None:
@@ -73,6 +81,7 @@ def create_account(ctx: ServiceContext, request: NewAccount) -> AccountRow:
             mode=request.mode,
             parent_account_id=request.parent_account_id,
             clone_id=request.clone_id,
+            rule_pack=pack,
         )
     except IdempotencyConflict as exc:
         raise Conflict(
@@ -97,7 +106,11 @@ def start(ctx: ServiceContext, account_id: str) -> AccountState:
     if state.status is AccountStatus.ACTIVE:
         return state
     try:
-        return start_account(ctx.engine, account_id, ctx.clock)
+        started = start_account(ctx.engine, account_id, ctx.clock)
+        with UnitOfWork(ctx.engine) as uow:
+            rules.start(uow, uow.lock_account(account_id), ctx.clock())
+            uow.commit()
+        return started
     except CommandRejected as exc:
         if exc.code == "account_already_started":
             with UnitOfWork(ctx.engine, read_only=True) as uow:
@@ -149,6 +162,33 @@ def liquidation(ctx: ServiceContext, uow: UnitOfWork, state: AccountState, reaso
         new_id=ctx.ids,
         reason=reason,
     )
+
+
+def flatten(ctx: ServiceContext, uow: UnitOfWork, state: AccountState) -> Decision:
+    """Close every position at fresh quotes and keep the account open (inside ``uow``'s lock).
+
+    Like :func:`liquidation`, a missing or stale quote for any held symbol refuses it whole.
+    """
+    policy = policy_of(uow.accounts.get(state.account_id))
+    now = ctx.clock()
+    quotes = latest_quotes(uow, state.positions, now=now, max_age_seconds=policy.max_quote_age_seconds)
+    unusable = sorted([*quotes.missing, *quotes.stale])
+    if unusable:
+        raise CommandRejected("price_missing", f"no fresh quote to flatten {', '.join(unusable)}")
+    fills = liquidation_fills(
+        state,
+        policy=policy,
+        instruments=instruments_for(state),
+        quotes=quotes.fresh,
+        now=now,
+        new_id=ctx.ids,
+    )
+    events = []
+    for fill in fills:
+        step = handle(state, ApplyFill(at=now, fill=fill))
+        state = step.state
+        events += step.events
+    return Decision(state, events)
 
 
 def liquidate(ctx: ServiceContext, account_id: str, reason: str) -> AccountState:

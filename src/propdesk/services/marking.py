@@ -24,8 +24,10 @@ from decimal import Decimal
 from typing import Any
 
 from propdesk.accounting.kernel import CommandRejected, Decision, MarkToPrices, RecordIncident, handle
-from propdesk.accounting.state import AccountState
+from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.execution.pipeline import breaches_drawdown
+from propdesk.risk.evaluate import RequiredAction
+from propdesk.services import rules
 from propdesk.services.accounts import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.lifecycle import liquidation
@@ -104,7 +106,21 @@ def mark_account(ctx: ServiceContext, account_id: str, *, force: bool = False) -
         persist = liquidated or force or len(events) > len(marked.events) or _material(ctx, state, marked)
         if persist and events:
             uow.accounts.save(account_id, result_state, events, recorded_at=now)
-            uow.commit()
+        # A rule pack sees every mark (intraday trailing floors move on unstored marks too).
+        status = rules.fold(ctx, uow, account, result_state)
+        if status is not None and not liquidated:
+            acts = status.required_action in (RequiredAction.LIQUIDATE, RequiredAction.COMPLETE) or (
+                status.required_action in (RequiredAction.LOCK_DAY, RequiredAction.FLATTEN)
+                and bool(result_state.positions)
+            )
+            if not persist and events and acts:
+                # A mark the service acts on goes to the ledger with its prices.
+                uow.accounts.save(account_id, result_state, events, recorded_at=now)
+                persist = True
+            after = rules.apply_required_action(ctx, uow, account, result_state, status)
+            liquidated = after.status is AccountStatus.LIQUIDATED
+            result_state = after
+        uow.commit()
         return MarkResult(
             account_id,
             result_state.equity,

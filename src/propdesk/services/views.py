@@ -14,6 +14,8 @@ from typing import Any
 from propdesk.accounting.state import AccountState
 from propdesk.model.market import Quote
 from propdesk.model.policy import ExecutionPolicy
+from propdesk.risk.evaluate import RuleStatus
+from propdesk.services import rules
 from propdesk.services.accounts import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.marking import HEARTBEAT
@@ -55,6 +57,7 @@ class DecisionContext:
     recent_fills: list[FillRecord]
     quotes: dict[str, Quote | None]
     open_orders: int
+    rules: RuleStatus | None = None
 
 
 def snapshot(ctx: ServiceContext, account_id: str) -> Snapshot:
@@ -83,6 +86,7 @@ def decision_context(
         fills = uow.fills.recent(account_id, recent)
         wanted = sorted({*snap.state.positions, *(s.upper() for s in symbols)})
         quotes = {s: uow.prices.latest_quote(s, at_or_before=snap.as_of) for s in wanted}
+        rule_status = rules.status_in(ctx, uow, snap.account, snap.state)
     state, policy = snap.state, snap.policy
     zero = Decimal(0)
     headroom = Headroom(
@@ -92,7 +96,7 @@ def decision_context(
         orders=max(0, policy.max_open_orders - open_orders),
         buying_power=state.buying_power,
     )
-    return DecisionContext(snap, headroom, fills, quotes, open_orders)
+    return DecisionContext(snap, headroom, fills, quotes, open_orders, rule_status)
 
 
 def ledger(ctx: ServiceContext, account_id: str, page: Page) -> list[LedgerRow]:

@@ -50,7 +50,16 @@ from propdesk.store.errors import (
     StaleStateError,
     UserNotFound,
 )
-from propdesk.store.tables import accounts, balances, fills, ledger_events, positions, reservations, users
+from propdesk.store.tables import (
+    accounts,
+    balances,
+    fills,
+    ledger_events,
+    positions,
+    reservations,
+    rule_states,
+    users,
+)
 
 # --- rows ----------------------------------------------------------------------------------------
 
@@ -80,6 +89,10 @@ class AccountRow:
     last_seq: int
     created_at: datetime
     updated_at: datetime
+    rule_pack: Mapping[str, Any] | None = None
+    rule_pack_key: str | None = None
+    rule_pack_fingerprint: str | None = None
+    outcome: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> AccountRow:
@@ -97,6 +110,10 @@ class AccountRow:
             last_seq=row["last_seq"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
+            rule_pack=None if row.get("rule_pack") is None else MappingProxyType(dict(row["rule_pack"])),
+            rule_pack_key=row.get("rule_pack_key"),
+            rule_pack_fingerprint=row.get("rule_pack_fingerprint"),
+            outcome=row.get("outcome"),
         )
 
 
@@ -277,6 +294,9 @@ class AccountRepository:
         clone_id: str | None = None,
         parent_account_id: str | None = None,
         idempotency_key: str | None = None,
+        rule_pack: Mapping[str, Any] | None = None,
+        rule_pack_key: str | None = None,
+        rule_pack_fingerprint: str | None = None,
     ) -> AccountRow:
         """Insert a pending account and its empty balances row (the state of a fresh account)."""
         values: dict[str, Any] = {
@@ -293,6 +313,10 @@ class AccountRepository:
             "last_seq": 0,
             "created_at": created_at,
             "updated_at": created_at,
+            "rule_pack": None if rule_pack is None else dict(rule_pack),
+            "rule_pack_key": rule_pack_key,
+            "rule_pack_fingerprint": rule_pack_fingerprint,
+            "outcome": None,
         }
         self._conn.execute(sa.insert(accounts).values(**values))
         self._conn.execute(
@@ -322,6 +346,56 @@ class AccountRepository:
         stmt = sa.select(accounts).where(accounts.c.idempotency_key == key)
         row = self._conn.execute(stmt).mappings().one_or_none()
         return None if row is None else AccountRow.from_row(row)
+
+    def set_outcome(self, account_id: str, outcome: str, at: datetime) -> None:
+        """Record a prop evaluation's outcome (``passed`` or ``failed``); the first one stays."""
+        self._conn.execute(
+            sa.update(accounts)
+            .where(accounts.c.id == account_id, accounts.c.outcome.is_(None))
+            .values(outcome=outcome, updated_at=at)
+        )
+
+    # --- rule state (accounts with a rule pack) ---------------------------------------------------
+
+    def rule_state(self, account_id: str) -> Mapping[str, Any] | None:
+        """The stored rule-state payload, or None before the account starts or without a pack."""
+        stmt = sa.select(rule_states.c.payload).where(rule_states.c.account_id == account_id)
+        payload = self._conn.execute(stmt).scalar_one_or_none()
+        return None if payload is None else dict(payload)
+
+    def save_rule_state(
+        self, account_id: str, payload: Mapping[str, Any], *, locked_until: datetime | None, at: datetime
+    ) -> None:
+        """Upsert the rule-state projection (call under the account lock)."""
+        row = {
+            "account_id": account_id,
+            "payload": dict(payload),
+            "locked_until": locked_until,
+            "updated_at": at,
+        }
+        insert_on_conflict(
+            self._conn,
+            rule_states,
+            [row],
+            keys=["account_id"],
+            update=["payload", "locked_until", "updated_at"],
+        )
+
+    def rule_tracked_ids(self) -> list[str]:
+        """Accounts with a stored rule state that have not ended (for the day-boundary job)."""
+        ended = [AccountStatus.COMPLETED.value, AccountStatus.LIQUIDATED.value]
+        stmt = (
+            sa.select(rule_states.c.account_id)
+            .join(accounts, accounts.c.id == rule_states.c.account_id)
+            .where(accounts.c.status.not_in(ended))
+            .order_by(rule_states.c.account_id)
+        )
+        return list(self._conn.execute(stmt).scalars())
+
+    def locked_until(self, account_id: str) -> datetime | None:
+        stmt = sa.select(rule_states.c.locked_until).where(rule_states.c.account_id == account_id)
+        value: datetime | None = self._conn.execute(stmt).scalar_one_or_none()
+        return value
 
     # --- state ---------------------------------------------------------------------------------
 

@@ -66,6 +66,12 @@ accounts = sa.Table(
     sa.Column("last_seq", sa.Integer(), nullable=False, server_default=sa.text("0")),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # The rule pack snapshotted at creation (revision 0004): immutable, like the policy.
+    sa.Column("rule_pack", Json, nullable=True),
+    sa.Column("rule_pack_key", sa.String(120), nullable=True),
+    sa.Column("rule_pack_fingerprint", sa.String(64), nullable=True),
+    # A prop evaluation's outcome once decided: passed or failed.
+    sa.Column("outcome", sa.String(16), nullable=True),
     sa.CheckConstraint(_in("status", ACCOUNT_STATUSES), name="status"),
     sa.CheckConstraint("last_seq >= 0", name="last_seq"),
 )
@@ -286,6 +292,17 @@ worker_heartbeats = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("beat_at", UtcDateTime(), nullable=False),
     sa.Column("details", Json, nullable=False),
+)
+
+# The rule state of an account with a rule pack (revision 0004): a projection written in the same
+# transaction as the fill or mark it folds; ``locked_until`` is the end of a day lock, for readers.
+rule_states = sa.Table(
+    "rule_states",
+    metadata,
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("payload", Json, nullable=False),
+    sa.Column("locked_until", UtcDateTime(), nullable=True),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 # --- market data (revision 0002) ------------------------------------------------------------------

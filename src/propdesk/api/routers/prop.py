@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
@@ -10,7 +10,7 @@ from propdesk.accounting.state import AccountStatus
 from propdesk.api import presenters as present
 from propdesk.api import schemas as s
 from propdesk.api.auth import context, service_or_admin
-from propdesk.services import decisions, lifecycle, marking, views
+from propdesk.services import decisions, lifecycle, marking, rules, views
 from propdesk.services.context import ServiceContext
 from propdesk.services.decisions import ActionRequest
 from propdesk.services.tokens import Principal
@@ -41,6 +41,7 @@ def create_account(body: s.CreateAccountIn, ctx: Ctx, _: Caller) -> s.AccountOut
             parent_account_id=body.parent_account_id,
             mode=body.mode,
             idempotency_key=body.idempotency_key,
+            rule_pack=body.rule_pack,
         ),
     )
     return _account_out(ctx, row.id)
@@ -90,6 +91,13 @@ def decision_context(
 ) -> s.DecisionContextOut:
     wanted = [x.strip() for x in symbols.split(",") if x.strip()]
     return present.decision_context(views.decision_context(ctx, account_id, wanted))
+
+
+@router.get("/accounts/{account_id}/rules", response_model=dict[str, Any])
+def rule_status(account_id: str, ctx: Ctx, _: Caller) -> dict[str, Any]:
+    """The rule pack's status now: floors and cushions, effective capital, breach level, checks,
+    consistency figures, scaling and progress (404 ``no_rule_pack`` for an account without one)."""
+    return present.result_json(rules.status(ctx, account_id))
 
 
 @router.get("/accounts/{account_id}/ledger", response_model=s.LedgerPageOut)
