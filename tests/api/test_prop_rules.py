@@ -155,6 +155,10 @@ def test_fills_marks_gates_and_the_day_lock(api: Api) -> None:
     assert after["dayLocked"] is False
     assert after["canTrade"] is True
     assert after["tradingDay"] == "2026-01-06"
+    # The kernel's day-start anchors follow the pack's day: the new day starts at the flat balance.
+    balance = api.client.get(f"{ACCOUNTS}/{account_id}", headers=api.service).json()["balance"]
+    assert balance["tradingDay"] == "2026-01-06"
+    assert balance["dayStartEquity"] == balance["equity"]
     api.quote("MES", "4900", "4900")
     assert act(api, account_id, "r-4", "open_long", qty="1")["status"] == "filled"
     # Fills, flattening and marks all went through the ledger: a fold from zero agrees.

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from propdesk.accounting.events import Event, FillApplied
-from propdesk.accounting.kernel import ChangeStatus, CommandRejected, RecordIncident, handle
+from propdesk.accounting.kernel import ChangeStatus, CommandRejected, RecordIncident, StartTradingDay, handle
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.risk.codec import rule_state_from_payload, rule_state_payload
 from propdesk.risk.evaluate import RequiredAction, RuleStatus, evaluate
@@ -244,6 +244,10 @@ def advance_account(ctx: ServiceContext, account_id: str) -> bool:
             return False
         status = evaluate(pack, after, now)
         save_state(uow, account_id, after, status, now)
-        apply_required_action(ctx, uow, account, state, status)
+        state = apply_required_action(ctx, uow, account, state, status)
+        if state.status.is_open and (state.trading_day is None or state.trading_day < after.trading_day):
+            # The kernel's day-start anchors (day_start_equity / balance) follow the pack's day.
+            opened = handle(state, StartTradingDay(at=now, trading_day=after.trading_day))
+            uow.accounts.save(account_id, opened.state, opened.events, recorded_at=now)
         uow.commit()
     return True
