@@ -8,16 +8,14 @@ strings, so a stored ledger round-trips without losing a digit.
 from __future__ import annotations
 
 import dataclasses
-import types
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Any, ClassVar
 
 from propdesk.accounting.state import AccountStatus
+from propdesk.model.codec import from_json, to_json, type_hints
 from propdesk.model.fills import Fill
 from propdesk.model.instruments import InstrumentSpec
 from propdesk.model.numbers import ZERO
@@ -161,63 +159,10 @@ class EventCodecError(ValueError):
     """A stored payload that does not decode into its event type."""
 
 
-# --- codec -----------------------------------------------------------------------------------
-
-_NESTED: tuple[type[Any], ...] = (Fill, InstrumentSpec)
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, _NESTED):
-        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        return {str(k): _encode(v) for k, v in value.items()}
-    return value
-
-
-_HINTS: dict[str, dict[str, Any]] = {}
-
-
-def _hints(cls: type[Any]) -> dict[str, Any]:
-    key = f"{cls.__module__}.{cls.__qualname__}"
-    if key not in _HINTS:
-        _HINTS[key] = typing.get_type_hints(cls)
-    return _HINTS[key]
-
-
-def _decode(hint: Any, raw: Any) -> Any:
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        return None if raw is None else _decode(args[0], raw)
-    if origin is not None and issubclass(origin, Mapping):
-        _, value_hint = typing.get_args(hint)
-        return {k: _decode(value_hint, v) for k, v in raw.items()}
-    if hint is Decimal:
-        return Decimal(raw)
-    if hint is datetime:
-        return datetime.fromisoformat(raw)
-    if hint is date:
-        return date.fromisoformat(raw)
-    if isinstance(hint, type) and issubclass(hint, Enum):
-        return hint(raw)
-    if hint in _NESTED:
-        hints = _hints(hint)
-        return hint(
-            **{f.name: _decode(hints[f.name], raw[f.name]) for f in dataclasses.fields(hint) if f.name in raw}
-        )
-    return raw
-
-
 def event_payload(event: Event) -> dict[str, Any]:
     """JSON-safe payload of an event (without its type, time and cash delta, stored in columns)."""
     return {
-        f.name: _encode(getattr(event, f.name))
+        f.name: to_json(getattr(event, f.name))
         for f in dataclasses.fields(event)
         if f.name not in ("at", "cash_delta")
     }
@@ -229,9 +174,9 @@ def decode_event(type_name: str, at: datetime, cash_delta: Decimal, payload: Map
         cls = EVENT_TYPES[type_name]
     except KeyError:
         raise EventCodecError(f"unknown event type {type_name!r}") from None
-    hints = _hints(cls)
+    hints = type_hints(cls)
     try:
-        values = {name: _decode(hints[name], raw) for name, raw in payload.items()}
+        values = {name: from_json(hints[name], raw) for name, raw in payload.items()}
         return cls(at=at, cash_delta=cash_delta, **values)
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise EventCodecError(f"{type_name}: payload does not decode: {exc}") from exc
