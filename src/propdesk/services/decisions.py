@@ -188,8 +188,7 @@ def _process(
         refused = _with(record, status=REJECTED, gate_results=refusal)
         uow.decision_actions.insert(refused)
         return refused, state
-    uow.decision_actions.insert(record)
-    return execute_record(ctx, uow, account, state, policy, record, request)
+    return execute_record(ctx, uow, account, state, policy, record, request, stored=False)
 
 
 def request_of(record: DecisionActionRecord) -> ActionRequest:
@@ -248,9 +247,7 @@ def _gate(
 ) -> GateReport:
     """Every gate for ``proposal`` against the latest quote and the account's open orders."""
     quote = uow.prices.latest_quote(proposal.symbol, at_or_before=now)
-    open_orders = uow.orders.count_open(state.account_id) + uow.decision_actions.count_pending(
-        state.account_id
-    )
+    open_orders = uow.orders.count_open(state.account_id)
     return check_action(proposal, state=state, policy=policy, quote=quote, now=now, open_orders=open_orders)
 
 
@@ -262,8 +259,13 @@ def execute_record(
     policy: ExecutionPolicy,
     record: DecisionActionRecord,
     request: ActionRequest,
+    *,
+    stored: bool = True,
 ) -> tuple[DecisionActionRecord, AccountState]:
-    """Gate, fill and book ``record`` (already stored) inside the caller's locked unit of work.
+    """Gate, fill and book ``record`` inside the caller's locked unit of work.
+
+    ``stored`` says whether the record is already a row (an approval) or is written here, once,
+    with its outcome (a new action: one INSERT instead of an INSERT and an UPDATE).
 
     With a rule pack, its pre-trade gates join the execution gates (a failure rejects the action)
     and the fill is folded into the rule state, whose required action is applied at once.
@@ -272,9 +274,7 @@ def execute_record(
     proposal = _proposal(request)
     quote = uow.prices.latest_quote(proposal.symbol, at_or_before=now)
     # An action awaiting approval is an open order; the one being executed does not count twice.
-    open_orders = uow.orders.count_open(state.account_id) + uow.decision_actions.count_pending(
-        state.account_id, excluding=record.id
-    )
+    open_orders = uow.orders.count_open(state.account_id, excluding_action=record.id)
     order_id, fill_id = ctx.ids(), ctx.ids()
     outcome = execute_market_action(
         proposal,
@@ -298,8 +298,9 @@ def execute_record(
             if not report.passed:
                 outcome = replace(outcome, decision=None, fill=None)
     if outcome.decision is None or outcome.fill is None:
-        uow.decision_actions.update(record.id, status=REJECTED, at=now, gate_results=gates)
-        return _with(record, status=REJECTED, gate_results=gates, updated_at=now), state
+        rejected = _with(record, status=REJECTED, gate_results=gates, updated_at=now)
+        _settle(uow, rejected, stored)
+        return rejected, state
     fill = outcome.fill
     uow.orders.insert(
         OrderRecord(
@@ -328,14 +329,28 @@ def execute_record(
         causation_id=order_id,
         recorded_at=now,
     )
-    uow.decision_actions.update(
-        record.id, status=FILLED, at=now, gate_results=gates, order_id=order_id, fill_id=fill_id
-    )
     filled = _with(
         record, status=FILLED, gate_results=gates, order_id=order_id, fill_id=fill_id, updated_at=now
     )
+    _settle(uow, filled, stored)
     after = rules.fold_and_apply(ctx, uow, account, outcome.decision.state, outcome.decision.events)
     return filled, after
+
+
+def _settle(uow: UnitOfWork, record: DecisionActionRecord, stored: bool) -> None:
+    """Write the action's outcome: update the stored row, or insert the new one once."""
+    if not stored:
+        uow.decision_actions.insert(record)
+        return
+    assert record.updated_at is not None
+    uow.decision_actions.update(
+        record.id,
+        status=record.status,
+        at=record.updated_at,
+        gate_results=record.gate_results,
+        order_id=record.order_id,
+        fill_id=record.fill_id,
+    )
 
 
 def get_action(ctx: ServiceContext, record_id: str) -> DecisionActionRecord:

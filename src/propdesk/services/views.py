@@ -82,7 +82,7 @@ def decision_context(
     """Everything an agent needs to propose sensible actions, in one read."""
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         snap = _snapshot(ctx, uow, account_id)
-        open_orders = uow.orders.count_open(account_id) + uow.decision_actions.count_pending(account_id)
+        open_orders = uow.orders.count_open(account_id)
         fills = uow.fills.recent(account_id, recent)
         wanted = sorted({*snap.state.positions, *(s.upper() for s in symbols)})
         quotes = {s: uow.prices.latest_quote(s, at_or_before=snap.as_of) for s in wanted}

@@ -100,11 +100,20 @@ class OrderRepository:
         )
         return [OrderRecord(**dict(row)) for row in self._conn.execute(stmt).mappings()]
 
-    def count_open(self, account_id: str) -> int:
-        stmt = sa.select(sa.func.count()).where(
-            orders.c.account_id == account_id, orders.c.status.in_(OPEN_ORDER_STATUSES)
+    def count_open(self, account_id: str, *, excluding_action: str | None = None) -> int:
+        """Open orders plus decision actions awaiting approval (they are orders not yet sent), in
+        one round trip; ``excluding_action`` leaves out the action being executed now."""
+        resting = (
+            sa.select(sa.func.count())
+            .where(orders.c.account_id == account_id, orders.c.status.in_(OPEN_ORDER_STATUSES))
+            .scalar_subquery()
         )
-        return int(self._conn.execute(stmt).scalar_one())
+        pending = sa.select(sa.func.count()).where(
+            decision_actions.c.account_id == account_id, decision_actions.c.status == PENDING_APPROVAL
+        )
+        if excluding_action is not None:
+            pending = pending.where(decision_actions.c.id != excluding_action)
+        return int(self._conn.execute(sa.select(resting + pending.scalar_subquery())).scalar_one())
 
 
 # --- fills -------------------------------------------------------------------------------------
@@ -263,14 +272,6 @@ class DecisionActionRepository:
             .one_or_none()
         )
         return None if row is None else DecisionActionRecord(**dict(row))
-
-    def count_pending(self, account_id: str, *, excluding: str | None = None) -> int:
-        stmt = sa.select(sa.func.count()).where(
-            decision_actions.c.account_id == account_id, decision_actions.c.status == PENDING_APPROVAL
-        )
-        if excluding is not None:
-            stmt = stmt.where(decision_actions.c.id != excluding)
-        return int(self._conn.execute(stmt).scalar_one())
 
 
 # --- admin audit log ---------------------------------------------------------------------------
