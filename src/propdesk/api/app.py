@@ -10,6 +10,7 @@ from propdesk.api.auth import no_nul_in_url
 from propdesk.api.routers import admin, health, prices, prop, risk
 from propdesk.api.schemas import ErrorOut
 from propdesk.services.context import ServiceContext
+from propdesk.services.tokens import CachedAuthenticator
 
 
 def create_app(ctx: ServiceContext) -> FastAPI:
@@ -21,6 +22,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         dependencies=[Depends(no_nul_in_url)],
     )
     app.state.ctx = ctx
+    app.state.authenticator = CachedAuthenticator(ctx.engine)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(prop.router)

@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Invalid, ServiceError
-from propdesk.services.tokens import Principal, Role, authenticate
+from propdesk.services.tokens import CachedAuthenticator, Principal, Role
 
 bearer = HTTPBearer(auto_error=False, description="pd_<id>_<secret>, from `propdesk token create`")
 
@@ -43,12 +43,13 @@ def require(*roles: Role) -> Callable[..., Principal]:
     """A dependency that authenticates the bearer token and checks its role."""
 
     def dependency(
+        request: Request,
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
-        ctx: ServiceContext = Depends(context),  # noqa: B008
     ) -> Principal:
         if credentials is None:
             raise Unauthenticated("unauthenticated", "send Authorization: Bearer <token>")
-        principal = authenticate(ctx.engine, credentials.credentials)
+        authenticator: CachedAuthenticator = request.app.state.authenticator
+        principal = authenticator(credentials.credentials)
         if principal is None:
             raise Unauthenticated("invalid_token", "the bearer token is unknown, revoked or malformed")
         if principal.role not in roles:

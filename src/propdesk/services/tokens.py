@@ -12,6 +12,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -71,3 +73,35 @@ def authenticate(engine: Engine, token: str) -> Principal | None:
     if record is None or not valid or record.revoked_at is not None:
         return None
     return Principal(record.id, record.name, Role(record.role))
+
+
+class CachedAuthenticator:
+    """:func:`authenticate` with a short per-process memory of tokens that were valid.
+
+    Every API call authenticates; remembering a valid token for ``ttl_seconds`` saves a database
+    transaction per request. Only successes are remembered (a wrong token always costs a lookup),
+    keyed by the token's digest, and a revoked token stops working within ``ttl_seconds``.
+    """
+
+    def __init__(
+        self, engine: Engine, *, ttl_seconds: float = 30.0, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._engine = engine
+        self._ttl = ttl_seconds
+        self._monotonic = monotonic
+        self._valid: dict[str, tuple[float, Principal]] = {}
+
+    def __call__(self, token: str) -> Principal | None:
+        key = _digest(token)
+        now = self._monotonic()
+        hit = self._valid.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        principal = authenticate(self._engine, token)
+        if principal is None:
+            self._valid.pop(key, None)
+        else:
+            if len(self._valid) > 10_000:
+                self._valid.clear()
+            self._valid[key] = (now + self._ttl, principal)
+        return principal
