@@ -11,31 +11,24 @@ from rich.panel import Panel
 from rich.table import Table
 
 from propdesk.accounting.kernel import replay
+from propdesk.accounting.state import AccountState
 from propdesk.backtest.replay import ReplayResult, replay_daily
 from propdesk.backtest.strategies import SmaCrossover
-from propdesk.marketdata.files import read_daily_bars, shipped_file
+from propdesk.marketdata.files import read_daily_bars, shipped_daily_files
 from propdesk.model.instruments import Instrument, equity
 from propdesk.model.market import Bar
 from propdesk.model.policy import preset
 
-# Daily stock files shipped in propdesk/data (see its README.md).
-SHIPPED_DAILY = {
-    "NVDA": "nvda-1999-2014.txt",
-    "ORCL": "orcl-1995-2014.txt",
-    "YHOO": "yhoo-1996-2015.txt",
-}
 SPARKS = "▁▂▃▄▅▆▇█"
 
 
 def load_bars(symbols: Sequence[str], start: date, end: date) -> dict[str, list[Bar]]:
-    unknown = [s for s in symbols if s not in SHIPPED_DAILY]
-    if unknown or not symbols:
-        raise ValueError(f"unknown symbol(s) {', '.join(unknown)}; shipped: {', '.join(SHIPPED_DAILY)}")
+    files = shipped_daily_files(symbols)
     if end < start:
         raise ValueError("end is before start")
     return {
-        s: [b for b in read_daily_bars(shipped_file(SHIPPED_DAILY[s]), s) if start <= b.start.date() <= end]
-        for s in symbols
+        s: [b for b in read_daily_bars(path, s) if start <= b.start.date() <= end]
+        for s, path in files.items()
     }
 
 
@@ -48,6 +41,18 @@ def run_demo(console: Console, *, symbols: Sequence[str], start: date, end: date
     result = replay_daily(bars, instruments=instruments, policy=policy, strategy=strategy, account_id="demo")
     _print(console, result, symbols, start, end, strategy)
     return result
+
+
+def account_figures(state: AccountState) -> list[tuple[str, Decimal]]:
+    """The figures both demos print for an account, in order."""
+    return [
+        ("cash", state.cash),
+        ("equity", state.equity),
+        ("realized PnL", state.realized_pnl),
+        ("unrealized PnL", state.unrealized_pnl),
+        ("fees", state.fees),
+        ("high watermark", state.high_watermark),
+    ]
 
 
 def _money(value: Decimal) -> str:
@@ -102,15 +107,7 @@ def _print(
     summary = Table(title=f"Final account ({state.status.value})", show_header=False)
     summary.add_column(justify="left")
     summary.add_column(justify="right")
-    rows = [
-        ("cash", state.cash),
-        ("equity", state.equity),
-        ("realized PnL", state.realized_pnl),
-        ("unrealized PnL", state.unrealized_pnl),
-        ("fees", state.fees),
-        ("high watermark", state.high_watermark),
-    ]
-    for label, value in rows:
+    for label, value in account_figures(state):
         summary.add_row(label, _money(value))
     summary.add_row("return", f"{(state.equity / state.starting_cash - 1):.2%}")
     console.print(summary)

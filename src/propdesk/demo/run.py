@@ -23,9 +23,10 @@ from rich.console import Console
 from rich.table import Table
 
 from propdesk.api.app import create_app
+from propdesk.backtest.demo import account_figures
 from propdesk.demo.agent import DemoAgent
 from propdesk.marketdata.clock import ReplayClock
-from propdesk.marketdata.files import shipped_file
+from propdesk.marketdata.files import shipped_daily_files
 from propdesk.marketdata.replay import ReplayFeed
 from propdesk.model.ids import uuid_ids
 from propdesk.model.market import Quote
@@ -37,8 +38,6 @@ from propdesk.services.tokens import Role, create_token
 from propdesk.settings import Settings
 from propdesk.store import migrate
 from propdesk.store.engine import create_engine_for
-
-SHIPPED_DAILY = {"NVDA": "nvda-1999-2014.txt", "ORCL": "orcl-1995-2014.txt", "YHOO": "yhoo-1996-2015.txt"}
 
 
 @dataclass(frozen=True)
@@ -70,9 +69,7 @@ def _serve(ctx: ServiceContext, host: str, port: int) -> uvicorn.Server:
 
 
 def run(console: Console, options: DemoOptions) -> None:
-    unknown = [s for s in options.symbols if s not in SHIPPED_DAILY]
-    if unknown or not options.symbols:
-        raise ValueError(f"unknown symbol(s) {', '.join(unknown)}; shipped: {', '.join(SHIPPED_DAILY)}")
+    files = shipped_daily_files(options.symbols)
     if not _port_free(options.host, options.port):
         raise ValueError(f"port {options.port} is in use; pass --port")
     for suffix in ("", "-wal", "-shm"):
@@ -84,8 +81,8 @@ def run(console: Console, options: DemoOptions) -> None:
     ctx = ServiceContext(engine=engine, settings=Settings(database_url=url), clock=clock, ids=uuid_ids)
 
     with console.status("importing the shipped daily bars"):
-        for symbol in options.symbols:
-            import_bar_file(engine, shipped_file(SHIPPED_DAILY[symbol]), symbol)
+        for symbol, path in files.items():
+            import_bar_file(engine, path, symbol)
     _, service_token = create_token(engine, role=Role.SERVICE, name="demo-agent", clock=clock)
     _, admin_token = create_token(engine, role=Role.ADMIN, name="demo-admin", clock=clock)
     account = lifecycle.create_account(
@@ -146,14 +143,7 @@ def _summary(console: Console, ctx: ServiceContext, account_id: str, agent: Demo
     table = Table(title=f"Audition account {account_id} ({state.status.value}) after {days} replayed days")
     table.add_column("figure")
     table.add_column("value", justify="right")
-    for label, value in [
-        ("cash", state.cash),
-        ("equity", state.equity),
-        ("realized PnL", state.realized_pnl),
-        ("unrealized PnL", state.unrealized_pnl),
-        ("fees", state.fees),
-        ("high watermark", state.high_watermark),
-    ]:
+    for label, value in account_figures(state):
         table.add_row(label, f"{value.quantize(Decimal('0.01')):,}")
     console.print(table)
     positions = ", ".join(f"{s} {p.qty:f} @ {p.mark}" for s, p in sorted(state.positions.items())) or "none"

@@ -379,3 +379,19 @@ def read_daily_bars(path: Path, symbol: str, *, zone: ZoneInfo = NEW_YORK) -> li
 def shipped_file(name: str) -> Path:
     """Path of a data file shipped inside the package."""
     return Path(str(resources.files("propdesk.data").joinpath(name)))
+
+
+# Daily stock files shipped in propdesk/data that the demo and the backtest trade (see its README).
+SHIPPED_DAILY: dict[str, str] = {
+    "NVDA": "nvda-1999-2014.txt",
+    "ORCL": "orcl-1995-2014.txt",
+    "YHOO": "yhoo-1996-2015.txt",
+}
+
+
+def shipped_daily_files(symbols: Sequence[str]) -> dict[str, Path]:
+    """The shipped daily file of each symbol; an unknown symbol is a ValueError naming it."""
+    unknown = [s for s in symbols if s not in SHIPPED_DAILY]
+    if unknown or not symbols:
+        raise ValueError(f"unknown symbol(s) {', '.join(unknown)}; shipped: {', '.join(SHIPPED_DAILY)}")
+    return {s: shipped_file(SHIPPED_DAILY[s]) for s in symbols}

@@ -14,10 +14,11 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic.alias_generators import to_snake
 
-from propdesk.accounting.kernel import ApplyFill, ChangeStatus, CommandRejected, Decision, handle
+from propdesk.accounting.events import Event
+from propdesk.accounting.kernel import ApplyFill, ChangeStatus, CommandRejected, Decision, Liquidate, handle
 from propdesk.accounting.state import AccountState, AccountStatus
-from propdesk.execution.pipeline import liquidate as liquidation_decision
 from propdesk.execution.pipeline import liquidation_fills
+from propdesk.model.fills import Fill
 from propdesk.model.instruments import Instrument, parse_instrument
 from propdesk.model.policy import ExecutionPolicy, preset
 from propdesk.services import rules
@@ -139,53 +140,41 @@ def instruments_for(state: AccountState) -> dict[str, Instrument]:
     }
 
 
-def liquidation(ctx: ServiceContext, uow: UnitOfWork, state: AccountState, reason: str) -> Decision:
-    """Close every position at fresh quotes by the account's fill model (inside ``uow``'s lock).
+def _closing_fills(ctx: ServiceContext, uow: UnitOfWork, state: AccountState, verb: str) -> list[Fill]:
+    """Fills that close every position at fresh quotes by the account's fill model.
 
-    A missing or stale quote for any held symbol refuses the liquidation: the engine never
+    A missing or stale quote for any held symbol refuses the whole close: the engine never
     closes at a guessed price.
     """
     policy = policy_of(uow.accounts.get(state.account_id))
-    now = ctx.clock()
-    quotes = latest_quotes(uow, state.positions, now=now, max_age_seconds=policy.max_quote_age_seconds)
-    unusable = sorted([*quotes.missing, *quotes.stale])
-    if unusable:
+    quotes = latest_quotes(
+        uow, state.positions, now=ctx.clock(), max_age_seconds=policy.max_quote_age_seconds
+    )
+    if quotes.unusable:
         raise CommandRejected(
-            "price_missing", f"no fresh quote to liquidate {', '.join(unusable)}; nothing was closed"
+            "price_missing", f"no fresh quote to {verb} {', '.join(quotes.unusable)}; nothing was closed"
         )
-    return liquidation_decision(
+    return liquidation_fills(
         state,
         policy=policy,
         instruments=instruments_for(state),
         quotes=quotes.fresh,
-        now=now,
+        now=ctx.clock(),
         new_id=ctx.ids,
-        reason=reason,
     )
+
+
+def liquidation(ctx: ServiceContext, uow: UnitOfWork, state: AccountState, reason: str) -> Decision:
+    """Close every position and end the account as liquidated (inside ``uow``'s lock)."""
+    fills = _closing_fills(ctx, uow, state, "liquidate")
+    return handle(state, Liquidate(at=ctx.clock(), fills=fills, reason=reason))
 
 
 def flatten(ctx: ServiceContext, uow: UnitOfWork, state: AccountState) -> Decision:
-    """Close every position at fresh quotes and keep the account open (inside ``uow``'s lock).
-
-    Like :func:`liquidation`, a missing or stale quote for any held symbol refuses it whole.
-    """
-    policy = policy_of(uow.accounts.get(state.account_id))
-    now = ctx.clock()
-    quotes = latest_quotes(uow, state.positions, now=now, max_age_seconds=policy.max_quote_age_seconds)
-    unusable = sorted([*quotes.missing, *quotes.stale])
-    if unusable:
-        raise CommandRejected("price_missing", f"no fresh quote to flatten {', '.join(unusable)}")
-    fills = liquidation_fills(
-        state,
-        policy=policy,
-        instruments=instruments_for(state),
-        quotes=quotes.fresh,
-        now=now,
-        new_id=ctx.ids,
-    )
-    events = []
-    for fill in fills:
-        step = handle(state, ApplyFill(at=now, fill=fill))
+    """Close every position and keep the account open (inside ``uow``'s lock)."""
+    events: list[Event] = []
+    for fill in _closing_fills(ctx, uow, state, "flatten"):
+        step = handle(state, ApplyFill(at=ctx.clock(), fill=fill))
         state = step.state
         events += step.events
     return Decision(state, events)

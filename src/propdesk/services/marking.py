@@ -82,7 +82,7 @@ def mark_account(ctx: ServiceContext, account_id: str, *, force: bool = False) -
         quotes = latest_quotes(uow, state.positions, now=now, max_age_seconds=policy.max_quote_age_seconds)
         prices = {s: q.mark for s, q in quotes.fresh.items()}
         marked = handle(state, MarkToPrices(at=now, prices=prices))
-        unpriced = sorted([*quotes.missing, *quotes.stale])
+        unpriced = quotes.unusable
         events = list(marked.events)
         result_state = marked.state
         liquidated = False

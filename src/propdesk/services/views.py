@@ -85,7 +85,8 @@ def decision_context(
         open_orders = uow.orders.count_open(account_id)
         fills = uow.fills.recent(account_id, recent)
         wanted = sorted({*snap.state.positions, *(s.upper() for s in symbols)})
-        quotes = {s: uow.prices.latest_quote(s, at_or_before=snap.as_of) for s in wanted}
+        found = uow.prices.latest_quotes(wanted, at_or_before=snap.as_of) if wanted else {}
+        quotes = {s: found.get(s) for s in wanted}
         rule_status = rules.status_in(ctx, uow, snap.account, snap.state)
     state, policy = snap.state, snap.policy
     zero = Decimal(0)
