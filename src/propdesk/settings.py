@@ -32,6 +32,12 @@ class Settings(BaseSettings):
         default="0.005", description="fraction of equity that forces a mark row before the interval"
     )
 
+    # Resting orders: how often the evaluator runs, which stored bars it reads besides quotes, and
+    # how many market events in one run make it tell the account that fills may have been delayed.
+    orders_interval_seconds: float = Field(default=1, gt=0)
+    orders_bar_timeframe: str = "1Min"
+    orders_catch_up_notice: int = Field(default=100, ge=1)
+
     # Market data (Alpaca Data API v2). The keys also come from Alpaca's own variable names; they
     # are SecretStr so they never show in a repr, a log line or an error message.
     alpaca_api_key_id: SecretStr | None = Field(

@@ -108,7 +108,8 @@ def test_void_order_voids_its_fills(api: Api) -> None:
     assert response.status_code == 200, response.text
     assert response.json()["balance"]["cash"] == "100000.00"
     orders = api.client.get(f"{ACCOUNTS}/{account_id}/orders", headers=api.service).json()["items"]
-    assert orders[0]["status"] == "voided"
+    assert orders[0]["status"] == "filled"
+    assert orders[0]["voidedAt"] is not None
     assert api.client.get(f"{ACCOUNTS}/{account_id}/positions", headers=api.service).json()["items"] == []
 
 

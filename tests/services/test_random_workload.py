@@ -192,7 +192,7 @@ class Workload:
 
     def void(self, account_id: str, what: str) -> None:
         table = fills if what == "fill" else orders
-        live = fills.c.voided_at.is_(None) if what == "fill" else orders.c.status != "voided"
+        live = fills.c.voided_at.is_(None) if what == "fill" else orders.c.voided_at.is_(None)
         with self.engine.connect() as conn:
             ids = (
                 conn.execute(sa.select(table.c.id).where(table.c.account_id == account_id, live))

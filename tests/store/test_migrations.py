@@ -31,6 +31,9 @@ APP_TABLES = {
     "worker_heartbeats",
     "market_data_access_log",
     "watchlist",
+    "order_updates",
+    "order_evaluations",
+    "assets",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,10 +15,11 @@ from propdesk.accounting.positions import Position
 from propdesk.accounting.state import AccountState
 from propdesk.api import schemas as s
 from propdesk.model.market import Quote
+from propdesk.model.order import Order
 from propdesk.services.decisions import ActionResult
 from propdesk.services.views import DecisionContext, Snapshot
 from propdesk.store.accounts import AccountRow, LedgerRow
-from propdesk.store.records import AuditRecord, DecisionActionRecord, FillRecord, OrderRecord, Page
+from propdesk.store.records import AuditRecord, DecisionActionRecord, FillRecord, Page
 
 PRICE_EXP = Decimal("1e-12")
 
@@ -151,8 +153,28 @@ def decision_context(ctx: DecisionContext) -> s.DecisionContextOut:
     )
 
 
-def order(o: OrderRecord) -> s.OrderOut:
+def order(o: Order, legs: Sequence[Order] = ()) -> s.OrderOut:
     return s.OrderOut(
+        order_class=o.order_class,
+        limit_price=o.limit_price,
+        stop_price=o.stop_price,
+        trail_price=o.trail_price,
+        trail_percent=o.trail_percent,
+        hwm=o.watermark,
+        reserved_amount=o.reserved,
+        parent_id=o.parent_id,
+        leg_role=o.leg_role,
+        replaces=o.replaces,
+        replaced_by=o.replaced_by,
+        expires_at=o.expires_at,
+        filled_at=o.filled_at,
+        canceled_at=o.canceled_at,
+        expired_at=o.expired_at,
+        replaced_at=o.replaced_at,
+        failed_at=o.failed_at,
+        voided_at=o.voided_at,
+        reason=o.reason,
+        legs=[order(leg) for leg in legs],
         id=o.id,
         client_order_id=o.client_order_id,
         symbol=o.symbol,

@@ -191,6 +191,26 @@ class OrderOut(Wire):
     filled_avg_price: Decimal | None
     created_at: datetime
     updated_at: datetime
+    order_class: str = "simple"
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    trail_price: Decimal | None = None
+    trail_percent: Decimal | None = None
+    hwm: Decimal | None = None
+    reserved_amount: Decimal = Decimal(0)
+    parent_id: str | None = None
+    leg_role: str | None = None
+    replaces: str | None = None
+    replaced_by: str | None = None
+    expires_at: datetime | None = None
+    filled_at: datetime | None = None
+    canceled_at: datetime | None = None
+    expired_at: datetime | None = None
+    replaced_at: datetime | None = None
+    failed_at: datetime | None = None
+    voided_at: datetime | None = None
+    reason: str | None = None
+    legs: list[OrderOut] = []
 
 
 class LedgerEventOut(Wire):

@@ -26,6 +26,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar, Protocol
 
+from propdesk.execution.partial_fills import VolumeShare
 from propdesk.execution.rounding import price_against_trader
 from propdesk.model.fills import Fill
 from propdesk.model.instruments import Instrument
@@ -119,6 +120,37 @@ class BpsSlippageFillModel:
         return _priced(self.name, side, price_against_trader(side, raw, instrument), quote)
 
 
+@dataclass(frozen=True, slots=True)
+class NbboParityFillModel:
+    """``alpaca_parity`` prices like ``nbbo`` (the far side); its random partials are quantity, not
+    price, and are drawn by the order engine (:class:`~propdesk.execution.partial_fills.AlpacaParity`)."""
+
+    name: ClassVar[str] = FillModelName.ALPACA_PARITY.value
+
+    def price(self, side: Side, qty: Decimal, quote: Quote, instrument: Instrument) -> PricedFill:
+        _require_qty(qty)
+        touch = quote.ask if side is Side.BUY else quote.bid
+        return _priced(self.name, side, price_against_trader(side, touch, instrument), quote)
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeShareFillModel:
+    """The far side moved against the trader by the impact of taking ``qty`` of the displayed size
+    (:class:`~propdesk.execution.partial_fills.VolumeShare`); an unknown (zero) size counts as
+    taking all of it, the largest impact."""
+
+    share: VolumeShare
+    name: ClassVar[str] = FillModelName.VOLUME_SHARE.value
+
+    def price(self, side: Side, qty: Decimal, quote: Quote, instrument: Instrument) -> PricedFill:
+        _require_qty(qty)
+        touch = quote.ask if side is Side.BUY else quote.bid
+        shown = quote.ask_size if side is Side.BUY else quote.bid_size
+        available = shown if shown > 0 else qty
+        moved = self.share.price(side, qty, max(available, qty), touch, instrument)
+        return _priced(self.name, side, moved, quote)
+
+
 def mid() -> MidFillModel:
     return MidFillModel()
 
@@ -137,6 +169,10 @@ def fill_model_for(policy: ExecutionPolicy) -> FillModel:
         return MidFillModel()
     if policy.fill_model is FillModelName.NBBO:
         return NbboFillModel()
+    if policy.fill_model is FillModelName.ALPACA_PARITY:
+        return NbboParityFillModel()
+    if policy.fill_model is FillModelName.VOLUME_SHARE:
+        return VolumeShareFillModel(VolumeShare(policy.participation_rate, policy.impact_bps))
     return BpsSlippageFillModel(policy.slippage_bps)
 
 

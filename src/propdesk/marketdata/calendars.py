@@ -31,6 +31,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from propdesk.model.instruments import AssetClass
+
 NYSE = "XNYS"
 CME_GLOBEX_EQUITY = "CME Globex Equity"
 # Friendly names accepted by get_calendar, mapped to the library's names.
@@ -268,3 +270,13 @@ def nyse() -> TradingCalendar:
 def cme_globex_equity() -> TradingCalendar:
     """CME Globex equity-index futures (ES, MES, NQ, …): 17:00 CT the evening before to 16:00 CT."""
     return get_calendar(CME_GLOBEX_EQUITY)
+
+
+def calendar_for(asset_class: AssetClass) -> TradingCalendar | None:
+    """The calendar an asset class trades on: NYSE for equities and options, CME Globex for
+    futures, none for crypto (it trades around the clock)."""
+    if asset_class is AssetClass.CRYPTO:
+        return None
+    if asset_class is AssetClass.FUTURE:
+        return cme_globex_equity()
+    return nyse()

@@ -99,3 +99,33 @@ _OPEN_STATUSES = frozenset(
         OrderStatus.PENDING_REPLACE,
     }
 )
+
+
+class OrderClass(StrEnum):
+    """Alpaca's order classes; ``simple`` is sent on the wire as ``""``."""
+
+    SIMPLE = "simple"
+    BRACKET = "bracket"
+    OCO = "oco"
+    OTO = "oto"
+    MLEG = "mleg"
+
+
+class LegRole(StrEnum):
+    """What a child order does for its parent."""
+
+    TAKE_PROFIT = "take_profit"
+    STOP_LOSS = "stop_loss"
+    OPTION_LEG = "option_leg"
+
+
+class OrderUpdate(StrEnum):
+    """The trade update an order change publishes (Alpaca's ``trade_updates`` event names)."""
+
+    NEW = "new"
+    FILL = "fill"
+    PARTIAL_FILL = "partial_fill"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+    REPLACED = "replaced"
+    REJECTED = "rejected"

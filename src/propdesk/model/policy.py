@@ -22,6 +22,8 @@ class FillModelName(StrEnum):
     MID = "mid"
     NBBO = "nbbo"
     BPS_SLIPPAGE = "bps_slippage"
+    VOLUME_SHARE = "volume_share"
+    ALPACA_PARITY = "alpaca_parity"
 
 
 class ExecutionPolicy(BaseModel):
@@ -46,6 +48,13 @@ class ExecutionPolicy(BaseModel):
     max_quote_age_seconds: int = Field(default=60, gt=0)
     liquidation_drawdown: Decimal = Field(default=Decimal("0.5"), gt=0, le=1)
     manual_approval: bool = False
+    # volume_share: the share of a bar's volume (or the displayed size) one evaluation may take,
+    # and the price impact in bps of taking all of it; alpaca_parity: how often a fill is partial.
+    participation_rate: Decimal = Field(default=Decimal("0.1"), gt=0, le=1)
+    impact_bps: Decimal = Field(default=Decimal(10), ge=0, le=1000)
+    partial_fill_probability: Decimal = Field(default=Decimal("0.1"), ge=0, le=1)
+    # Short selling needs SHORT in allowed_directions; hard-to-borrow names need this as well.
+    allow_hard_to_borrow: bool = False
 
     @field_validator(
         "starting_balance",
@@ -56,6 +65,9 @@ class ExecutionPolicy(BaseModel):
         "fee_per_contract",
         "slippage_bps",
         "liquidation_drawdown",
+        "participation_rate",
+        "impact_bps",
+        "partial_fill_probability",
         mode="before",
     )
     @classmethod

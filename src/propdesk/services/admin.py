@@ -125,10 +125,10 @@ def void_order(
     """Void an order: each of its live fills is reversed and the order is marked voided."""
 
     def change(uow: UnitOfWork, state: AccountState) -> Decision:
-        order = uow.orders.find(account_id, order_id)
+        order = uow.orders.get(account_id, order_id)
         if order is None:
             raise NotFound("order_not_found", f"account {account_id} has no order {order_id}")
-        if order.status == "voided":
+        if order.voided_at is not None:
             raise Conflict("order_already_voided", f"order {order_id} is already voided")
         current = state
         for record in uow.fills.for_order(account_id, order_id):
@@ -137,7 +137,7 @@ def void_order(
                 decision = _void(uow, current, record.fill.fill_id, reason, ctx)
                 current = decision.state
                 uow.accounts.save(account_id, current, decision.events, correlation_id="admin:void_order")
-        uow.orders.set_status(order_id, "voided", ctx.clock())
+        uow.orders.void(order_id, ctx.clock())
         return Decision(current, [])
 
     return _audited(ctx, account_id, actor=actor, action="void_order", reason=reason, change=change)

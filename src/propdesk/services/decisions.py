@@ -30,7 +30,8 @@ from propdesk.execution.actions import ProposedAction
 from propdesk.execution.gates import GateReport, GateResult, check_action
 from propdesk.execution.pipeline import execute_market_action
 from propdesk.model.instruments import AssetClass, InvalidSymbolError, parse_instrument
-from propdesk.model.orders import ActionKind, Side
+from propdesk.model.order import Order
+from propdesk.model.orders import ActionKind, OrderStatus, OrderType, Side, TimeInForce
 from propdesk.model.policy import ExecutionPolicy
 from propdesk.risk.gates import OrderIntent
 from propdesk.services import rules
@@ -38,7 +39,7 @@ from propdesk.services.accounts import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Disabled, Invalid, NotFound
 from propdesk.store.accounts import AccountRow
-from propdesk.store.records import PENDING_APPROVAL, DecisionActionRecord, OrderRecord
+from propdesk.store.records import PENDING_APPROVAL, DecisionActionRecord
 from propdesk.store.uow import UnitOfWork
 
 FILLED = "filled"
@@ -302,24 +303,29 @@ def execute_record(
         _settle(uow, rejected, stored)
         return rejected, state
     fill = outcome.fill
-    uow.orders.insert(
-        OrderRecord(
-            id=order_id,
-            account_id=state.account_id,
-            symbol=fill.symbol,
-            asset_class=fill.instrument.asset_class.value,
-            side=fill.side.value,
-            type="market",
-            time_in_force="ioc",
-            status=FILLED,
-            qty=fill.qty,
-            notional=request.notional,
-            filled_qty=fill.qty,
-            filled_avg_price=fill.price,
-            created_at=now,
-            updated_at=now,
-            payload={"source": "decision_action", "decisionActionId": record.id},
-        )
+    uow.orders.save(
+        [
+            Order(
+                id=order_id,
+                account_id=state.account_id,
+                client_order_id=order_id,
+                symbol=fill.symbol,
+                asset_class=fill.instrument.asset_class,
+                side=fill.side,
+                type=OrderType.MARKET,
+                time_in_force=TimeInForce.IOC,
+                status=OrderStatus.FILLED,
+                qty=fill.qty,
+                notional=request.notional,
+                filled_qty=fill.qty,
+                filled_value=fill.qty * fill.price,
+                filled_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        ],
+        known=(),
+        payloads={order_id: {"source": "decision_action", "decisionActionId": record.id}},
     )
     uow.accounts.save(
         state.account_id,

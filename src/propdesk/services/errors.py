@@ -22,6 +22,12 @@ class NotFound(ServiceError):
     status = 404
 
 
+class Forbidden(ServiceError):
+    """The account may not do this now (buying power, short selling, a limit of its policy)."""
+
+    status = 403
+
+
 class Conflict(ServiceError):
     status = 409
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from propdesk.accounting.state import AccountState
 from propdesk.model.market import Quote
+from propdesk.model.order import Order
 from propdesk.model.policy import ExecutionPolicy
 from propdesk.risk.evaluate import RuleStatus
 from propdesk.services import rules
@@ -20,7 +21,7 @@ from propdesk.services.accounts import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.marking import HEARTBEAT
 from propdesk.store.accounts import AccountRow, LedgerRow
-from propdesk.store.records import AuditRecord, FillRecord, Heartbeat, OrderRecord, Page
+from propdesk.store.records import AuditRecord, FillRecord, Heartbeat, Page
 from propdesk.store.uow import UnitOfWork
 
 
@@ -106,10 +107,10 @@ def ledger(ctx: ServiceContext, account_id: str, page: Page) -> list[LedgerRow]:
         return uow.accounts.ledger_page(account_id, limit=page.limit, offset=page.offset)
 
 
-def orders(ctx: ServiceContext, account_id: str, page: Page) -> list[OrderRecord]:
+def orders(ctx: ServiceContext, account_id: str, page: Page) -> list[Order]:
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         uow.accounts.get(account_id)
-        return uow.orders.page(account_id, page)
+        return uow.orders.page(account_id, limit=page.limit, offset=page.offset)
 
 
 def fills(ctx: ServiceContext, account_id: str, page: Page) -> list[FillRecord]:

@@ -50,11 +50,13 @@ from propdesk.store.errors import (
     StaleStateError,
     UserNotFound,
 )
+from propdesk.store.orders import OPEN_ORDER_STATUSES
 from propdesk.store.tables import (
     accounts,
     balances,
     fills,
     ledger_events,
+    orders,
     positions,
     reservations,
     rule_states,
@@ -498,6 +500,9 @@ class AccountRepository:
                 )
         self._apply_reservations(account_id, events)
         self._write_positions(account_id, state, _touched_symbols(events))
+        for event in events:
+            if isinstance(event, AccountLiquidated):
+                self._cancel_open_orders(account_id, event.at, f"account liquidated: {event.reason}")
         self._conn.execute(
             sa.update(balances).where(balances.c.account_id == account_id).values(**_balance_values(state))
         )
@@ -549,6 +554,14 @@ class AccountRepository:
                 row["recorded_at"] = recorded_at
             rows.append(row)
         self._conn.execute(sa.insert(ledger_events), rows)
+
+    def _cancel_open_orders(self, account_id: str, at: datetime, reason: str) -> None:
+        """A liquidation released every reservation; the open orders that held them end with it."""
+        self._conn.execute(
+            sa.update(orders)
+            .where(orders.c.account_id == account_id, orders.c.status.in_(OPEN_ORDER_STATUSES))
+            .values(status="canceled", reserved_amount=ZERO, canceled_at=at, updated_at=at, reason=reason)
+        )
 
     def _apply_reservations(self, account_id: str, events: Sequence[Event]) -> None:
         for event in events:

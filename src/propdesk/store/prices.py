@@ -173,6 +173,15 @@ class PriceRepository:
         stmt = sa.select(quotes.c.source).where(quotes.c.symbol == symbol, quotes.c.time == time)
         return self._conn.execute(stmt).scalar_one_or_none()
 
+    def quotes_between(self, symbol: str, after: datetime, until: datetime) -> list[Quote]:
+        """Quotes of ``symbol`` with ``after < time <= until``, oldest first (a key range scan)."""
+        stmt = (
+            sa.select(quotes)
+            .where(quotes.c.symbol == symbol, quotes.c.time > after, quotes.c.time <= until)
+            .order_by(quotes.c.time)
+        )
+        return [_quote(row) for row in self._conn.execute(stmt).mappings()]
+
     def quote_at(self, symbol: str, time: datetime) -> Quote | None:
         """The quote stored for exactly ``symbol`` and ``time``, if any."""
         stmt = sa.select(quotes).where(quotes.c.symbol == symbol, quotes.c.time == time)

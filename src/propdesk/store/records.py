@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,11 +23,9 @@ from propdesk.store.tables import (
     api_tokens,
     decision_actions,
     fills,
-    orders,
     worker_heartbeats,
 )
 
-OPEN_ORDER_STATUSES = ("new", "accepted", "pending_new", "partially_filled", "held")
 PENDING_APPROVAL = "pending_approval"
 
 
@@ -41,79 +38,6 @@ class Page:
 
 
 # --- orders ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class OrderRecord:
-    id: str
-    account_id: str
-    symbol: str
-    asset_class: str
-    side: str
-    type: str
-    time_in_force: str
-    status: str
-    filled_qty: Decimal
-    created_at: datetime
-    updated_at: datetime
-    qty: Decimal | None = None
-    notional: Decimal | None = None
-    limit_price: Decimal | None = None
-    stop_price: Decimal | None = None
-    filled_avg_price: Decimal | None = None
-    reserved_amount: Decimal = Decimal(0)
-    client_order_id: str | None = None
-    payload: Mapping[str, Any] | None = None
-
-
-class OrderRepository:
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    def insert(self, order: OrderRecord) -> None:
-        values = asdict(order)
-        values["payload"] = dict(order.payload or {})
-        self._conn.execute(sa.insert(orders).values(**values))
-
-    def find(self, account_id: str, order_id: str) -> OrderRecord | None:
-        row = (
-            self._conn.execute(
-                sa.select(orders).where(orders.c.account_id == account_id, orders.c.id == order_id)
-            )
-            .mappings()
-            .one_or_none()
-        )
-        return None if row is None else OrderRecord(**dict(row))
-
-    def set_status(self, order_id: str, status: str, at: datetime) -> None:
-        self._conn.execute(
-            sa.update(orders).where(orders.c.id == order_id).values(status=status, updated_at=at)
-        )
-
-    def page(self, account_id: str, page: Page) -> list[OrderRecord]:
-        stmt = (
-            sa.select(orders)
-            .where(orders.c.account_id == account_id)
-            .order_by(orders.c.created_at, orders.c.id)
-            .limit(page.limit)
-            .offset(page.offset)
-        )
-        return [OrderRecord(**dict(row)) for row in self._conn.execute(stmt).mappings()]
-
-    def count_open(self, account_id: str, *, excluding_action: str | None = None) -> int:
-        """Open orders plus decision actions awaiting approval (they are orders not yet sent), in
-        one round trip; ``excluding_action`` leaves out the action being executed now."""
-        resting = (
-            sa.select(sa.func.count())
-            .where(orders.c.account_id == account_id, orders.c.status.in_(OPEN_ORDER_STATUSES))
-            .scalar_subquery()
-        )
-        pending = sa.select(sa.func.count()).where(
-            decision_actions.c.account_id == account_id, decision_actions.c.status == PENDING_APPROVAL
-        )
-        if excluding_action is not None:
-            pending = pending.where(decision_actions.c.id != excluding_action)
-        return int(self._conn.execute(sa.select(resting + pending.scalar_subquery())).scalar_one())
 
 
 # --- fills -------------------------------------------------------------------------------------

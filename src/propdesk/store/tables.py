@@ -154,9 +154,82 @@ orders = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.Column("payload", Json, nullable=False),
+    # The order engine's columns (revision 0005).
+    sa.Column("order_class", sa.String(16), nullable=False, server_default="simple"),
+    sa.Column("trail_price", ExactDecimal(), nullable=True),
+    sa.Column("trail_percent", ExactDecimal(), nullable=True),
+    sa.Column("watermark", ExactDecimal(), nullable=True),
+    sa.Column("triggered", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("filled_value", ExactDecimal(), nullable=False, server_default="0"),
+    sa.Column("active_from", UtcDateTime(), nullable=True),
+    sa.Column("expires_at", UtcDateTime(), nullable=True),
+    sa.Column("parent_id", sa.String(64), nullable=True),
+    sa.Column("leg_role", sa.String(16), nullable=True),
+    sa.Column("ratio_qty", sa.Integer(), nullable=True),
+    sa.Column("replaces", sa.String(64), nullable=True),
+    sa.Column("replaced_by", sa.String(64), nullable=True),
+    sa.Column("filled_at", UtcDateTime(), nullable=True),
+    sa.Column("canceled_at", UtcDateTime(), nullable=True),
+    sa.Column("expired_at", UtcDateTime(), nullable=True),
+    sa.Column("replaced_at", UtcDateTime(), nullable=True),
+    sa.Column("failed_at", UtcDateTime(), nullable=True),
+    sa.Column("reason", sa.Text(), nullable=True),
+    sa.Column("evaluations", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("extended_hours", sa.Boolean(), nullable=False, server_default=sa.false()),
+    # An admin void reversed the order's fills; the order keeps its status for the record.
+    sa.Column("voided_at", UtcDateTime(), nullable=True),
     # NULL client ids are distinct on both backends, so only given ids must be unique.
     sa.UniqueConstraint("account_id", "client_order_id"),
     sa.Index(None, "account_id", "status"),
+    sa.Index(None, "status", "symbol"),
+    sa.Index(None, "parent_id"),
+)
+
+# Every change of an order that a client is told about (Alpaca ``trade_updates``), in order:
+# the stream replays from here and account activities read fills from it (revision 0005).
+order_updates = sa.Table(
+    "order_updates",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("order_id", sa.String(64), nullable=False),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("fill_id", sa.String(64), nullable=True),
+    sa.Column("qty", ExactDecimal(), nullable=True),
+    sa.Column("price", ExactDecimal(), nullable=True),
+    sa.Column("position_qty", ExactDecimal(), nullable=True),
+    sa.Column("order", Json, nullable=False),
+    sa.Index(None, "account_id", "id"),
+)
+
+# How far the resting-order evaluator has processed each account's market events, and how many
+# it processed in its last run (a large number after downtime means fills may have been delayed).
+order_evaluations = sa.Table(
+    "order_evaluations",
+    metadata,
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("evaluated_through", UtcDateTime(), nullable=False),
+    sa.Column("last_run_at", UtcDateTime(), nullable=False),
+    sa.Column("last_run_ticks", sa.Integer(), nullable=False),
+    sa.Column("total_ticks", sa.BigInteger(), nullable=False),
+)
+
+# Per-asset trading flags (Alpaca's asset fields); a symbol without a row gets the defaults
+# (tradable, shortable, easy to borrow, fractionable).
+assets = sa.Table(
+    "assets",
+    metadata,
+    sa.Column("symbol", sa.String(64), primary_key=True),
+    sa.Column("asset_class", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("exchange", sa.String(32), nullable=False, server_default=""),
+    sa.Column("tradable", sa.Boolean(), nullable=False, server_default=sa.true()),
+    sa.Column("shortable", sa.Boolean(), nullable=False, server_default=sa.true()),
+    sa.Column("easy_to_borrow", sa.Boolean(), nullable=False, server_default=sa.true()),
+    sa.Column("fractionable", sa.Boolean(), nullable=False, server_default=sa.true()),
+    sa.Column("marginable", sa.Boolean(), nullable=False, server_default=sa.true()),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 fills = sa.Table(

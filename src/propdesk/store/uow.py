@@ -24,13 +24,13 @@ from sqlalchemy.engine import Connection, Engine, RootTransaction
 from propdesk.store.accounts import AccountRepository, AccountRow, UserRepository
 from propdesk.store.engine import READ_ONLY_OPTION, is_serializing_sqlite_engine
 from propdesk.store.errors import AccountNotFound, UnitOfWorkError
+from propdesk.store.orders import OrderRepository
 from propdesk.store.prices import PriceRepository
 from propdesk.store.records import (
     AuditRepository,
     DecisionActionRepository,
     FillRepository,
     HeartbeatRepository,
-    OrderRepository,
     TokenRepository,
 )
 
@@ -156,6 +156,7 @@ class UnitOfWork:
 
     @property
     def orders(self) -> OrderRepository:
+        """Orders as the order engine's values, trade updates, evaluator cursors, asset flags."""
         return OrderRepository(self.connection)
 
     @property

@@ -1,0 +1,179 @@
+"""The resting-order evaluator: feed every market event since the last run to an account's open orders.
+
+For one account, in one transaction under its lock: the quotes and (complete) bars of the symbols
+its open orders trade, plus a session-close event per calendar close, all from the last evaluated
+time (the account's cursor, or its oldest open order) up to the horizon, merged in time order
+(quotes, then bars, then closes at equal times; symbols alphabetically). The book fills, expires
+and activates orders tick by tick, exactly as it would have had each event been fed as it
+arrived, so an evaluator that was down catches up to the same fills. The cursor records how
+many events the run processed; above ``orders_catch_up_notice`` the account is told that fills
+may have been delayed.
+
+A bar becomes known at its end, so a bar tick is stamped with its end (fills from it carry that
+time) but is only seen by orders placed at or before its start. A daily bar is the whole
+session: it begins at the session open and is known at the close.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from propdesk.execution.order_book import OrderBook, Tick
+from propdesk.marketdata.calendars import TradingCalendar, calendar_for
+from propdesk.marketdata.timeframes import timeframe_duration
+from propdesk.model.market import Bar, Quote
+from propdesk.model.order import Order
+from propdesk.model.orders import OrderClass
+from propdesk.services.accounts import policy_of
+from propdesk.services.context import ServiceContext
+from propdesk.services.orders import AssetResolver, store_book
+from propdesk.store.orders import EvaluationCursor
+from propdesk.store.uow import UnitOfWork
+
+_RANK = {"quote": 0, "bar": 1, "close": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """One account's run: how many market events it processed and how many fills they made."""
+
+    account_id: str
+    ticks: int
+    fills: int
+    evaluated_through: datetime | None
+    delayed: bool = False
+
+
+def _bar_ticks(
+    bars: list[Bar], calendar: TradingCalendar | None, duration: timedelta, after: datetime, until: datetime
+) -> list[Tick]:
+    ticks: list[Tick] = []
+    daily = duration >= timedelta(days=1)
+    for bar in bars:
+        if daily and calendar is not None:
+            session = calendar.session(bar.start.astimezone(calendar.zone).date())
+            if session is None:
+                continue
+            begins, known = session.open, session.close
+            in_session = True
+        else:
+            begins, known = bar.start, bar.start + duration
+            in_session = calendar is None or calendar.is_open(bar.start)
+        if after < known <= until:
+            ticks.append(Tick(bar.symbol, known, bar=bar, in_session=in_session, starts=begins))
+    return ticks
+
+
+def _close_ticks(
+    symbol: str,
+    calendar: TradingCalendar,
+    events: list[Tick],
+    uow: UnitOfWork,
+    after: datetime,
+    until: datetime,
+) -> list[Tick]:
+    ticks: list[Tick] = []
+    for session in calendar.sessions(after.date() - timedelta(days=1), until.date() + timedelta(days=1)):
+        if not after < session.close <= until:
+            continue
+        last_quote: Quote | None = None
+        last_bar: Bar | None = None
+        for tick in events:
+            if tick.at <= session.close and tick.begins >= session.open:
+                last_quote = tick.quote or last_quote
+                last_bar = tick.bar or last_bar
+        if last_quote is None and last_bar is None:
+            stored = uow.prices.latest_quote(symbol, at_or_before=session.close)
+            if stored is not None and stored.time >= session.open:
+                last_quote = stored
+        ticks.append(
+            Tick(
+                symbol,
+                session.close,
+                quote=last_quote if last_bar is None else None,
+                bar=last_bar,
+                closes_session=True,
+            )
+        )
+    return ticks
+
+
+def _ticks(
+    uow: UnitOfWork, orders: list[Order], after: datetime, until: datetime, timeframe: str
+) -> list[Tick]:
+    duration = timeframe_duration(timeframe) or timedelta(days=1)
+    ticks: list[tuple[datetime, int, str, Tick]] = []
+    symbols = sorted({(o.symbol, o.asset_class) for o in orders if o.order_class is not OrderClass.MLEG})
+    for symbol, asset_class in symbols:
+        calendar = calendar_for(asset_class)
+        events = [
+            Tick(symbol, q.time, quote=q, in_session=calendar is None or calendar.is_open(q.time))
+            for q in uow.prices.quotes_between(symbol, after, until)
+        ]
+        bars = uow.prices.bars(symbol, timeframe, start=after - duration, end=until)
+        events += _bar_ticks(bars, calendar, duration, after, until)
+        closes = [] if calendar is None else _close_ticks(symbol, calendar, events, uow, after, until)
+        for tick in events + closes:
+            kind = "close" if tick.closes_session else "bar" if tick.bar is not None else "quote"
+            ticks.append((tick.at, _RANK[kind], symbol, tick))
+    ticks.sort(key=lambda item: item[:3])
+    return [item[3] for item in ticks]
+
+
+def evaluate_account(ctx: ServiceContext, account_id: str, *, until: datetime | None = None) -> Evaluation:
+    """Feed the account's open orders every market event up to ``until`` (default: now)."""
+    horizon = until or ctx.clock()
+    with UnitOfWork(ctx.engine) as uow:
+        account = uow.lock_account(account_id)
+        loaded = uow.orders.open_orders(account_id)
+        cursor = uow.orders.cursor(account_id)
+        if not loaded:
+            return Evaluation(account_id, 0, 0, cursor.evaluated_through if cursor else None)
+        # Quotes up to an order's acceptance were tried at acceptance; events after it are new.
+        oldest = min(o.created_at for o in loaded)
+        after = oldest if cursor is None else max(cursor.evaluated_through, oldest)
+        if after >= horizon:
+            return Evaluation(account_id, 0, 0, after)
+        ticks = _ticks(uow, loaded, after, horizon, ctx.settings.orders_bar_timeframe)
+        book = OrderBook.of(
+            uow.accounts.load_state(account_id),
+            policy_of(account),
+            loaded,
+            resolve=AssetResolver(uow),
+            new_id=ctx.ids,
+        )
+        for tick in ticks:
+            book.on_tick(tick)
+        store_book(ctx, uow, account, book, known={o.id for o in loaded})
+        total = (cursor.total_ticks if cursor else 0) + len(ticks)
+        uow.orders.save_cursor(EvaluationCursor(account_id, horizon, ctx.clock(), len(ticks), total))
+        uow.commit()
+    return Evaluation(
+        account_id,
+        len(ticks),
+        len(book.fills),
+        horizon,
+        delayed=len(ticks) > ctx.settings.orders_catch_up_notice,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationSweep:
+    accounts: int
+    ticks: int
+    fills: int
+    failed: list[str]
+    delayed: list[str]
+
+
+def accounts_with_open_orders(ctx: ServiceContext) -> list[str]:
+    with UnitOfWork(ctx.engine, read_only=True) as uow:
+        return uow.orders.accounts_with_open_orders()
+
+
+def cursor_of(ctx: ServiceContext, account_id: str) -> EvaluationCursor | None:
+    """The evaluator's record for an account: how far it got and how much its last run processed."""
+    with UnitOfWork(ctx.engine, read_only=True) as uow:
+        uow.accounts.get(account_id)
+        return uow.orders.cursor(account_id)

@@ -1,0 +1,344 @@
+"""Order use cases: submit, cancel, replace and read orders; each command is one transaction.
+
+Every command locks the account, loads its state and open orders into an
+:class:`~propdesk.execution.order_book.OrderBook`, lets the book decide, and stores what it
+collected (ledger events, fills, changed orders, trade updates) before committing. A refusal
+raises before anything is written, so a refused order leaves no trace but the error.
+
+Idempotency: ``client_order_id`` is unique per account. Sending the same order again with the
+same id returns the stored order (``replayed``); the same id with a different order is refused
+(``duplicate_client_order_id``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from propdesk.accounting.events import FillApplied
+from propdesk.execution.order_book import (
+    OrderBook,
+    OrderRejected,
+    OrderRequest,
+    ReplaceRequest,
+    SessionView,
+)
+from propdesk.marketdata.calendars import calendar_for
+from propdesk.model.codec import to_json
+from propdesk.model.instruments import AssetClass, Equity, Instrument, InvalidSymbolError, parse_instrument
+from propdesk.model.order import Order
+from propdesk.model.orders import OrderStatus
+from propdesk.risk.gates import OrderIntent
+from propdesk.services import rules
+from propdesk.services.accounts import policy_of
+from propdesk.services.context import ServiceContext
+from propdesk.services.errors import Disabled, Forbidden, Invalid, NotFound, ServiceError
+from propdesk.store.accounts import AccountRow
+from propdesk.store.orders import AssetFlags, order_json
+from propdesk.store.uow import UnitOfWork
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    order: Order
+    legs: list[Order]
+    replayed: bool
+
+
+def session_view(asset_class: AssetClass, now: datetime) -> SessionView:
+    """What the asset class's calendar says at ``now`` (crypto: always open)."""
+    calendar = calendar_for(asset_class)
+    if calendar is None:
+        return SessionView.always_open()
+    return SessionView(calendar.is_open(now), calendar.day_order_expiry(now), calendar.next_open(now))
+
+
+def _error(exc: OrderRejected) -> ServiceError:
+    kinds: dict[str, type[ServiceError]] = {
+        "invalid": Invalid,
+        "forbidden": Forbidden,
+        "not_found": NotFound,
+        "conflict": Invalid,
+    }
+    return kinds[exc.kind](exc.code, exc.message, dict(exc.details))
+
+
+class AssetResolver:
+    """Instruments with the asset flags stored for them (shortable, easy to borrow, tradable)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._flags: dict[str, AssetFlags | None] = {}
+
+    def flags(self, symbol: str) -> AssetFlags | None:
+        if symbol not in self._flags:
+            self._flags[symbol] = self._uow.orders.asset_flags([symbol]).get(symbol)
+        return self._flags[symbol]
+
+    def __call__(self, symbol: str, asset_class: AssetClass | None) -> Instrument:
+        try:
+            instrument = parse_instrument(symbol, asset_class)
+        except InvalidSymbolError as exc:
+            raise OrderRejected("invalid_symbol", str(exc)) from None
+        flags = self.flags(instrument.symbol)
+        if flags is not None and isinstance(instrument, Equity):
+            instrument = replace(instrument, shortable=flags.shortable, easy_to_borrow=flags.easy_to_borrow)
+        return instrument
+
+
+def request_hash(request: OrderRequest) -> str:
+    """What idempotency compares: the request with decimals normalized (``10`` == ``10.00``)."""
+
+    def canon(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: canon(v) for k, v in value.items()}
+        if isinstance(value, str):
+            try:
+                number = Decimal(value)
+            except ArithmeticError:
+                return value
+            return format(number.normalize(), "f") if number.is_finite() else value
+        return value
+
+    data = canon(to_json(request))
+    data["symbol"] = str(data["symbol"]).upper()
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _run(
+    ctx: ServiceContext,
+    account_id: str,
+    act: Callable[[OrderBook, UnitOfWork, AccountRow], T],
+    *,
+    payloads: dict[str, dict[str, Any]] | None = None,
+) -> T:
+    """Lock, load the book, act, store what the book collected, commit."""
+    with UnitOfWork(ctx.engine) as uow:
+        account = uow.lock_account(account_id)
+        state = uow.accounts.load_state(account_id)
+        loaded = uow.orders.open_orders(account_id)
+        book = OrderBook.of(state, policy_of(account), loaded, resolve=AssetResolver(uow), new_id=ctx.ids)
+        book.allow_new_exposure = not ctx.settings.new_orders_disabled
+        try:
+            result = act(book, uow, account)
+        except OrderRejected as exc:
+            raise _error(exc) from None
+        store_book(ctx, uow, account, book, known={o.id for o in loaded}, payloads=payloads)
+        uow.commit()
+    return result
+
+
+def store_book(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    account: AccountRow,
+    book: OrderBook,
+    *,
+    known: set[str],
+    payloads: dict[str, dict[str, Any]] | None = None,
+) -> None:
+    """Write what ``book`` collected inside the caller's locked unit of work."""
+    now = ctx.clock()
+    first = next(iter(book.changed), None)
+    uow.accounts.save(account.id, book.state, book.events, correlation_id=first, recorded_at=now)
+    uow.orders.save(list(book.changed.values()), known=known, payloads=payloads or {})
+    positions_after = {
+        e.fill.fill_id: e.position_qty_after for e in book.events if isinstance(e, FillApplied)
+    }
+    uow.orders.record_updates(
+        [
+            {
+                "account_id": account.id,
+                "order_id": u.order.id,
+                "event": u.event.value,
+                "at": u.at,
+                "fill_id": None if u.fill is None else u.fill.fill_id,
+                "qty": None if u.fill is None else u.fill.qty,
+                "price": None if u.fill is None else u.fill.price,
+                "position_qty": None if u.fill is None else positions_after.get(u.fill.fill_id),
+                "order": order_json(u.order),
+            }
+            for u in book.updates
+        ]
+    )
+    if book.fills:
+        rules.fold_and_apply(ctx, uow, account, book.state, book.events)
+
+
+def submit_order(ctx: ServiceContext, account_id: str, request: OrderRequest) -> Submitted:
+    """Accept ``request`` (see the module docstring for idempotency); fills at once if it can."""
+    if ctx.settings.trading_disabled:
+        raise Disabled("trading_disabled", "trading is disabled on this server (kill switch)")
+    digest = request_hash(request)
+
+    def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Submitted:
+        existing = uow.orders.by_client_id(account_id, request.client_order_id)
+        if existing is not None:
+            stored = uow.orders.payload(existing.id).get("requestHash")
+            if stored != digest:
+                raise Invalid(
+                    "duplicate_client_order_id",
+                    f"client_order_id {request.client_order_id!r} is already used by order {existing.id}",
+                    {"orderId": existing.id},
+                )
+            return Submitted(existing, uow.orders.children(account_id, [existing.id]), replayed=True)
+        resolver = book.resolve
+        instrument = resolver(request.symbol, request.asset_class)
+        flags = resolver.flags(instrument.symbol) if isinstance(resolver, AssetResolver) else None
+        if flags is not None and not flags.tradable:
+            raise Forbidden("asset_not_tradable", f"{instrument.symbol} is not tradable")
+        _rule_gate(ctx, uow, account, book, request, instrument)
+        now = ctx.clock()
+        quote = uow.prices.latest_quote(instrument.symbol, at_or_before=now)
+        order = book.submit(request, quote=quote, session=session_view(instrument.asset_class, now), now=now)
+        payloads[order.id] = {"requestHash": digest}
+        legs = [o for o in book.orders.values() if o.parent_id == order.id]
+        return Submitted(order, sorted(legs, key=lambda o: o.id), replayed=False)
+
+    payloads: dict[str, dict[str, Any]] = {}
+    return _run(ctx, account_id, act, payloads=payloads)
+
+
+def _rule_gate(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    account: AccountRow,
+    book: OrderBook,
+    request: OrderRequest,
+    instrument: Instrument,
+) -> None:
+    if request.qty is None:
+        return
+    report = rules.gate(
+        ctx,
+        uow,
+        account,
+        book.state,
+        OrderIntent(instrument.symbol, instrument.asset_class, request.side, request.qty),
+    )
+    if report is not None and not report.passed:
+        failure = report.failures[0]
+        raise Forbidden(
+            f"rule:{failure.gate.value}",
+            failure.message,
+            {"gates": [rules.gate_json(r) for r in report.failures]},
+        )
+
+
+def cancel_order(ctx: ServiceContext, account_id: str, order_id: str) -> Order:
+    def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Order:
+        if order_id not in book.orders:
+            stored = uow.orders.get(account_id, order_id)
+            if stored is None:
+                raise NotFound("order_not_found", f"order {order_id} not found")
+            raise Invalid(
+                "order_not_open", f"order {order_id} is {stored.status.value} and cannot be canceled"
+            )
+        return book.cancel(order_id, now=ctx.clock())
+
+    return _run(ctx, account_id, act)
+
+
+def cancel_all(ctx: ServiceContext, account_id: str) -> list[Order]:
+    """Cancel every open order of the account (exits first, then their entries)."""
+
+    def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> list[Order]:
+        now = ctx.clock()
+        canceled: list[Order] = []
+        for order in sorted(book.open_orders(), key=lambda o: (o.parent_id is None, o.created_at, o.id)):
+            if book.orders[order.id].is_open:
+                canceled.append(book.cancel(order.id, now=now))
+        return canceled
+
+    return _run(ctx, account_id, act)
+
+
+def replace_order(ctx: ServiceContext, account_id: str, order_id: str, change: ReplaceRequest) -> Order:
+    if ctx.settings.trading_disabled:
+        raise Disabled("trading_disabled", "trading is disabled on this server (kill switch)")
+
+    def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Order:
+        old = book.orders.get(order_id)
+        if old is None:
+            stored = uow.orders.get(account_id, order_id)
+            if stored is None:
+                raise NotFound("order_not_found", f"order {order_id} not found")
+            raise Invalid(
+                "order_not_open", f"order {order_id} is {stored.status.value} and cannot be replaced"
+            )
+        if change.client_order_id and uow.orders.by_client_id(account_id, change.client_order_id):
+            raise Invalid(
+                "duplicate_client_order_id", f"client_order_id {change.client_order_id!r} is already used"
+            )
+        now = ctx.clock()
+        quote = uow.prices.latest_quote(old.symbol, at_or_before=now)
+        return book.replace(
+            order_id, change, quote=quote, session=session_view(old.asset_class, now), now=now
+        )
+
+    return _run(ctx, account_id, act)
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+
+def get_order(ctx: ServiceContext, account_id: str, order_id: str) -> tuple[Order, list[Order]]:
+    with UnitOfWork(ctx.engine, read_only=True) as uow:
+        order = uow.orders.get(account_id, order_id)
+        if order is None:
+            raise NotFound("order_not_found", f"order {order_id} not found")
+        return order, uow.orders.children(account_id, [order.id])
+
+
+def get_by_client_id(ctx: ServiceContext, account_id: str, client_order_id: str) -> tuple[Order, list[Order]]:
+    with UnitOfWork(ctx.engine, read_only=True) as uow:
+        order = uow.orders.by_client_id(account_id, client_order_id)
+        if order is None:
+            raise NotFound("order_not_found", f"no order with client_order_id {client_order_id!r}")
+        return order, uow.orders.children(account_id, [order.id])
+
+
+CLOSED = tuple(s.value for s in OrderStatus if not s.is_open)
+OPEN = tuple(s.value for s in OrderStatus if s.is_open)
+
+
+def list_orders(
+    ctx: ServiceContext,
+    account_id: str,
+    *,
+    status: str = "open",
+    symbols: Sequence[str] | None = None,
+    after: datetime | None = None,
+    until: datetime | None = None,
+    newest_first: bool = True,
+    limit: int = 50,
+    nested: bool = False,
+) -> list[tuple[Order, list[Order]]]:
+    """Orders filtered as Alpaca's ``GET /v2/orders`` does; ``nested`` puts legs under parents."""
+    statuses = {"open": OPEN, "closed": CLOSED, "all": None}.get(status, ())
+    if statuses == ():
+        raise Invalid("invalid_status", f"status must be open, closed or all, not {status!r}")
+    with UnitOfWork(ctx.engine, read_only=True) as uow:
+        found = uow.orders.search(
+            account_id,
+            statuses=statuses,
+            symbols=symbols,
+            after=after,
+            until=until,
+            newest_first=newest_first,
+            limit=limit,
+            top_level_only=nested,
+        )
+        children = uow.orders.children(account_id, [o.id for o in found]) if nested else []
+    by_parent: dict[str, list[Order]] = {}
+    for child in children:
+        assert child.parent_id is not None
+        by_parent.setdefault(child.parent_id, []).append(child)
+    return [(o, by_parent.get(o.id, [])) for o in found]

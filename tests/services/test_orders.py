@@ -1,0 +1,246 @@
+"""Order services on both databases: acceptance, idempotency, cancel, replace, evaluation, catch-up."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from propdesk.execution.order_book import OrderRequest, ReplaceRequest, StopLoss, TakeProfit
+from propdesk.model.market import Bar
+from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, TimeInForce
+from propdesk.services import lifecycle, orders
+from propdesk.services.accounts import get_state, recompute
+from propdesk.services.errors import Forbidden, Invalid, NotFound
+from propdesk.services.order_evaluation import evaluate_account
+from propdesk.store.records import Page
+from propdesk.store.uow import UnitOfWork
+from tests.api.conftest import Api, build_api
+from tests.factories import T0
+
+D = Decimal
+
+
+def open_account(api: Api, key: str = "o", **overrides: object) -> str:
+    row = lifecycle.create_account(
+        api.ctx, lifecycle.NewAccount(idempotency_key=key, overrides=dict(overrides))
+    )
+    lifecycle.start(api.ctx, row.id)
+    return row.id
+
+
+def limit_buy(coid: str, qty: str = "10", limit: str = "99", **changes: object) -> OrderRequest:
+    fields: dict[str, object] = {
+        "client_order_id": coid,
+        "symbol": "AAPL",
+        "side": Side.BUY,
+        "type": OrderType.LIMIT,
+        "qty": D(qty),
+        "limit_price": D(limit),
+        **changes,
+    }
+    return OrderRequest(**fields)  # type: ignore[arg-type]
+
+
+def minute_bars(start: datetime, closes: list[str], symbol: str = "AAPL") -> list[Bar]:
+    bars = []
+    for i, close in enumerate(closes):
+        c = D(close)
+        bars.append(
+            Bar(symbol, "1Min", start + timedelta(minutes=i), c, c + D("0.5"), c - D("0.5"), c, D(1000))
+        )
+    return bars
+
+
+def store_bars(api: Api, bars: list[Bar]) -> None:
+    with UnitOfWork(api.ctx.engine) as uow:
+        uow.prices.insert_bars(bars)
+        uow.commit()
+
+
+@pytest.fixture
+def api(engine: Engine) -> Api:
+    return build_api(engine)
+
+
+def test_a_resting_limit_reserves_then_fills_on_a_bar_and_releases(api: Api) -> None:
+    account_id = open_account(api)
+    api.quote("AAPL", "100.00", "100.02")
+    placed = orders.submit_order(api.ctx, account_id, limit_buy("c1")).order
+    assert placed.status is OrderStatus.NEW
+    # 10 × 99 at 5x leverage plus the 10 bps fee, rounded up to the cent.
+    assert placed.reserved == D("198.99")
+    assert get_state(api.ctx.engine, account_id).reserved_for_orders == D("198.99")
+
+    store_bars(api, minute_bars(T0 + timedelta(minutes=1), ["100", "98.8"]))
+    api.clock.advance(600)
+    result = evaluate_account(api.ctx, account_id)
+    assert (result.ticks, result.fills) == (2, 1)
+    order, _ = orders.get_order(api.ctx, account_id, placed.id)
+    # The second bar opens at 98.8, below the limit: it fills at the open (the gap rule).
+    assert (order.status, order.filled_qty, order.filled_avg_price) == (OrderStatus.FILLED, D(10), D("98.8"))
+    state = get_state(api.ctx.engine, account_id)
+    assert state.reserved_for_orders == 0
+    assert state.positions["AAPL"].qty == D(10)
+    assert recompute(api.ctx.engine, account_id) == {}
+    # Evaluating again for the same horizon adds nothing.
+    assert evaluate_account(api.ctx, account_id).ticks == 0
+
+
+def test_a_client_order_id_resubmit_returns_the_order_and_a_different_order_is_refused(api: Api) -> None:
+    account_id = open_account(api)
+    api.quote("AAPL", "100.00", "100.02")
+    first = orders.submit_order(api.ctx, account_id, limit_buy("same"))
+    again = orders.submit_order(api.ctx, account_id, limit_buy("same", qty="10.000"))
+    assert (again.order.id, again.replayed) == (first.order.id, True)
+    with pytest.raises(Invalid) as refused:
+        orders.submit_order(api.ctx, account_id, limit_buy("same", qty="11"))
+    assert refused.value.code == "duplicate_client_order_id"
+    assert get_state(api.ctx.engine, account_id).reserved_for_orders == first.order.reserved
+
+
+def test_a_marketable_order_fills_at_once_and_a_refusal_stores_nothing(api: Api) -> None:
+    account_id = open_account(api, max_order_notional="1000000", max_leverage="1")
+    api.quote("AAPL", "100.00", "100.02")
+    market = orders.submit_order(
+        api.ctx, account_id, OrderRequest(client_order_id="m", symbol="AAPL", side=Side.BUY, qty=D(5))
+    ).order
+    assert (market.status, market.filled_avg_price) == (OrderStatus.FILLED, D("100.01"))
+    before = get_state(api.ctx.engine, account_id)
+    with pytest.raises(Forbidden) as refused:
+        orders.submit_order(api.ctx, account_id, limit_buy("big", qty="2000", limit="100"))
+    assert refused.value.code == "insufficient_buying_power"
+    assert get_state(api.ctx.engine, account_id) == before
+    with pytest.raises(NotFound):
+        orders.get_by_client_id(api.ctx, account_id, "big")
+
+
+def test_cancel_and_replace_move_the_reservation(api: Api) -> None:
+    account_id = open_account(api)
+    api.quote("AAPL", "100.00", "100.02")
+    placed = orders.submit_order(api.ctx, account_id, limit_buy("r1")).order
+    replaced = orders.replace_order(
+        api.ctx, account_id, placed.id, ReplaceRequest(qty=D(20), limit_price=D("98"))
+    )
+    assert replaced.replaces == placed.id
+    old, _ = orders.get_order(api.ctx, account_id, placed.id)
+    assert (old.status, old.replaced_by, old.reserved) == (OrderStatus.REPLACED, replaced.id, D(0))
+    assert get_state(api.ctx.engine, account_id).reserved_for_orders == replaced.reserved == D("393.96")
+    canceled = orders.cancel_order(api.ctx, account_id, replaced.id)
+    assert canceled.status is OrderStatus.CANCELED
+    assert get_state(api.ctx.engine, account_id).reserved_for_orders == 0
+    with pytest.raises(Invalid) as again:
+        orders.cancel_order(api.ctx, account_id, replaced.id)
+    assert again.value.code == "order_not_open"
+    assert recompute(api.ctx.engine, account_id) == {}
+
+
+def test_day_orders_expire_at_the_close_and_gtc_orders_stay(api: Api) -> None:
+    account_id = open_account(api)
+    api.quote("AAPL", "100.00", "100.02")
+    day = orders.submit_order(api.ctx, account_id, limit_buy("day", limit="90")).order
+    gtc = orders.submit_order(
+        api.ctx, account_id, limit_buy("gtc", limit="90", time_in_force=TimeInForce.GTC)
+    ).order
+    # 2026-01-05 is a Monday: NYSE closes at 16:00 New York time, 21:00 UTC.
+    assert day.expires_at == datetime.fromisoformat("2026-01-05T21:00:00+00:00")
+    api.clock.advance(8 * 3600)
+    evaluate_account(api.ctx, account_id)
+    expired, _ = orders.get_order(api.ctx, account_id, day.id)
+    still, _ = orders.get_order(api.ctx, account_id, gtc.id)
+    assert (expired.status, expired.expired_at) == (OrderStatus.EXPIRED, day.expires_at)
+    assert still.status is OrderStatus.NEW
+    assert get_state(api.ctx.engine, account_id).reserved_for_orders == gtc.reserved
+
+
+def test_a_bracket_exits_at_the_take_profit_and_cancels_the_stop(api: Api) -> None:
+    account_id = open_account(api)
+    api.quote("AAPL", "100.00", "100.02")
+    entry = orders.submit_order(
+        api.ctx,
+        account_id,
+        OrderRequest(
+            client_order_id="b",
+            symbol="AAPL",
+            side=Side.BUY,
+            qty=D(5),
+            order_class=OrderClass.BRACKET,
+            take_profit=TakeProfit(limit_price=D("105")),
+            stop_loss=StopLoss(stop_price=D("95")),
+        ),
+    )
+    assert entry.order.status is OrderStatus.FILLED
+    assert [leg.status for leg in entry.legs] == [OrderStatus.NEW, OrderStatus.NEW]
+    store_bars(api, minute_bars(T0 + timedelta(minutes=1), ["101", "104.8", "106"]))
+    api.clock.advance(600)
+    evaluate_account(api.ctx, account_id)
+    _, legs = orders.get_order(api.ctx, account_id, entry.order.id)
+    by_role = {leg.leg_role.value if leg.leg_role else "": leg for leg in legs}
+    assert by_role["take_profit"].status is OrderStatus.FILLED
+    assert by_role["take_profit"].filled_avg_price == D("105")
+    assert by_role["stop_loss"].status is OrderStatus.CANCELED
+    assert "AAPL" not in get_state(api.ctx.engine, account_id).positions
+    assert recompute(api.ctx.engine, account_id) == {}
+
+
+def test_catch_up_after_downtime_fills_exactly_as_an_evaluator_that_never_stopped(engine: Engine) -> None:
+    """Two accounts place the same orders; one is evaluated after every bar, the other once after
+    500 bars have arrived. The fills (order, qty, price, time) are identical."""
+    api = build_api(engine)
+    steady = open_account(api, "steady")
+    stopped = open_account(api, "stopped")
+    api.quote("AAPL", "100.00", "100.02")
+    requests = [
+        limit_buy("buy-dip", qty="10", limit="97", time_in_force=TimeInForce.GTC),
+        OrderRequest(
+            client_order_id="trail",
+            symbol="AAPL",
+            side=Side.BUY,
+            type=OrderType.TRAILING_STOP,
+            trail_percent=D("1"),
+            qty=D(3),
+            time_in_force=TimeInForce.GTC,
+        ),
+        OrderRequest(
+            client_order_id="stop",
+            symbol="AAPL",
+            side=Side.BUY,
+            type=OrderType.STOP,
+            stop_price=D("103"),
+            qty=D(2),
+            time_in_force=TimeInForce.GTC,
+        ),
+    ]
+    for account_id in (steady, stopped):
+        for request in requests:
+            orders.submit_order(api.ctx, account_id, request)
+    # A random-walk minute series over two sessions (with the overnight gap between them).
+    rng = random.Random(7)
+    price = D("100")
+    closes: list[str] = []
+    for _ in range(500):
+        price = max(D("80"), price + D(rng.randint(-30, 30)) / 100)
+        closes.append(str(price))
+    start = T0 + timedelta(minutes=1)
+    bars = minute_bars(start, closes[:300]) + minute_bars(start + timedelta(days=1), closes[300:])
+    for bar in bars:
+        store_bars(api, [bar])
+        evaluate_account(api.ctx, steady, until=bar.start + timedelta(minutes=1))
+    caught_up = evaluate_account(api.ctx, stopped, until=bars[-1].start + timedelta(minutes=1))
+    assert caught_up.ticks >= 500
+    assert caught_up.delayed is True
+
+    def fills_of(account_id: str) -> list[tuple[str, Decimal, Decimal, datetime]]:
+        listed = orders.list_orders(api.ctx, account_id, status="all", limit=500, newest_first=False)
+        coid = {o.id: o.client_order_id for o, _ in listed}
+        with UnitOfWork(engine, read_only=True) as uow:
+            rows = uow.fills.page(account_id, Page(limit=10_000))
+        return sorted((coid[r.fill.order_id or ""], r.fill.qty, r.fill.price, r.fill.time) for r in rows)
+
+    assert fills_of(steady) == fills_of(stopped)
+    assert len(fills_of(steady)) >= 2
+    for account_id in (steady, stopped):
+        assert recompute(engine, account_id) == {}
