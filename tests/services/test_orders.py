@@ -14,7 +14,7 @@ from propdesk.model.market import Bar
 from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from propdesk.services import lifecycle, orders
 from propdesk.services.accounts import get_state, recompute
-from propdesk.services.errors import Forbidden, Invalid, NotFound
+from propdesk.services.errors import Forbidden, Invalid, NotFound, Refused
 from propdesk.services.order_evaluation import evaluate_account
 from propdesk.store.records import Page
 from propdesk.store.uow import UnitOfWork
@@ -244,3 +244,30 @@ def test_catch_up_after_downtime_fills_exactly_as_an_evaluator_that_never_stoppe
     assert len(fills_of(steady)) >= 2
     for account_id in (steady, stopped):
         assert recompute(engine, account_id) == {}
+
+
+def test_a_roll_closes_then_opens_and_sends_nothing_when_the_close_fails(api: Api) -> None:
+    account_id = open_account(api)
+    api.quote("MESH26", "5000.00", "5000.25")
+    api.quote("MESM26", "5050.00", "5050.25")
+
+    def market(coid: str, symbol: str, side: Side) -> OrderRequest:
+        return OrderRequest(client_order_id=coid, symbol=symbol, side=side, qty=D(1))
+
+    orders.submit_order(api.ctx, account_id, market("in", "MESH26", Side.BUY))
+    rolled = orders.roll(
+        api.ctx, account_id, market("out-h", "MESH26", Side.SELL), market("in-m", "MESM26", Side.BUY)
+    )
+    assert (rolled.close.status, rolled.open.status) == (OrderStatus.FILLED, OrderStatus.FILLED)
+    assert {s: p.qty for s, p in get_state(api.ctx.engine, account_id).positions.items()} == {"MESM26": D(1)}
+
+    before = get_state(api.ctx.engine, account_id)
+    with pytest.raises(Refused) as refused:  # no quote for MESU26: the close cannot fill
+        orders.roll(
+            api.ctx, account_id, market("out-u", "MESU26", Side.SELL), market("in-z", "MESZ26", Side.BUY)
+        )
+    assert refused.value.code == "roll_close_failed"
+    with pytest.raises(NotFound):
+        orders.get_by_client_id(api.ctx, account_id, "in-z")
+    assert get_state(api.ctx.engine, account_id) == before
+    assert recompute(api.ctx.engine, account_id) == {}

@@ -9,7 +9,9 @@ from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 
+from propdesk.accounting.option_margin import has_option_positions, option_requirements
 from propdesk.accounting.positions import Position
+from propdesk.model.instruments import AssetClass
 from propdesk.model.numbers import ONE, ZERO
 
 
@@ -64,6 +66,8 @@ TRANSITIONS: Mapping[AccountStatus, frozenset[AccountStatus]] = MappingProxyType
     }
 )
 
+_OPTION = AssetClass.US_OPTION
+
 EMPTY_POSITIONS: Mapping[str, Position] = MappingProxyType({})
 EMPTY_RESERVATIONS: Mapping[str, Decimal] = MappingProxyType({})
 
@@ -114,7 +118,44 @@ class AccountState:
 
     @property
     def margin_used(self) -> Decimal:
-        return self.gross_exposure / self.leverage
+        """Capital tied up by open positions.
+
+        Positions outside an option group: their gross exposure / ``leverage`` (exactly as for an
+        account without options, which takes a fast path that computes nothing else). Each option
+        group (see :mod:`propdesk.accounting.option_margin`): its risk-based requirement at expiry,
+        unleveraged. If any group's loss is unbounded (e.g. a naked short call), that group counts at
+        its finite stress figure and the whole non-negative equity is added on top, so
+        ``available_capital`` is negative (by at least the stress figure) until the risk is closed;
+        :attr:`has_unbounded_option_risk` says so explicitly.
+        """
+        # Hot path (marks, gates): one pass that bails out at the first option. ``Position.exposure``
+        # is inlined (same operations, so bit-identical; a property test pins it) to stay as cheap
+        # as the plain ``gross_exposure / leverage`` it replaces.
+        gross = ZERO
+        for position in self.positions.values():
+            instrument = position.instrument
+            if instrument.asset_class is _OPTION:
+                return self._margin_with_options()
+            gross += abs(position.qty * position.mark * instrument.multiplier)
+        return gross / self.leverage
+
+    def _margin_with_options(self) -> Decimal:
+        requirements = option_requirements(self.positions)
+        covered: set[str] = set()
+        for requirement in requirements:
+            covered |= requirement.symbols
+        gross = sum((p.exposure for s, p in self.positions.items() if s not in covered), ZERO)
+        total = gross / self.leverage + sum((r.charge for r in requirements), ZERO)
+        if any(r.unbounded for r in requirements):
+            total += max(self.equity, ZERO)
+        return total
+
+    @property
+    def has_unbounded_option_risk(self) -> bool:
+        """Whether an option group can lose without limit; callers should refuse orders that create one."""
+        if not has_option_positions(self.positions.values()):
+            return False
+        return any(r.unbounded for r in option_requirements(self.positions))
 
     @property
     def reserved_for_orders(self) -> Decimal:

@@ -7,7 +7,7 @@ from fastapi import Depends, FastAPI
 from propdesk import __version__
 from propdesk.api import errors
 from propdesk.api.auth import no_nul_in_url
-from propdesk.api.routers import admin, health, prices, prop, risk
+from propdesk.api.routers import admin, health, orders, prices, prop, risk
 from propdesk.api.schemas import ErrorOut
 from propdesk.services.context import ServiceContext
 from propdesk.services.tokens import CachedAuthenticator
@@ -26,6 +26,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     app.include_router(prop.router)
+    app.include_router(orders.router)
     app.include_router(admin.router)
     app.include_router(prices.router)
     app.include_router(risk.router)

@@ -17,8 +17,10 @@ from propdesk.api import schemas as s
 from propdesk.model.market import Quote
 from propdesk.model.order import Order
 from propdesk.services.decisions import ActionResult
+from propdesk.services.order_evaluation import Evaluation
 from propdesk.services.views import DecisionContext, Snapshot
 from propdesk.store.accounts import AccountRow, LedgerRow
+from propdesk.store.orders import EvaluationCursor
 from propdesk.store.records import AuditRecord, DecisionActionRecord, FillRecord, Page
 
 PRICE_EXP = Decimal("1e-12")
@@ -189,6 +191,34 @@ def order(o: Order, legs: Sequence[Order] = ()) -> s.OrderOut:
         filled_avg_price=o.filled_avg_price,
         created_at=o.created_at,
         updated_at=o.updated_at,
+    )
+
+
+def order_list(found: Sequence[Order]) -> s.OrderListOut:
+    return s.OrderListOut(items=[order(o) for o in found])
+
+
+def evaluation(result: Evaluation) -> s.EvaluationOut:
+    return s.EvaluationOut(
+        ticks=result.ticks,
+        fills=result.fills,
+        evaluated_through=result.evaluated_through,
+        delayed=result.delayed,
+    )
+
+
+def evaluation_cursor(cursor: EvaluationCursor | None, *, catch_up_notice: int) -> s.EvaluationCursorOut:
+    """The evaluator's cursor; an account never evaluated has no times and zero ticks."""
+    if cursor is None:
+        return s.EvaluationCursorOut(
+            evaluated_through=None, last_run_at=None, last_run_ticks=0, total_ticks=0, delayed=False
+        )
+    return s.EvaluationCursorOut(
+        evaluated_through=cursor.evaluated_through,
+        last_run_at=cursor.last_run_at,
+        last_run_ticks=cursor.last_run_ticks,
+        total_ticks=cursor.total_ticks,
+        delayed=cursor.last_run_ticks > catch_up_notice,
     )
 
 

@@ -6,15 +6,24 @@ no client parser turns money into a float by accident.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from propdesk.model.instruments import AssetClass
-from propdesk.model.orders import ActionKind, Side
+from propdesk.model.orders import ActionKind, OrderType, Side, TimeInForce
 from propdesk.risk.requests import ChallengeRequest, KellyRequest, RuinRequest, SizeRequest
 
 
@@ -439,3 +448,131 @@ class RulePackOut(Wire):
 
 class RulePackListOut(Wire):
     items: list[RulePackOut]
+
+
+# --- orders --------------------------------------------------------------------------------------
+# Order amounts and prices are exact: a decimal string ("10", "150.25") or a JSON integer. A JSON
+# number with a decimal point is a binary float and is refused, as are exponents, signs, NaN and
+# infinities; bounds keep every value storable as it is on both databases.
+
+_EXACT_TEXT = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,18})?")
+_EXACT_MAX = 10**15
+
+
+def _exact_positive(value: object) -> Decimal:
+    if isinstance(value, bool | float):
+        raise ValueError(
+            f'{value!r} is not exact; send a decimal string such as "10.5" (a JSON float is refused)'
+        )
+    if isinstance(value, int) or (isinstance(value, str) and _EXACT_TEXT.fullmatch(value)):
+        number = Decimal(value)
+    elif isinstance(value, Decimal):
+        number = value
+    else:
+        raise ValueError('must be a decimal string of digits with an optional fraction, e.g. "10.5"')
+    if not 0 < number < _EXACT_MAX:
+        raise ValueError(f"must be greater than 0 and less than {_EXACT_MAX}")
+    return number
+
+
+PositiveExact = Annotated[
+    Decimal,
+    BeforeValidator(_exact_positive),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^[0-9]{1,15}(\.[0-9]{1,18})?$", "examples": ["10.5"]},
+                {"type": "integer", "exclusiveMinimum": 0, "maximum": _EXACT_MAX - 1},
+            ],
+            "description": 'an exact decimal: a string ("10.5") or an integer; JSON floats are refused',
+        }
+    ),
+]
+StrictFlag = Annotated[bool, Field(strict=True)]
+
+
+class TakeProfitIn(Wire):
+    limit_price: PositiveExact
+
+
+class StopLossIn(Wire):
+    stop_price: PositiveExact
+    limit_price: PositiveExact | None = Field(default=None, description="makes the stop-loss a stop-limit")
+
+
+class OrderIn(Wire):
+    """A new order in Alpaca's vocabulary (camelCase); give exactly one of ``qty`` and ``notional``."""
+
+    client_order_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="unique per account; resending the same order with it returns the stored order",
+    )
+    symbol: str = Field(min_length=1, max_length=64)
+    asset_class: AssetClass | None = Field(default=None, description="inferred from the symbol if absent")
+    side: Side
+    type: OrderType = OrderType.MARKET
+    time_in_force: TimeInForce = TimeInForce.DAY
+    qty: PositiveExact | None = None
+    notional: PositiveExact | None = None
+    limit_price: PositiveExact | None = None
+    stop_price: PositiveExact | None = None
+    trail_price: PositiveExact | None = None
+    trail_percent: PositiveExact | None = None
+    order_class: Literal["simple", "bracket", "oco", "oto"] = "simple"
+    take_profit: TakeProfitIn | None = None
+    stop_loss: StopLossIn | None = None
+    extended_hours: StrictFlag = False
+
+    @field_validator("client_order_id", "symbol")
+    @classmethod
+    def _within_the_decimal_range(cls, value: str | None) -> str | None:
+        # Idempotency compares number-like strings by their normalized value; a string that reads
+        # as a number beyond the decimal range (e.g. "1E9999999") cannot be normalized. No symbol
+        # or client order id looks like that, so it is refused here rather than failing later.
+        if value is None:
+            return value
+        try:
+            number = Decimal(value)
+        except ArithmeticError:
+            return value
+        try:
+            number.normalize()
+        except ArithmeticError:
+            raise ValueError("must not be a number outside the decimal range") from None
+        return value
+
+
+class ReplaceIn(Wire):
+    """Alpaca's PATCH fields; an absent field keeps the old order's value."""
+
+    qty: PositiveExact | None = Field(default=None, description="the new order's total quantity")
+    time_in_force: TimeInForce | None = None
+    limit_price: PositiveExact | None = None
+    stop_price: PositiveExact | None = None
+    trail: PositiveExact | None = Field(default=None, description="new trail_price or trail_percent")
+    client_order_id: str | None = Field(
+        default=None, min_length=1, max_length=128, description="the new order's; a new id if absent"
+    )
+
+
+class OrderListOut(Wire):
+    items: list[OrderOut]
+
+
+class EvaluationOut(Wire):
+    ticks: int = Field(description="market events this run fed to the open orders")
+    fills: int
+    evaluated_through: datetime | None
+    delayed: bool = Field(description="the run caught up on more events than the notice threshold")
+
+
+class EvaluationCursorOut(Wire):
+    evaluated_through: datetime | None
+    last_run_at: datetime | None
+    last_run_ticks: int
+    total_ticks: int
+    delayed: bool = Field(
+        description="lastRunTicks > PROPDESK_ORDERS_CATCH_UP_NOTICE: fills may have been delayed"
+    )

@@ -22,7 +22,8 @@ The rules, where Alpaca's paper engine is the reference:
   whether and at what price); how much fills per tick is the policy's fill model
   (``volume_share`` caps it at a participation of the bar volume or displayed size,
   ``alpaca_parity`` makes 10% of fills partial with a RNG seeded by the order id and its
-  evaluation count, so a replay draws the same numbers). A fill never exceeds what is open.
+  evaluation count, so a replay draws the same numbers). A fill never exceeds what is open; a
+  stop or trailing stop that has triggered fills what is left like a market order.
 * **Time in force.** DAY orders expire at the session close (early closes included, from the
   calendar); GTC persist; OPG orders fill on the first tick at or after the open or expire; CLS
   orders fill at the last price of the session on the close tick or expire.
@@ -30,9 +31,14 @@ The rules, where Alpaca's paper engine is the reference:
   adds exposure and would leave available capital below zero, or an option position with unbounded
   risk, is not made: the order is canceled with the reason.
 * **Classes.** Bracket: an entry plus a take-profit limit and a stop-loss, the exits ``held`` until
-  the entry has filled completely. OTO: an entry plus one exit. OCO: two exits, a limit and a stop;
-  a fill of one shrinks the other to what is still open (so together they never close more than
-  asked) and cancels it when nothing is left.
+  the entry has filled completely (an entry that ends part-filled releases them for what it filled,
+  unless their own DAY has ended too; one that ends unfilled cancels them). OTO: an entry plus one
+  exit. OCO: two exits, a limit (the order itself) and a stop (its leg); a fill of either shrinks
+  the other to what is still open (so together they never close more than asked) and cancels it
+  when nothing is left.
+* **Replace** makes a new order (``replaces`` / ``replaced_by``) checked as a new one would be: its
+  prices, its time in force when that changes (and its expiry with it), and, unless it is an exit
+  leg, the exposure rules and a fresh reservation. A refused replace leaves the book unchanged.
 """
 
 from __future__ import annotations
@@ -198,6 +204,10 @@ class Update:
 
 
 def _trigger(order: Order) -> Trigger:
+    if order.triggered and order.type in (OrderType.STOP, OrderType.TRAILING_STOP):
+        # A stop that has triggered is a market order for what is still open (after a partial
+        # fill): it no longer waits for its stop, which a later bar or quote may not reach again.
+        return Trigger(side=order.side, type=OrderType.MARKET, watermark=order.watermark, triggered=True)
     return Trigger(
         side=order.side,
         type=order.type,
@@ -292,12 +302,15 @@ class OrderBook:
         ended = order.changed(status=status, updated_at=at, reason=reason, **{stamp: at})
         self._put(ended, event)
         # Exits held for an entry that ends: they protect what it did fill, or go with it if nothing
-        # filled (a replaced entry hands them on to its replacement).
+        # filled (a replaced entry hands them on to its replacement). Exits whose own time in force
+        # is over by then (a DAY entry expiring at the close) expire instead of starting to work.
         if status is not OrderStatus.REPLACED:
             for child in self._children(ended):
                 if child.status is not OrderStatus.HELD:
                     continue
-                if ended.filled_qty > 0:
+                if ended.filled_qty > 0 and child.expires_at is not None and at >= child.expires_at:
+                    self._end(child, OrderStatus.EXPIRED, at, f"{child.time_in_force.value} order expired")
+                elif ended.filled_qty > 0:
                     self._activate(child, ended.filled_qty, at)
                 else:
                     self._end(child, OrderStatus.CANCELED, at, f"parent order {status.value}")
@@ -311,7 +324,8 @@ class OrderBook:
     def _siblings(self, order: Order) -> list[Order]:
         """The other exit of an OCO pair (bracket exits, or an OCO order's two legs)."""
         if order.parent_id is None:
-            return []
+            # An OCO order is itself the limit leg: its sibling is its stop leg.
+            return self._children(order) if order.order_class is OrderClass.OCO else []
         parent = self.orders.get(order.parent_id)
         family = [o for o in self.orders.values() if o.parent_id == order.parent_id and o.id != order.id]
         if parent is not None and parent.order_class is OrderClass.OCO:
@@ -463,12 +477,7 @@ class OrderBook:
         self, request: OrderRequest, instrument: Instrument, qty: Decimal, session: SessionView, now: datetime
     ) -> Order:
         tif = request.time_in_force
-        active_from: datetime | None = None
-        expires_at: datetime | None = None
-        if tif is TimeInForce.OPG:
-            active_from = expires_at = session.next_open
-        elif tif in (TimeInForce.DAY, TimeInForce.CLS):
-            expires_at = session.close
+        active_from, expires_at = _lifetime(tif, session)
         status = OrderStatus.NEW if session.is_open else OrderStatus.ACCEPTED
         if request.order_class is OrderClass.OCO:
             status = OrderStatus.NEW if session.is_open else OrderStatus.ACCEPTED
@@ -700,7 +709,11 @@ class OrderBook:
         now: datetime,
     ) -> Order:
         """A new order that ``replaces`` the old one; the old goes ``replaced``. The new order asks
-        for ``qty`` in total minus nothing: what the old one filled stays with the old one."""
+        for ``qty`` in total minus nothing: what the old one filled stays with the old one.
+
+        The replacement is checked as a new order would be (prices; time in force when it changes;
+        for an order that is not an exit leg, the exposure rules and its reservation); a refusal
+        leaves the book as it was."""
         old = self._open_order(order_id)
         if old.order_class is OrderClass.MLEG:
             raise OrderRejected("invalid_replace", "multi-leg orders cannot be replaced; cancel and resend")
@@ -708,6 +721,10 @@ class OrderBook:
         if qty <= 0 or not self._instrument(old).is_valid_qty(qty):
             raise OrderRejected("invalid_quantity", f"qty {qty} is not a valid quantity")
         trail = change.trail
+        tif = change.time_in_force or old.time_in_force
+        active_from, expires_at = (
+            (old.active_from, old.expires_at) if tif is old.time_in_force else _lifetime(tif, session)
+        )
         new = old.changed(
             id=self.new_id(),
             client_order_id=change.client_order_id or self.new_id(),
@@ -715,7 +732,9 @@ class OrderBook:
             filled_qty=ZERO,
             filled_value=ZERO,
             reserved=ZERO,
-            time_in_force=change.time_in_force or old.time_in_force,
+            time_in_force=tif,
+            active_from=active_from,
+            expires_at=expires_at,
             limit_price=change.limit_price if change.limit_price is not None else old.limit_price,
             stop_price=change.stop_price if change.stop_price is not None else old.stop_price,
             trail_price=trail if trail is not None and old.trail_price is not None else old.trail_price,
@@ -733,12 +752,32 @@ class OrderBook:
         instrument = self._instrument(new)
         request = _request_of(new)
         self._check_prices(request, instrument)
-        self._end(old, OrderStatus.REPLACED, now, f"replaced by {new.id}")
-        self.orders[old.id] = self.orders[old.id].changed(replaced_by=new.id)
-        self.changed[old.id] = self.orders[old.id]
-        for child in self._children(old):
-            self._put(child.changed(parent_id=new.id))
-        new = self._reserve(new, instrument, quote, now)
+        if tif is not old.time_in_force:
+            if old.parent_id is not None:
+                raise OrderRejected(
+                    "invalid_time_in_force",
+                    "an exit leg keeps its entry's time in force",
+                    field="time_in_force",
+                )
+            self._check_request(request, instrument, session)
+            if new.order_class is not OrderClass.SIMPLE and tif not in (TimeInForce.DAY, TimeInForce.GTC):
+                raise OrderRejected(
+                    "invalid_time_in_force", f"{new.order_class.value} orders take day or gtc"
+                )
+        saved = (self.state, dict(self.orders), dict(self.changed), len(self.events), len(self.updates))
+        try:
+            self._end(old.changed(replaced_by=new.id), OrderStatus.REPLACED, now, f"replaced by {new.id}")
+            for child in self._children(old):
+                self._put(child.changed(parent_id=new.id, time_in_force=tif, expires_at=new.expires_at))
+            # Exit legs reserve nothing and pass no exposure check, as when they were placed.
+            if new.parent_id is None:
+                self._check_exposure(new, instrument, quote, extra_orders=1)
+                new = self._reserve(new, instrument, quote, now)
+        except OrderRejected:
+            self.state, self.orders, self.changed = saved[0], saved[1], saved[2]
+            del self.events[saved[3] :]
+            del self.updates[saved[4] :]
+            raise
         self._put(new, OrderUpdate.NEW)
         if new.status is not OrderStatus.HELD:
             self._try_now(new, quote, session, now)
@@ -765,10 +804,15 @@ class OrderBook:
         if tick.closes_session:
             self._at_close(order, tick)
             return
+        # A CLS order waits for the close event itself, which may come after other events stamped
+        # at the close (it trades against the session's last price); any later event expires it.
         if (
             order.expires_at is not None
-            and begins >= order.expires_at
             and order.time_in_force is not TimeInForce.OPG
+            and (
+                begins > order.expires_at
+                or (begins == order.expires_at and order.time_in_force is not TimeInForce.CLS)
+            )
         ):
             self._end(
                 order, OrderStatus.EXPIRED, order.expires_at, f"{order.time_in_force.value} order expired"
@@ -977,6 +1021,15 @@ class OrderBook:
         active = leg.changed(status=OrderStatus.NEW, qty=qty, updated_at=at, active_from=at)
         self._activated_now.add(active.id)
         self._put(active, OrderUpdate.NEW)
+
+
+def _lifetime(tif: TimeInForce, session: SessionView) -> tuple[datetime | None, datetime | None]:
+    """When an order with ``tif`` placed now starts to work (OPG: the open) and when it expires."""
+    if tif is TimeInForce.OPG:
+        return session.next_open, session.next_open
+    if tif in (TimeInForce.DAY, TimeInForce.CLS):
+        return None, session.close
+    return None, None
 
 
 def _trigger_of(request: OrderRequest) -> Trigger:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from propdesk.execution.order_book import OrderBook, Tick
+from propdesk.execution.spread_orders import evaluate_spreads, spread_symbols
 from propdesk.marketdata.calendars import TradingCalendar, calendar_for
 from propdesk.marketdata.timeframes import timeframe_duration
 from propdesk.model.market import Bar, Quote
@@ -145,6 +146,10 @@ def evaluate_account(ctx: ServiceContext, account_id: str, *, until: datetime | 
         )
         for tick in ticks:
             book.on_tick(tick)
+        legs = spread_symbols(loaded)
+        if legs:
+            latest = uow.prices.latest_quotes(legs, at_or_before=horizon)
+            evaluate_spreads(book, dict(latest), horizon)
         store_book(ctx, uow, account, book, known={o.id for o in loaded})
         total = (cursor.total_ticks if cursor else 0) + len(ticks)
         uow.orders.save_cursor(EvaluationCursor(account_id, horizon, ctx.clock(), len(ticks), total))

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from propdesk.accounting.events import FillApplied
+from propdesk.execution import spread_orders
 from propdesk.execution.order_book import (
     OrderBook,
     OrderRejected,
@@ -28,16 +29,18 @@ from propdesk.execution.order_book import (
     ReplaceRequest,
     SessionView,
 )
+from propdesk.execution.spread_orders import SpreadRequest
 from propdesk.marketdata.calendars import calendar_for
 from propdesk.model.codec import to_json
 from propdesk.model.instruments import AssetClass, Equity, Instrument, InvalidSymbolError, parse_instrument
+from propdesk.model.market import Quote
 from propdesk.model.order import Order
 from propdesk.model.orders import OrderStatus
 from propdesk.risk.gates import OrderIntent
 from propdesk.services import rules
 from propdesk.services.accounts import policy_of
 from propdesk.services.context import ServiceContext
-from propdesk.services.errors import Disabled, Forbidden, Invalid, NotFound, ServiceError
+from propdesk.services.errors import Disabled, Forbidden, Invalid, NotFound, Refused, ServiceError
 from propdesk.store.accounts import AccountRow
 from propdesk.store.orders import AssetFlags, order_json
 from propdesk.store.uow import UnitOfWork
@@ -230,6 +233,85 @@ def _rule_gate(
             failure.message,
             {"gates": [rules.gate_json(r) for r in report.failures]},
         )
+
+
+def submit_spread(ctx: ServiceContext, account_id: str, request: SpreadRequest) -> Submitted:
+    """Accept a multi-leg option order: all legs fill at once or none (see spread_orders)."""
+    if ctx.settings.trading_disabled:
+        raise Disabled("trading_disabled", "trading is disabled on this server (kill switch)")
+    digest = hashlib.sha256(json.dumps(to_json(request), sort_keys=True).encode()).hexdigest()
+
+    def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Submitted:
+        existing = uow.orders.by_client_id(account_id, request.client_order_id)
+        if existing is not None:
+            if uow.orders.payload(existing.id).get("requestHash") != digest:
+                raise Invalid(
+                    "duplicate_client_order_id",
+                    f"client_order_id {request.client_order_id!r} is already used by order {existing.id}",
+                    {"orderId": existing.id},
+                )
+            return Submitted(existing, uow.orders.children(account_id, [existing.id]), replayed=True)
+        now = ctx.clock()
+        found = uow.prices.latest_quotes(
+            [leg.symbol.replace(" ", "") for leg in request.legs], at_or_before=now
+        )
+        quotes: dict[str, Quote | None] = dict(found)
+        parent = spread_orders.submit_spread(
+            book, request, quotes=quotes, session=session_view(AssetClass.US_OPTION, now), now=now
+        )
+        payloads[parent.id] = {"requestHash": digest}
+        legs = [o for o in book.orders.values() if o.parent_id == parent.id]
+        return Submitted(parent, legs, replayed=False)
+
+    payloads: dict[str, dict[str, Any]] = {}
+    return _run(ctx, account_id, act, payloads=payloads)
+
+
+@dataclass(frozen=True, slots=True)
+class Rolled:
+    close: Order
+    open: Order
+
+
+def roll(ctx: ServiceContext, account_id: str, close: OrderRequest, open_: OrderRequest) -> Rolled:
+    """Roll a position (a future into the next month, an option into a later expiry): the close order
+    first, then the open order, in one transaction. If the close is refused or does not fill
+    completely at once, the open is not sent and nothing is stored; if the open is refused, the
+    close is undone with it (a roll never leaves the account half rolled)."""
+    if ctx.settings.trading_disabled:
+        raise Disabled("trading_disabled", "trading is disabled on this server (kill switch)")
+
+    def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Rolled:
+        now = ctx.clock()
+        placed: list[Order] = []
+        for label, request in (("close", close), ("open", open_)):
+            if uow.orders.by_client_id(account_id, request.client_order_id) is not None:
+                raise Invalid(
+                    "duplicate_client_order_id",
+                    f"client_order_id {request.client_order_id!r} is already used",
+                )
+            instrument = book.resolve(request.symbol, request.asset_class)
+            quote = uow.prices.latest_quote(instrument.symbol, at_or_before=now)
+            try:
+                order = book.submit(
+                    request, quote=quote, session=session_view(instrument.asset_class, now), now=now
+                )
+            except OrderRejected as exc:
+                raise Refused(
+                    f"roll_{label}_failed",
+                    f"the {label} order was refused: {exc.message}",
+                    {"code": exc.code},
+                ) from None
+            if label == "close" and order.status is not OrderStatus.FILLED:
+                raise Refused(
+                    "roll_close_failed",
+                    f"the close order did not fill at once ({order.status.value}: {order.reason or 'no marketable quote'}); "
+                    "the open order was not sent",
+                )
+            placed.append(order)
+        return Rolled(placed[0], placed[1])
+
+    return _run(ctx, account_id, act)
 
 
 def cancel_order(ctx: ServiceContext, account_id: str, order_id: str) -> Order:
