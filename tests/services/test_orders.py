@@ -271,3 +271,48 @@ def test_a_roll_closes_then_opens_and_sends_nothing_when_the_close_fails(api: Ap
         orders.get_by_client_id(api.ctx, account_id, "in-z")
     assert get_state(api.ctx.engine, account_id) == before
     assert recompute(api.ctx.engine, account_id) == {}
+
+
+def test_a_replacement_that_grows_the_order_passes_the_rule_pack_again(api: Api) -> None:
+    row = lifecycle.create_account(
+        api.ctx,
+        lifecycle.NewAccount(
+            idempotency_key="prop",
+            rule_pack="topstep-50k-combine",
+            overrides={"max_order_notional": "1000000", "max_position_equity_ratio": "10"},
+        ),
+    )
+    lifecycle.start(api.ctx, row.id)
+    api.quote("MES", "5000", "5000.25")
+    request = OrderRequest(
+        client_order_id="mes",
+        symbol="MES",
+        side=Side.BUY,
+        type=OrderType.LIMIT,
+        time_in_force=TimeInForce.GTC,
+        qty=D(2),
+        limit_price=D("4990"),
+    )
+    placed = orders.submit_order(api.ctx, row.id, request).order
+    before = get_state(api.ctx.engine, row.id)
+    with pytest.raises(Forbidden) as refused:
+        orders.replace_order(api.ctx, row.id, placed.id, ReplaceRequest(qty=D(6)))
+    assert refused.value.code == "rule:max_contracts"
+    assert get_state(api.ctx.engine, row.id) == before
+    assert orders.get_order(api.ctx, row.id, placed.id)[0].status is OrderStatus.NEW
+    assert orders.replace_order(api.ctx, row.id, placed.id, ReplaceRequest(qty=D(5))).qty == D(5)
+
+
+@pytest.mark.parametrize("field", ["symbol", "client_order_id"])
+def test_a_numeric_looking_symbol_or_id_is_an_ordinary_string(api: Api, field: str) -> None:
+    account_id = open_account(api)
+    api.quote("AAPL", "100.00", "100.02")
+    request = limit_buy("c1", **{field: "1E9999999"})
+    if field == "symbol":
+        with pytest.raises(Invalid) as refused:
+            orders.submit_order(api.ctx, account_id, request)
+        assert refused.value.code == "invalid_symbol"
+    else:
+        first = orders.submit_order(api.ctx, account_id, request)
+        assert orders.submit_order(api.ctx, account_id, request).order.id == first.order.id
+        assert orders.request_hash(request) != orders.request_hash(limit_buy("1e9999999"))

@@ -12,12 +12,14 @@ same id returns the stored order (``replayed``); the same id with a different or
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any, TypeVar
 
 from propdesk.accounting.events import FillApplied
@@ -31,7 +33,6 @@ from propdesk.execution.order_book import (
 )
 from propdesk.execution.spread_orders import SpreadRequest
 from propdesk.marketdata.calendars import calendar_for
-from propdesk.model.codec import to_json
 from propdesk.model.instruments import AssetClass, Equity, Instrument, InvalidSymbolError, parse_instrument
 from propdesk.model.market import Quote
 from propdesk.model.order import Order
@@ -96,23 +97,29 @@ class AssetResolver:
         return instrument
 
 
-def request_hash(request: OrderRequest) -> str:
-    """What idempotency compares: the request with decimals normalized (``10`` == ``10.00``)."""
+def request_hash(request: OrderRequest | SpreadRequest) -> str:
+    """What idempotency compares: the request with decimals normalized (``10`` == ``10.00``) and
+    the symbol upper-cased. Only decimal fields are normalized; a symbol or id that merely looks
+    like a number stays as sent."""
 
     def canon(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            try:
+                return format(value.normalize(), "f")
+            except ArithmeticError:
+                return str(value)
+        if isinstance(value, Enum):
+            return value.value
         if isinstance(value, dict):
             return {k: canon(v) for k, v in value.items()}
-        if isinstance(value, str):
-            try:
-                number = Decimal(value)
-            except ArithmeticError:
-                return value
-            return format(number.normalize(), "f") if number.is_finite() else value
+        if isinstance(value, (list, tuple)):
+            return [canon(v) for v in value]
         return value
 
-    data = canon(to_json(request))
-    data["symbol"] = str(data["symbol"]).upper()
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    data = canon(dataclasses.asdict(request))
+    if "symbol" in data:
+        data["symbol"] = str(data["symbol"]).upper()
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _run(
@@ -197,7 +204,9 @@ def submit_order(ctx: ServiceContext, account_id: str, request: OrderRequest) ->
         flags = resolver.flags(instrument.symbol) if isinstance(resolver, AssetResolver) else None
         if flags is not None and not flags.tradable:
             raise Forbidden("asset_not_tradable", f"{instrument.symbol} is not tradable")
-        _rule_gate(ctx, uow, account, book, request, instrument)
+        if request.qty is not None:
+            intent = OrderIntent(instrument.symbol, instrument.asset_class, request.side, request.qty)
+            _rule_gate(ctx, uow, account, book, intent)
         now = ctx.clock()
         quote = uow.prices.latest_quote(instrument.symbol, at_or_before=now)
         order = book.submit(request, quote=quote, session=session_view(instrument.asset_class, now), now=now)
@@ -214,18 +223,10 @@ def _rule_gate(
     uow: UnitOfWork,
     account: AccountRow,
     book: OrderBook,
-    request: OrderRequest,
-    instrument: Instrument,
+    intent: OrderIntent,
 ) -> None:
-    if request.qty is None:
-        return
-    report = rules.gate(
-        ctx,
-        uow,
-        account,
-        book.state,
-        OrderIntent(instrument.symbol, instrument.asset_class, request.side, request.qty),
-    )
+    """The account's prop-firm rule pack, asked before an order (or a larger replacement) rests."""
+    report = rules.gate(ctx, uow, account, book.state, intent)
     if report is not None and not report.passed:
         failure = report.failures[0]
         raise Forbidden(
@@ -239,7 +240,7 @@ def submit_spread(ctx: ServiceContext, account_id: str, request: SpreadRequest) 
     """Accept a multi-leg option order: all legs fill at once or none (see spread_orders)."""
     if ctx.settings.trading_disabled:
         raise Disabled("trading_disabled", "trading is disabled on this server (kill switch)")
-    digest = hashlib.sha256(json.dumps(to_json(request), sort_keys=True).encode()).hexdigest()
+    digest = request_hash(request)
 
     def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Submitted:
         existing = uow.orders.by_client_id(account_id, request.client_order_id)
@@ -359,6 +360,9 @@ def replace_order(ctx: ServiceContext, account_id: str, order_id: str, change: R
             raise Invalid(
                 "duplicate_client_order_id", f"client_order_id {change.client_order_id!r} is already used"
             )
+        if change.qty is not None and change.qty > old.qty:
+            intent = OrderIntent(old.symbol, old.asset_class, old.side, change.qty - old.filled_qty)
+            _rule_gate(ctx, uow, account, book, intent)
         now = ctx.clock()
         quote = uow.prices.latest_quote(old.symbol, at_or_before=now)
         return book.replace(
