@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     orders_bar_timeframe: str = "1Min"
     orders_catch_up_notice: int = Field(default=100, ge=1)
 
+    # The Alpaca-compatible trading API (/v2): requests per minute per key, as Alpaca's 200.
+    trading_api_rate_limit: int = Field(default=200, ge=1)
+
     # Market data (Alpaca Data API v2). The keys also come from Alpaca's own variable names; they
     # are SecretStr so they never show in a repr, a log line or an error message.
     alpaca_api_key_id: SecretStr | None = Field(

@@ -1,6 +1,6 @@
 from sqlalchemy.engine import Engine
 
-from propdesk.services.tokens import CachedAuthenticator, Role, authenticate, create_token
+from propdesk.services.tokens import Role, authenticate, create_token, token_authenticator
 from tests.db import StepClock
 
 
@@ -15,7 +15,7 @@ class Ticks:
 def test_valid_tokens_are_remembered_for_the_ttl_and_wrong_ones_never(engine: Engine) -> None:
     principal, token = create_token(engine, role=Role.SERVICE, name="bot", clock=StepClock())
     ticks = Ticks()
-    cached = CachedAuthenticator(engine, ttl_seconds=30, monotonic=ticks)
+    cached = token_authenticator(engine, ttl_seconds=30, monotonic=ticks)
     assert cached(token) == principal
     with engine.begin() as conn:
         conn.exec_driver_sql("DELETE FROM api_tokens")

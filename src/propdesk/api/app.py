@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from propdesk import __version__
-from propdesk.api import errors
+from propdesk.api import alpaca, errors
 from propdesk.api.auth import no_nul_in_url
 from propdesk.api.routers import admin, health, orders, prices, prop, risk
 from propdesk.api.schemas import ErrorOut
 from propdesk.services.context import ServiceContext
-from propdesk.services.tokens import CachedAuthenticator
+from propdesk.services.tokens import token_authenticator
 
 
 def create_app(ctx: ServiceContext) -> FastAPI:
@@ -22,7 +22,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         dependencies=[Depends(no_nul_in_url)],
     )
     app.state.ctx = ctx
-    app.state.authenticator = CachedAuthenticator(ctx.engine)
+    app.state.authenticator = token_authenticator(ctx.engine)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(prop.router)
@@ -30,4 +30,5 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(prices.router)
     app.include_router(risk.router)
+    alpaca.install(app, ctx)
     return app

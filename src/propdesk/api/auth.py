@@ -48,7 +48,7 @@ def require(*roles: Role) -> Callable[..., Principal]:
     ) -> Principal:
         if credentials is None:
             raise Unauthenticated("unauthenticated", "send Authorization: Bearer <token>")
-        authenticator: CachedAuthenticator = request.app.state.authenticator
+        authenticator: CachedAuthenticator[Principal] = request.app.state.authenticator
         principal = authenticator(credentials.credentials)
         if principal is None:
             raise Unauthenticated("invalid_token", "the bearer token is unknown, revoked or malformed")

@@ -80,7 +80,22 @@ class ExecutionPolicy(BaseModel):
         return self.starting_balance * (1 - self.liquidation_drawdown)
 
 
-PRESETS: dict[str, ExecutionPolicy] = {"audition": ExecutionPolicy()}
+PRESETS: dict[str, ExecutionPolicy] = {
+    "audition": ExecutionPolicy(),
+    # An Alpaca-style paper account: $100,000 in USD, Reg T 2x margin, no commission, fills at the
+    # NBBO far side, no per-order notional cap beyond buying power, liquidation only at zero equity.
+    "paper": ExecutionPolicy(
+        currency="USD",
+        max_leverage=Decimal(2),
+        max_order_notional=Decimal(1_000_000_000),
+        max_position_equity_ratio=Decimal(2),
+        max_open_positions=1000,
+        max_open_orders=1000,
+        fee_bps=Decimal(0),
+        fill_model=FillModelName.NBBO,
+        liquidation_drawdown=Decimal(1),
+    ),
+}
 
 
 def preset(name: str, /, **overrides: Any) -> ExecutionPolicy:

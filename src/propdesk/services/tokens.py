@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.engine import Engine
 
@@ -40,7 +41,7 @@ class Principal:
     role: Role
 
 
-def _digest(secret: str) -> str:
+def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -53,7 +54,7 @@ def create_token(engine: Engine, *, role: Role, name: str, clock: Clock) -> tupl
     with UnitOfWork(engine) as uow:
         uow.tokens.insert(
             TokenRecord(
-                id=token_id, name=name, role=role.value, secret_hash=_digest(secret), created_at=clock()
+                id=token_id, name=name, role=role.value, secret_hash=digest(secret), created_at=clock()
             )
         )
         uow.commit()
@@ -68,36 +69,44 @@ def authenticate(engine: Engine, token: str) -> Principal | None:
     token_id, secret = match.groups()
     with UnitOfWork(engine, read_only=True) as uow:
         record = uow.tokens.find(token_id)
-    expected = record.secret_hash if record is not None else _digest("")
-    valid = hmac.compare_digest(_digest(secret), expected)
+    expected = record.secret_hash if record is not None else digest("")
+    valid = hmac.compare_digest(digest(secret), expected)
     if record is None or not valid or record.revoked_at is not None:
         return None
     return Principal(record.id, record.name, Role(record.role))
 
 
-class CachedAuthenticator:
-    """:func:`authenticate` with a short per-process memory of tokens that were valid.
+P = TypeVar("P")
 
-    Every API call authenticates; remembering a valid token for ``ttl_seconds`` saves a database
-    transaction per request. Only successes are remembered (a wrong token always costs a lookup),
-    keyed by the token's digest, and a revoked token stops working within ``ttl_seconds``.
+
+class CachedAuthenticator(Generic[P]):
+    """A credential lookup with a short per-process memory of credentials that were valid.
+
+    Every API call authenticates; remembering a valid credential for ``ttl_seconds`` saves a
+    database transaction per request. Only successes are remembered (a wrong credential always
+    costs a lookup), keyed by the credential's digest, and a revoked one stops working within
+    ``ttl_seconds``. Used for bearer tokens and for Alpaca key pairs.
     """
 
     def __init__(
-        self, engine: Engine, *, ttl_seconds: float = 30.0, monotonic: Callable[[], float] = time.monotonic
+        self,
+        lookup: Callable[[str], P | None],
+        *,
+        ttl_seconds: float = 30.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._engine = engine
+        self._lookup = lookup
         self._ttl = ttl_seconds
         self._monotonic = monotonic
-        self._valid: dict[str, tuple[float, Principal]] = {}
+        self._valid: dict[str, tuple[float, P]] = {}
 
-    def __call__(self, token: str) -> Principal | None:
-        key = _digest(token)
+    def __call__(self, credential: str) -> P | None:
+        key = digest(credential)
         now = self._monotonic()
         hit = self._valid.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
-        principal = authenticate(self._engine, token)
+        principal = self._lookup(credential)
         if principal is None:
             self._valid.pop(key, None)
         else:
@@ -105,3 +114,11 @@ class CachedAuthenticator:
                 self._valid.clear()
             self._valid[key] = (now + self._ttl, principal)
         return principal
+
+    def forget(self) -> None:
+        """Drop everything remembered (after a revocation in this process)."""
+        self._valid.clear()
+
+
+def token_authenticator(engine: Engine, **options: Any) -> CachedAuthenticator[Principal]:
+    return CachedAuthenticator(lambda token: authenticate(engine, token), **options)

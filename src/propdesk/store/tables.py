@@ -358,6 +358,18 @@ api_tokens = sa.Table(
     sa.CheckConstraint(_in("role", API_TOKEN_ROLES), name="role"),
 )
 
+# Alpaca-style key pairs (revision 0006): each belongs to one account; only a SHA-256 of the secret
+# is kept, the key id is the public half sent as APCA-API-KEY-ID. A reset keeps the keys.
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), nullable=False, index=True),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("revoked_at", UtcDateTime(), nullable=True),
+)
+
 # One row per background worker (e.g. "mark_to_market"), upserted on every sweep.
 worker_heartbeats = sa.Table(
     "worker_heartbeats",

@@ -27,6 +27,7 @@ from propdesk.store.errors import AccountNotFound, UnitOfWorkError
 from propdesk.store.orders import OrderRepository
 from propdesk.store.prices import PriceRepository
 from propdesk.store.records import (
+    ApiKeyRepository,
     AuditRepository,
     DecisionActionRepository,
     FillRepository,
@@ -174,6 +175,10 @@ class UnitOfWork:
     @property
     def tokens(self) -> TokenRepository:
         return TokenRepository(self.connection)
+
+    @property
+    def api_keys(self) -> ApiKeyRepository:
+        return ApiKeyRepository(self.connection)
 
     @property
     def heartbeats(self) -> HeartbeatRepository:
