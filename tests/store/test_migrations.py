@@ -28,6 +28,7 @@ APP_TABLES = {
     "quotes",
     "bars",
     "api_tokens",
+    "api_keys",
     "worker_heartbeats",
     "market_data_access_log",
     "watchlist",
