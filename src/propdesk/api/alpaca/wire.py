@@ -26,6 +26,16 @@ def dec(value: Decimal | None) -> str | None:
     return "0" if text in ("-0", "") else text
 
 
+def derived(value: Decimal | None) -> str | None:
+    """A derived figure (an average price, a ratio) cut to 12 decimal places, as a string."""
+    if value is None:
+        return None
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -12:
+        value = value.quantize(Decimal("1e-12"))
+    return dec(value)
+
+
 def ts(value: datetime | None) -> str | None:
     """RFC 3339 in UTC with a ``Z`` (alpaca-py parses it with pydantic)."""
     if value is None:

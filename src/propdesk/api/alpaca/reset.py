@@ -1,0 +1,7 @@
+"""/v2 reset routes (Alpaca-compatible)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v2", tags=["alpaca"])
