@@ -31,10 +31,7 @@ def order(o: Order, legs: Sequence[Order] | None = None, *, nested: bool = True)
     """One order; ``legs`` (bracket/oco/oto children or multi-leg legs) nested when given."""
     mleg_parent = o.order_class is OrderClass.MLEG and o.parent_id is None
     mleg_leg = o.leg_role is LegRole.OPTION_LEG
-    if o.order_class is OrderClass.SIMPLE:
-        order_class = ""
-    else:
-        order_class = o.order_class.value
+    order_class = "" if o.order_class is OrderClass.SIMPLE else o.order_class.value
     order_type = "" if mleg_leg else o.type.value
     shown_legs = [order(leg) for leg in legs] if legs and nested else None
     return {
