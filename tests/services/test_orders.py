@@ -316,3 +316,63 @@ def test_a_numeric_looking_symbol_or_id_is_an_ordinary_string(api: Api, field: s
         first = orders.submit_order(api.ctx, account_id, request)
         assert orders.submit_order(api.ctx, account_id, request).order.id == first.order.id
         assert orders.request_hash(request) != orders.request_hash(limit_buy("1e9999999"))
+
+
+def test_orders_sent_friday_evening_go_live_at_mondays_open_and_fill_on_its_first_quote(api: Api) -> None:
+    """Sessions as on Alpaca, through the evaluator: ``accepted`` while closed, ``new`` at 09:30
+    (a session-open event, before any quote), filled by the session's first quote and never by an
+    after-hours one; a DAY limit that does not fill expires at Monday's close."""
+    from propdesk.model.market import Quote
+    from propdesk.services import trade_updates
+
+    account_id = open_account(api, max_order_notional="1000000")
+    friday_evening = datetime.fromisoformat("2026-01-09T22:00:00+00:00")
+    monday_open = datetime.fromisoformat("2026-01-12T14:30:00+00:00")
+    monday_close = datetime.fromisoformat("2026-01-12T21:00:00+00:00")
+    api.clock.current = friday_evening
+    api.quote("AAPL", "101.00", "101.10")
+    market = orders.submit_order(
+        api.ctx, account_id, OrderRequest(client_order_id="mkt", symbol="AAPL", side=Side.BUY, qty=D(10))
+    ).order
+    limit = orders.submit_order(api.ctx, account_id, limit_buy("lmt", limit="95")).order
+    assert (market.status, limit.status, market.expires_at) == (
+        OrderStatus.ACCEPTED,
+        OrderStatus.ACCEPTED,
+        monday_close,
+    )
+    with UnitOfWork(api.ctx.engine) as uow:
+        for at, bid, ask in (
+            ("2026-01-10T15:00:00", "99.00", "99.10"),  # Saturday
+            ("2026-01-12T14:29:00", "99.50", "99.60"),  # Monday pre-market
+            ("2026-01-12T14:30:02", "100.40", "100.44"),  # the session's first quote
+        ):
+            uow.prices.write_quote(
+                Quote("AAPL", datetime.fromisoformat(f"{at}+00:00"), D(bid), D(ask)), source="test"
+            )
+        uow.commit()
+    api.clock.current = monday_open + timedelta(minutes=5)
+    result = evaluate_account(api.ctx, account_id)
+    assert (result.ticks, result.fills) == (4, 1)  # the open, three quotes; one fill
+    filled, _ = orders.get_order(api.ctx, account_id, market.id)
+    # The seed policy fills at the mid of the first session quote.
+    assert (filled.status, filled.filled_avg_price, filled.filled_at) == (
+        OrderStatus.FILLED,
+        D("100.42"),
+        datetime.fromisoformat("2026-01-12T14:30:02+00:00"),
+    )
+    updates = [
+        (u.event, u.order.client_order_id, u.at) for u in trade_updates.updates_after(api.ctx, account_id, 0)
+    ]
+    assert updates == [
+        ("accepted", "mkt", friday_evening + timedelta(seconds=1)),
+        ("accepted", "lmt", friday_evening + timedelta(seconds=1)),
+        ("new", "mkt", monday_open),
+        ("new", "lmt", monday_open),
+        ("fill", "mkt", datetime.fromisoformat("2026-01-12T14:30:02+00:00")),
+    ]
+    api.clock.current = monday_close + timedelta(minutes=1)
+    evaluate_account(api.ctx, account_id)
+    expired, _ = orders.get_order(api.ctx, account_id, limit.id)
+    assert (expired.status, expired.expired_at) == (OrderStatus.EXPIRED, monday_close)
+    assert get_state(api.ctx.engine, account_id).reserved_for_orders == 0
+    assert recompute(api.ctx.engine, account_id) == {}

@@ -29,6 +29,7 @@ APP_TABLES = {
     "bars",
     "api_tokens",
     "api_keys",
+    "account_configurations",
     "worker_heartbeats",
     "market_data_access_log",
     "watchlist",

@@ -128,6 +128,24 @@ class FillVoided(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AccountReset(Event):
+    """The account starts over at ``starting_balance``, its history kept in the ledger before it.
+
+    Recorded after the reset's releases and closing fills, so the account holds no position and
+    no reservation when it folds; ``cash_delta`` tops cash up (or down) to the new starting
+    balance. The fold zeroes realized PnL, fees and adjustments, sets the high watermark and the
+    day-start anchors to the starting balance and makes the account active again, whatever
+    ``from_status`` it had (a paper account or a bought prop-evaluation reset starts afresh).
+    The trading day stays: the day already begun simply restarts from the new balance.
+    """
+
+    type: ClassVar[str] = "account_reset"
+    starting_balance: Decimal
+    from_status: AccountStatus
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IncidentRecorded(Event):
     """Something went wrong for this account (e.g. a mark-to-market failure); no state change."""
 
@@ -151,6 +169,7 @@ EVENT_TYPES: Mapping[str, type[Event]] = {
         StatusChanged,
         TradingDayStarted,
         AccountLiquidated,
+        AccountReset,
     )
 }
 

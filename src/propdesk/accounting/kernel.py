@@ -18,6 +18,7 @@ from types import MappingProxyType
 from propdesk.accounting.events import (
     AccountCreated,
     AccountLiquidated,
+    AccountReset,
     AccountStarted,
     CashAdjusted,
     Event,
@@ -131,6 +132,17 @@ class Liquidate(Command):
     """Close every position with ``fills`` (priced by execution), release reservations, end."""
 
     fills: Sequence[Fill]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResetAccount(Command):
+    """Start the account over at ``starting_balance``: release every reservation, close every
+    position with ``fills`` (priced by execution, like a liquidation's), then
+    :class:`~propdesk.accounting.events.AccountReset`. Allowed from any started status."""
+
+    fills: Sequence[Fill]
+    starting_balance: Decimal
     reason: str
 
 
@@ -317,7 +329,40 @@ def decide(state: AccountState, command: Command) -> list[Event]:
         )
         events.append(AccountLiquidated(at=at, reason=command.reason, equity_after=working.equity))
         return events
+    if isinstance(command, ResetAccount):
+        return _reset_events(state, command)
     raise CommandRejected("unsupported_command", f"unsupported command {type(command).__name__}")
+
+
+def _reset_events(state: AccountState, command: ResetAccount) -> list[Event]:
+    _require(
+        state.status is not AccountStatus.PENDING,
+        "account_not_started",
+        f"account {state.account_id} is pending: start it instead of resetting it",
+    )
+    _require(command.starting_balance > 0, "invalid_amount", "the starting balance must be positive")
+    _require(bool(command.reason.strip()), "reason_required", "a reset needs a reason")
+    events: list[Event] = _release_all(state, command.at, "reset")
+    working = fold(state, events)
+    for fill in command.fills:
+        event = _fill_event(working, fill, command.at)
+        events.append(event)
+        working = evolve(working, event)
+    _require(
+        not working.positions,
+        "reset_incomplete",
+        f"the reset's fills leave open positions: {', '.join(sorted(working.positions))}",
+    )
+    events.append(
+        AccountReset(
+            at=command.at,
+            cash_delta=command.starting_balance - working.cash,
+            starting_balance=command.starting_balance,
+            from_status=state.status,
+            reason=command.reason,
+        )
+    )
+    return events
 
 
 def _void_event(state: AccountState, command: VoidFill) -> FillVoided:
@@ -441,6 +486,19 @@ def evolve(state: AccountState, event: Event) -> AccountState:
             positions=MappingProxyType(positions),
             realized_pnl=state.realized_pnl + event.realized_pnl_delta,
             fees=state.fees - event.fee_refund,
+        )
+    elif isinstance(event, AccountReset):
+        start = event.starting_balance
+        state = replace(
+            state,
+            status=AccountStatus.ACTIVE,
+            starting_cash=start,
+            realized_pnl=ZERO,
+            fees=ZERO,
+            adjustments=ZERO,
+            high_watermark=start,
+            day_start_equity=start,
+            day_start_balance=start,
         )
     elif isinstance(event, TradingDayStarted):
         state = replace(

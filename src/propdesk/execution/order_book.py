@@ -14,7 +14,17 @@ The rules, where Alpaca's paper engine is the reference:
   the policy allows hard-to-borrow), the open-order count within the policy.
 * **Sessions.** Equities, options and futures trade only inside their calendar's session; crypto
   around the clock (crypto takes ``gtc`` and ``ioc`` only). An order sent outside the session is
-  ``accepted`` and waits for the open; IOC and FOK are refused outside the session.
+  ``accepted`` and waits for the open; IOC and FOK are refused outside the session. At the open
+  (a session-open tick, or else the first in-session tick) an accepted order becomes ``new``
+  (a ``new`` update) and is evaluated from the first event of the session on, never against a
+  quote from outside it.
+* **Deterministic outcomes** (for testing trade updates outside market hours, as Alpaca users ask
+  in alpacahq/Alpaca-API#173): a ``client_order_id`` starting ``pd-fill-`` fills the whole order
+  at once whatever the session (a limit or stop-limit at its limit price; a market, stop or
+  trailing stop at the latest quote's far side, else at its stop price); ``pd-reject-`` rejects
+  it at once. Both pass every acceptance check first and go through the normal reservation,
+  fill and update paths. A book that must see real fills only (``allow_forced_outcomes``
+  False: a prop-firm evaluation) refuses them.
 * **Immediate execution.** At acceptance an order is tried against the latest quote if it is fresh
   (``max_quote_age_seconds``) and the session is open. IOC fills what it can and cancels the rest;
   FOK fills everything at once or nothing (canceled).
@@ -180,6 +190,8 @@ class Tick:
     quote: Quote | None = None
     bar: Bar | None = None
     closes_session: bool = False
+    # The session opens: orders accepted while the market was closed start to work (``new``).
+    opens_session: bool = False
     in_session: bool = True
     # When the event began: a bar's start (a daily bar's session open); ``at`` is when it became
     # known (a bar's end). Orders only see events that began after they were placed.
@@ -225,6 +237,9 @@ def _adds_exposure(before: Decimal, after: Decimal) -> bool:
 
 
 TRADES_AROUND_THE_CLOCK = frozenset({AssetClass.CRYPTO})
+# client_order_id prefixes that decide an order's outcome at once (see the module docstring).
+FILL_PREFIX = "pd-fill-"
+REJECT_PREFIX = "pd-reject-"
 CRYPTO_TIME_IN_FORCE = frozenset({TimeInForce.GTC, TimeInForce.IOC})
 IMMEDIATE = frozenset({TimeInForce.IOC, TimeInForce.FOK})
 
@@ -244,6 +259,8 @@ class OrderBook:
     changed: dict[str, Order] = field(default_factory=dict)
     # False while the server's kill switch for new exposure is on: exits and reductions still work.
     allow_new_exposure: bool = True
+    # False where fills must be real (a prop-firm evaluation): pd-fill-/pd-reject- are refused.
+    allow_forced_outcomes: bool = True
     _activated_now: set[str] = field(default_factory=set)
 
     @classmethod
@@ -344,18 +361,83 @@ class OrderBook:
     ) -> Order:
         """Accept ``request`` (and its exit legs), reserve for it, and try it against ``quote``."""
         instrument = self.resolve(request.symbol, request.asset_class)
+        outcome = forced_outcome(request.client_order_id)
+        if outcome is not None and not self.allow_forced_outcomes:
+            raise OrderRejected(
+                "forced_outcome_not_allowed",
+                f"client_order_id prefix {outcome} (deterministic outcome) is not allowed for this account",
+                "forbidden",
+            )
         self._check_account()
-        self._check_request(request, instrument, session)
+        self._check_request(request, instrument, session, forced=outcome is not None)
         qty = self._quantity_of(request, instrument, quote)
         entry = self._new_order(request, instrument, qty, session, now)
+        if outcome is not None:
+            entry = entry.changed(status=OrderStatus.NEW)
+        price = self._forced_price(entry, quote) if outcome == FILL_PREFIX else None
         legs = self._exit_legs(request, entry, instrument, now)
         self._check_exposure(entry, instrument, quote, extra_orders=1 + len(legs))
         entry = self._reserve(entry, instrument, quote, now)
+        if outcome == REJECT_PREFIX:
+            return self._reject_now(entry, legs, now)
         self._put(entry, OrderUpdate.NEW)
         for leg in legs:
             self._put(leg)
-        self._try_now(entry, quote, session, now)
+        if price is not None:
+            self._fill_now(entry, instrument, price, quote, now)
+        else:
+            self._try_now(entry, quote, session, now)
         return self.orders[entry.id]
+
+    # --- deterministic outcomes (pd-fill- / pd-reject-) -------------------------------------------
+
+    def _forced_price(self, order: Order, quote: Quote | None) -> Decimal:
+        """The price a ``pd-fill-`` order fills at; refused (nothing stored) if there is none."""
+        if order.type in (OrderType.LIMIT, OrderType.STOP_LIMIT) and order.limit_price is not None:
+            return order.limit_price
+        if quote is not None:
+            far = quote.ask if order.side is Side.BUY else quote.bid
+            if far > 0:
+                return far
+        if order.stop_price is not None:
+            return order.stop_price
+        raise OrderRejected(
+            "price_missing",
+            f"{FILL_PREFIX} order: no quote for {order.symbol} and no limit or stop price to fill "
+            f"a {order.type.value} order at",
+        )
+
+    def _fill_now(
+        self, order: Order, instrument: Instrument, price: Decimal, quote: Quote | None, now: datetime
+    ) -> None:
+        """Fill all of ``order`` at ``price`` now, through the same booking as any fill (buying
+        power at fill time included)."""
+        fee = fee_model_for(self.policy, instrument).fee(order.remaining, price, instrument)
+        mark = quote.mark if quote is not None else price
+        fill = Fill(
+            fill_id=self.new_id(),
+            order_id=order.id,
+            instrument=instrument.spec,
+            side=order.side,
+            qty=order.remaining,
+            price=price,
+            fee=fee,
+            time=now,
+            bid=None if quote is None else quote.bid,
+            ask=None if quote is None else quote.ask,
+            mark=mark,
+            slippage=order.side.sign * (price - mark),
+        )
+        self._book_fill(self.orders[order.id], fill)
+
+    def _reject_now(self, entry: Order, legs: list[Order], now: datetime) -> Order:
+        """A ``pd-reject-`` order: rejected at once, its exits with it, its reservation released."""
+        reason = f"rejected on request (client_order_id prefix {REJECT_PREFIX})"
+        self._put(entry)
+        for leg in legs:
+            self._put(leg)
+            self._end(leg, OrderStatus.REJECTED, now, reason)
+        return self._end(self.orders[entry.id], OrderStatus.REJECTED, now, reason)
 
     def _check_account(self) -> None:
         if self.state.status is not AccountStatus.ACTIVE:
@@ -365,7 +447,10 @@ class OrderBook:
                 "forbidden",
             )
 
-    def _check_request(self, request: OrderRequest, instrument: Instrument, session: SessionView) -> None:
+    def _check_request(
+        self, request: OrderRequest, instrument: Instrument, session: SessionView, *, forced: bool = False
+    ) -> None:
+        """Refuse what may not be sent; a ``forced`` outcome (pd-fill-/pd-reject-) ignores the session."""
         policy = self.policy
         tif = request.time_in_force
         if instrument.asset_class not in policy.allowed_asset_classes:
@@ -391,7 +476,13 @@ class OrderBook:
             )
         self._check_prices(request, instrument)
         if instrument.asset_class is AssetClass.CRYPTO and tif not in CRYPTO_TIME_IN_FORCE:
-            raise OrderRejected("invalid_time_in_force", f"crypto orders take gtc or ioc, not {tif.value}")
+            # Alpaca's own message (alpaca-py PR#681); the code says what was wrong.
+            raise OrderRejected(
+                "invalid_time_in_force",
+                "invalid crypto time_in_force",
+                field="time_in_force",
+                allowed="gtc, ioc",
+            )
         if tif in (TimeInForce.OPG, TimeInForce.CLS) and (
             instrument.asset_class is not AssetClass.US_EQUITY
             or request.type not in (OrderType.MARKET, OrderType.LIMIT)
@@ -399,9 +490,9 @@ class OrderBook:
             raise OrderRejected(
                 "invalid_time_in_force", f"{tif.value} is for equity market and limit orders only"
             )
-        if tif is TimeInForce.OPG and session.is_open:
+        if tif is TimeInForce.OPG and session.is_open and not forced:
             raise OrderRejected("market_open", "opg orders are taken only while the market is closed")
-        if tif in IMMEDIATE and not session.is_open:
+        if tif in IMMEDIATE and not session.is_open and not forced:
             raise OrderRejected(
                 "market_closed", f"{tif.value} orders are taken only while the market is open"
             )
@@ -801,6 +892,10 @@ class OrderBook:
         begins = tick.begins
         if order.created_at > begins:
             return
+        if tick.opens_session:
+            if order.status is OrderStatus.ACCEPTED and order.asset_class not in TRADES_AROUND_THE_CLOCK:
+                self._start(order, at)
+            return
         if tick.closes_session:
             self._at_close(order, tick)
             return
@@ -820,6 +915,12 @@ class OrderBook:
             return
         if order.asset_class not in TRADES_AROUND_THE_CLOCK and not tick.in_session:
             return
+        if order.status is OrderStatus.ACCEPTED and (
+            order.active_from is None or begins >= order.active_from
+        ):
+            # No open event was fed (a replay of bars, a direct caller): the session's first event
+            # starts the order, stamped when that event began.
+            order = self._start(order, max(begins, order.created_at))
         if self.state.status is not AccountStatus.ACTIVE:
             return  # a paused or locked account's orders wait; they still expire
         tif = order.time_in_force
@@ -840,6 +941,10 @@ class OrderBook:
             self._evaluate_bar(order, tick.bar, at)
         elif tick.quote is not None:
             self._evaluate_quote(order, tick.quote, at)
+
+    def _start(self, order: Order, at: datetime) -> Order:
+        """An order accepted while the market was closed goes live at the open (Alpaca: ``new``)."""
+        return self._put(order.changed(status=OrderStatus.NEW, updated_at=at), OrderUpdate.NEW)
 
     def _at_close(self, order: Order, tick: Tick) -> None:
         if order.expires_at is None or tick.at < order.expires_at:
@@ -1021,6 +1126,14 @@ class OrderBook:
         active = leg.changed(status=OrderStatus.NEW, qty=qty, updated_at=at, active_from=at)
         self._activated_now.add(active.id)
         self._put(active, OrderUpdate.NEW)
+
+
+def forced_outcome(client_order_id: str) -> str | None:
+    """``FILL_PREFIX`` or ``REJECT_PREFIX`` when the client order id asks for a deterministic outcome."""
+    for prefix in (FILL_PREFIX, REJECT_PREFIX):
+        if client_order_id.startswith(prefix):
+            return prefix
+    return None
 
 
 def _lifetime(tif: TimeInForce, session: SessionView) -> tuple[datetime | None, datetime | None]:

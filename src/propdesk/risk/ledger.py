@@ -5,7 +5,8 @@
 (and compare) the rule state of any account from its ledger alone, exactly as DESIGN.md asks of
 every projection.
 
-Mapping: ``account_started`` starts the rule state (at its time and starting cash);
+Mapping: ``account_started`` starts the rule state (at its time and starting cash), and
+``account_reset`` starts it again (at the new starting balance);
 ``fill_applied`` is a fill observation; ``positions_marked`` a mark; ``cash_adjusted`` with a
 reason starting with ``payout`` is a payout (any other adjustment is observed as a balance
 change); ``account_liquidated`` and everything else is observed as the account's new values.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from propdesk.accounting.events import AccountStarted, CashAdjusted, Event, FillApplied
+from propdesk.accounting.events import AccountReset, AccountStarted, CashAdjusted, Event, FillApplied
 from propdesk.accounting.kernel import evolve
 from propdesk.accounting.state import AccountState
 from propdesk.risk.pack import RulePack
@@ -35,6 +36,9 @@ def fold_ledger(
         account = evolve(account, event)
         if isinstance(event, AccountStarted):
             rules = start_rules(pack, event.at, starting_balance=event.cash_delta)
+            continue
+        if isinstance(event, AccountReset):
+            rules = start_rules(pack, event.at, starting_balance=event.starting_balance)
             continue
         if rules is None:
             continue

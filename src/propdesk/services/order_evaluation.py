@@ -3,15 +3,18 @@
 For one account, in one transaction under its lock: the quotes and (complete) bars of the symbols
 its open orders trade, plus a session-close event per calendar close, all from the last evaluated
 time (the account's cursor, or its oldest open order) up to the horizon, merged in time order
-(quotes, then bars, then closes at equal times; symbols alphabetically). The book fills, expires
-and activates orders tick by tick, exactly as it would have had each event been fed as it
-arrived, so an evaluator that was down catches up to the same fills. The cursor records how
-many events the run processed; above ``orders_catch_up_notice`` the account is told that fills
-may have been delayed.
+(session opens, then quotes, then bars, then closes at equal times; symbols alphabetically).
+The book fills, expires and activates orders tick by tick, exactly as it would have had each
+event been fed as it arrived, so an evaluator that was down catches up to the same fills. The
+cursor records how many events the run processed; above ``orders_catch_up_notice`` the account
+is told that fills may have been delayed.
 
 A bar becomes known at its end, so a bar tick is stamped with its end (fills from it carry that
 time) but is only seen by orders placed at or before its start. A daily bar is the whole
 session: it begins at the session open and is known at the close.
+
+A session-open event is added for the symbols of orders accepted while the market was closed:
+they go live (``new``) at the open itself, as on Alpaca, not at the session's first quote.
 """
 
 from __future__ import annotations
@@ -25,14 +28,14 @@ from propdesk.marketdata.calendars import TradingCalendar, calendar_for
 from propdesk.marketdata.timeframes import timeframe_duration
 from propdesk.model.market import Bar, Quote
 from propdesk.model.order import Order
-from propdesk.model.orders import OrderClass
+from propdesk.model.orders import OrderClass, OrderStatus
 from propdesk.services.accounts import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.orders import AssetResolver, store_book
 from propdesk.store.orders import EvaluationCursor
 from propdesk.store.uow import UnitOfWork
 
-_RANK = {"quote": 0, "bar": 1, "close": 2}
+_RANK = {"open": -1, "quote": 0, "bar": 1, "close": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +103,28 @@ def _close_ticks(
     return ticks
 
 
+def _open_ticks(symbol: str, calendar: TradingCalendar, after: datetime, until: datetime) -> list[Tick]:
+    """A session-open event per open in (after, until]: orders accepted while the market was
+    closed go live then (Alpaca's ``new``), even before the session's first quote."""
+    sessions = calendar.sessions(after.date() - timedelta(days=1), until.date() + timedelta(days=1))
+    return [Tick(symbol, s.open, opens_session=True) for s in sessions if after < s.open <= until]
+
+
+def _kind(tick: Tick) -> str:
+    if tick.opens_session:
+        return "open"
+    if tick.closes_session:
+        return "close"
+    return "bar" if tick.bar is not None else "quote"
+
+
 def _ticks(
     uow: UnitOfWork, orders: list[Order], after: datetime, until: datetime, timeframe: str
 ) -> list[Tick]:
     duration = timeframe_duration(timeframe) or timedelta(days=1)
     ticks: list[tuple[datetime, int, str, Tick]] = []
     symbols = sorted({(o.symbol, o.asset_class) for o in orders if o.order_class is not OrderClass.MLEG})
+    waiting = {o.symbol for o in orders if o.status is OrderStatus.ACCEPTED}
     for symbol, asset_class in symbols:
         calendar = calendar_for(asset_class)
         events = [
@@ -115,9 +134,11 @@ def _ticks(
         bars = uow.prices.bars(symbol, timeframe, start=after - duration, end=until)
         events += _bar_ticks(bars, calendar, duration, after, until)
         closes = [] if calendar is None else _close_ticks(symbol, calendar, events, uow, after, until)
-        for tick in events + closes:
-            kind = "close" if tick.closes_session else "bar" if tick.bar is not None else "quote"
-            ticks.append((tick.at, _RANK[kind], symbol, tick))
+        opens = (
+            [] if calendar is None or symbol not in waiting else _open_ticks(symbol, calendar, after, until)
+        )
+        for tick in opens + events + closes:
+            ticks.append((tick.at, _RANK[_kind(tick)], symbol, tick))
     ticks.sort(key=lambda item: item[:3])
     return [item[3] for item in ticks]
 

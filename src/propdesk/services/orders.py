@@ -5,6 +5,10 @@ Every command locks the account, loads its state and open orders into an
 collected (ledger events, fills, changed orders, trade updates) before committing. A refusal
 raises before anything is written, so a refused order leaves no trace but the error.
 
+Deterministic outcomes (``pd-fill-`` / ``pd-reject-`` client order ids, see
+:mod:`propdesk.execution.order_book`) are for testing: accounts under a prop-firm rule pack
+refuse them (``forced_outcome_not_allowed``), since their results must come from real fills.
+
 Idempotency: ``client_order_id`` is unique per account. Sending the same order again with the
 same id returns the stored order (``replayed``); the same id with a different order is refused
 (``duplicate_client_order_id``).
@@ -136,6 +140,8 @@ def _run(
         loaded = uow.orders.open_orders(account_id)
         book = OrderBook.of(state, policy_of(account), loaded, resolve=AssetResolver(uow), new_id=ctx.ids)
         book.allow_new_exposure = not ctx.settings.new_orders_disabled
+        # An evaluation under a rule pack is judged on real fills: no pd-fill-/pd-reject- there.
+        book.allow_forced_outcomes = account.rule_pack is None
         try:
             result = act(book, uow, account)
         except OrderRejected as exc:

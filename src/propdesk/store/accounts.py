@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from propdesk.accounting.events import (
     AccountCreated,
     AccountLiquidated,
+    AccountReset,
     AccountStarted,
     CashAdjusted,
     Event,
@@ -117,6 +118,21 @@ class AccountRow:
             rule_pack_fingerprint=row.get("rule_pack_fingerprint"),
             outcome=row.get("outcome"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSummary:
+    """One line of an account listing: who owns it and where it stands (from its projections)."""
+
+    id: str
+    owner_user_id: str | None
+    mode: str
+    status: AccountStatus
+    currency: str
+    starting_cash: Decimal
+    cash: Decimal
+    equity: Decimal
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +255,7 @@ _POSITION_NEUTRAL: tuple[type[Event], ...] = (
     StatusChanged,
     TradingDayStarted,
     AccountLiquidated,
+    AccountReset,  # the positions were closed by the fills before it
 )
 
 
@@ -356,6 +373,52 @@ class AccountRepository:
             .where(accounts.c.id == account_id, accounts.c.outcome.is_(None))
             .values(outcome=outcome, updated_at=at)
         )
+
+    def restart(
+        self, account_id: str, *, starting_balance: Decimal, policy: Mapping[str, Any], at: datetime
+    ) -> None:
+        """A reset's change to the account record: the (possibly new) starting balance, in the
+        column and in the policy snapshot alike (the auto-liquidation level and the rule pack's
+        floors derive from it), and no evaluation outcome yet."""
+        self._conn.execute(
+            sa.update(accounts)
+            .where(accounts.c.id == account_id)
+            .values(starting_balance=starting_balance, policy=dict(policy), outcome=None, updated_at=at)
+        )
+
+    def summaries(self, owner_user_id: str | None = None) -> list[AccountSummary]:
+        """Every account (or one owner's) with its current figures, oldest first."""
+        stmt = (
+            sa.select(
+                accounts.c.id,
+                accounts.c.owner_user_id,
+                accounts.c.mode,
+                accounts.c.status,
+                accounts.c.created_at,
+                accounts.c.currency,
+                balances.c.starting_cash,
+                balances.c.cash,
+                balances.c.equity,
+            )
+            .join(balances, balances.c.account_id == accounts.c.id)
+            .order_by(accounts.c.created_at, accounts.c.id)
+        )
+        if owner_user_id is not None:
+            stmt = stmt.where(accounts.c.owner_user_id == owner_user_id)
+        return [
+            AccountSummary(
+                id=r["id"],
+                owner_user_id=r["owner_user_id"],
+                mode=r["mode"],
+                status=AccountStatus(r["status"]),
+                currency=r["currency"],
+                starting_cash=r["starting_cash"],
+                cash=r["cash"],
+                equity=r["equity"],
+                created_at=r["created_at"],
+            )
+            for r in self._conn.execute(stmt).mappings()
+        ]
 
     # --- rule state (accounts with a rule pack) ---------------------------------------------------
 
@@ -680,3 +743,40 @@ class AccountRepository:
         """Ids of the fills recorded for the account (recompute checks them against the ledger)."""
         stmt = sa.select(fills.c.id).where(fills.c.account_id == account_id)
         return set(self._conn.execute(stmt).scalars())
+
+    def ledger_through(self, account_id: str, until: datetime) -> list[LedgerRow]:
+        """The ledger rows up to the first one recorded after ``until`` (seq order): what a fold
+        as of ``until`` needs. Rows are selected by time and cut at the first seq gap, so a
+        later row back-dated before ``until`` is not folded ahead of the rows before it."""
+        stmt = _ledger_select(account_id).where(ledger_events.c.at <= until)
+        rows: list[LedgerRow] = []
+        for row in self._conn.execute(stmt).mappings():
+            if row["seq"] != len(rows) + 1:
+                break
+            rows.append(LedgerRow(**row))
+        return rows
+
+    def ledger_of_types(
+        self,
+        account_id: str,
+        types: Sequence[str],
+        *,
+        since: datetime | None = None,
+        before: datetime | None = None,
+        newest_first: bool = False,
+        limit: int = 100,
+    ) -> list[LedgerRow]:
+        """Ledger rows of the given types with ``since <= at < before``, in time order (then seq),
+        at most ``limit`` (account activities page through these)."""
+        stmt = _ledger_select(account_id).where(ledger_events.c.type.in_(list(types))).order_by(None)
+        if since is not None:
+            stmt = stmt.where(ledger_events.c.at >= since)
+        if before is not None:
+            stmt = stmt.where(ledger_events.c.at < before)
+        order = (
+            (ledger_events.c.at.desc(), ledger_events.c.seq.desc())
+            if newest_first
+            else (ledger_events.c.at, ledger_events.c.seq)
+        )
+        stmt = stmt.order_by(*order).limit(limit)
+        return [LedgerRow(**row) for row in self._conn.execute(stmt).mappings()]

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from propdesk.model.codec import to_json
+from propdesk.model.codec import from_json, to_json
 from propdesk.model.instruments import AssetClass
 from propdesk.model.order import Order
 from propdesk.model.orders import LegRole, OrderClass, OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
@@ -333,6 +333,11 @@ class OrderRepository:
             for r in self._conn.execute(stmt).mappings()
         ]
 
+    def last_update_id(self, account_id: str) -> int:
+        """The newest trade update's id for the account (0 if none): where a new listener starts."""
+        stmt = sa.select(sa.func.max(order_updates.c.id)).where(order_updates.c.account_id == account_id)
+        return int(self._conn.execute(stmt).scalar_one() or 0)
+
     # --- evaluator cursor -----------------------------------------------------------------------------
 
     def cursor(self, account_id: str) -> EvaluationCursor | None:
@@ -390,6 +395,68 @@ class OrderRepository:
             self._conn, assets, [row], keys=["symbol"], update=[k for k in row if k != "symbol"]
         )
 
+    def search_alpaca(
+        self,
+        account_id: str,
+        *,
+        statuses: Sequence[str] | None = None,
+        symbols: Sequence[str] | None = None,
+        side: Side | None = None,
+        asset_classes: Sequence[AssetClass] | None = None,
+        after: datetime | None = None,
+        until: datetime | None = None,
+        before_order: Order | None = None,
+        after_order: Order | None = None,
+        newest_first: bool = True,
+        limit: int = 50,
+        top_level_only: bool = False,
+    ) -> list[Order]:
+        """:meth:`search` with Alpaca's further filters: ``side``, ``asset_class``, and the orders
+        listed before or after a given one in (created_at, id) order, for paging. Multi-leg legs
+        are never listed on their own: they belong to their parent's ``legs``."""
+        stmt = sa.select(orders).where(
+            orders.c.account_id == account_id,
+            sa.or_(orders.c.leg_role.is_(None), orders.c.leg_role != LegRole.OPTION_LEG.value),
+        )
+        if statuses is not None:
+            stmt = stmt.where(orders.c.status.in_(list(statuses)))
+        if symbols:
+            stmt = stmt.where(orders.c.symbol.in_(list(symbols)))
+        if side is not None:
+            stmt = stmt.where(orders.c.side == side.value)
+        if asset_classes is not None:
+            stmt = stmt.where(orders.c.asset_class.in_([c.value for c in asset_classes]))
+        if after is not None:
+            stmt = stmt.where(orders.c.created_at > after)
+        if until is not None:
+            stmt = stmt.where(orders.c.created_at < until)
+        if before_order is not None:
+            at, key = before_order.created_at, before_order.id
+            stmt = stmt.where(
+                sa.or_(orders.c.created_at < at, sa.and_(orders.c.created_at == at, orders.c.id < key))
+            )
+        if after_order is not None:
+            at, key = after_order.created_at, after_order.id
+            stmt = stmt.where(
+                sa.or_(orders.c.created_at > at, sa.and_(orders.c.created_at == at, orders.c.id > key))
+            )
+        if top_level_only:
+            stmt = stmt.where(orders.c.parent_id.is_(None))
+        order = (
+            (orders.c.created_at.desc(), orders.c.id.desc())
+            if newest_first
+            else (orders.c.created_at, orders.c.id)
+        )
+        stmt = stmt.order_by(*order).limit(limit)
+        return [order_of(r) for r in self._conn.execute(stmt).mappings()]
+
+    def find_many(self, account_id: str, order_ids: Sequence[str]) -> dict[str, Order]:
+        """The account's orders among ``order_ids``, by id (ids of other accounts are not found)."""
+        if not order_ids:
+            return {}
+        stmt = sa.select(orders).where(orders.c.account_id == account_id, orders.c.id.in_(list(order_ids)))
+        return {r["id"]: order_of(r) for r in self._conn.execute(stmt).mappings()}
+
 
 def _asset(row: RowMapping) -> AssetFlags:
     return AssetFlags(
@@ -410,3 +477,9 @@ def order_json(order: Order) -> dict[str, Any]:
     data: dict[str, Any] = to_json(order)
     data["filled_avg_price"] = None if order.filled_avg_price is None else str(order.filled_avg_price)
     return data
+
+
+def order_from_json(data: Mapping[str, Any]) -> Order:
+    """The order a trade update row stored (the inverse of :func:`order_json`)."""
+    order: Order = from_json(Order, dict(data))
+    return order

@@ -257,6 +257,26 @@ class PriceRepository:
             stmt = stmt.where(bars.c.timeframe == timeframe)
         return sorted(self._conn.execute(stmt).scalars())
 
+    def priced_symbols(self) -> list[str]:
+        """Every symbol with a stored quote or bar, sorted (the asset catalogue's price half).
+
+        A loose index scan (a recursive walk from one symbol to the next larger one over the
+        primary key) on both tables: one index probe per distinct symbol, however many quotes
+        and bars each holds, where ``SELECT DISTINCT`` would read them all.
+        """
+        found: set[str] = set()
+        for table in (quotes, bars):  # table names are constants, not input
+            walk = sa.text(
+                f"WITH RECURSIVE walk(symbol) AS ("
+                f" SELECT (SELECT min(symbol) FROM {table.name})"
+                f" UNION ALL"
+                f" SELECT (SELECT min(symbol) FROM {table.name} WHERE symbol > walk.symbol)"
+                f" FROM walk WHERE walk.symbol IS NOT NULL"
+                f") SELECT symbol FROM walk WHERE symbol IS NOT NULL"
+            )
+            found.update(self._conn.execute(walk).scalars())
+        return sorted(found)
+
 
 @dataclass(frozen=True, slots=True)
 class AccessLogRow:

@@ -19,6 +19,7 @@ from propdesk.model.instruments import AssetClass, InstrumentSpec
 from propdesk.model.orders import Side
 from propdesk.store._sql import insert_on_conflict
 from propdesk.store.tables import (
+    account_configurations,
     admin_audit_log,
     api_keys,
     api_tokens,
@@ -117,6 +118,41 @@ class FillRepository:
         return [
             FillRecord(_fill(r), r["account_id"], r["voided_at"]) for r in self._conn.execute(stmt).mappings()
         ]
+
+    def live_page(
+        self,
+        account_id: str,
+        *,
+        since: datetime | None = None,
+        before: datetime | None = None,
+        newest_first: bool = False,
+        limit: int = 100,
+    ) -> list[Fill]:
+        """Fills not voided with ``since <= time < before``, in time order (then id), at most
+        ``limit`` (account activities page through these)."""
+        stmt = sa.select(fills).where(fills.c.account_id == account_id, fills.c.voided_at.is_(None))
+        if since is not None:
+            stmt = stmt.where(fills.c.time >= since)
+        if before is not None:
+            stmt = stmt.where(fills.c.time < before)
+        order = (fills.c.time.desc(), fills.c.id.desc()) if newest_first else (fills.c.time, fills.c.id)
+        stmt = stmt.order_by(*order).limit(limit)
+        return [_fill(r) for r in self._conn.execute(stmt).mappings()]
+
+    def live_for_orders(self, account_id: str, order_ids: Sequence[str]) -> list[Fill]:
+        """Every fill not voided of the given orders, in time order (then id)."""
+        if not order_ids:
+            return []
+        stmt = (
+            sa.select(fills)
+            .where(
+                fills.c.account_id == account_id,
+                fills.c.order_id.in_(list(order_ids)),
+                fills.c.voided_at.is_(None),
+            )
+            .order_by(fills.c.time, fills.c.id)
+        )
+        return [_fill(r) for r in self._conn.execute(stmt).mappings()]
 
 
 # --- decision actions --------------------------------------------------------------------------
@@ -343,3 +379,39 @@ class HeartbeatRepository:
             .one_or_none()
         )
         return None if row is None else Heartbeat(row["name"], row["beat_at"], row["details"])
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfigurationRecord:
+    """An account's Alpaca configuration as stored (``services.trading_account`` owns the defaults)."""
+
+    account_id: str
+    fractional_trading: bool
+    no_shorting: bool
+    suspend_trade: bool
+    ptp_no_exception_entry: bool
+    dtbp_check: str
+    pdt_check: str
+    trade_confirm_email: str
+    max_options_trading_level: int | None
+    updated_at: datetime
+
+
+class AccountConfigurationRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def find(self, account_id: str) -> AccountConfigurationRecord | None:
+        stmt = sa.select(account_configurations).where(account_configurations.c.account_id == account_id)
+        row = self._conn.execute(stmt).mappings().one_or_none()
+        return None if row is None else AccountConfigurationRecord(**dict(row))
+
+    def put(self, record: AccountConfigurationRecord) -> None:
+        values = asdict(record)
+        insert_on_conflict(
+            self._conn,
+            account_configurations,
+            [values],
+            keys=("account_id",),
+            update=[name for name in values if name != "account_id"],
+        )

@@ -370,6 +370,23 @@ api_keys = sa.Table(
     sa.Column("revoked_at", UtcDateTime(), nullable=True),
 )
 
+# Alpaca account configurations (revision 0007), one row per account once its owner changes one;
+# an account without a row has the defaults (services.trading_account). A reset keeps them.
+account_configurations = sa.Table(
+    "account_configurations",
+    metadata,
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("fractional_trading", sa.Boolean(), nullable=False),
+    sa.Column("no_shorting", sa.Boolean(), nullable=False),
+    sa.Column("suspend_trade", sa.Boolean(), nullable=False),
+    sa.Column("ptp_no_exception_entry", sa.Boolean(), nullable=False),
+    sa.Column("dtbp_check", sa.String(8), nullable=False),
+    sa.Column("pdt_check", sa.String(8), nullable=False),
+    sa.Column("trade_confirm_email", sa.String(8), nullable=False),
+    sa.Column("max_options_trading_level", sa.Integer(), nullable=True),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
 # One row per background worker (e.g. "mark_to_market"), upserted on every sweep.
 worker_heartbeats = sa.Table(
     "worker_heartbeats",

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 
 MALFORMED = 40010000
 INVALID_PARAMETER = 40010001
@@ -49,3 +50,17 @@ def translate(status: int, code: str, message: str) -> JSONResponse:
     else:
         number = _BY_STATUS.get(status, INTERNAL if status >= 500 else MALFORMED)
     return response(status, number, message, {"reason": code})
+
+
+class AlpacaErrorOut(BaseModel):
+    """Every /v2 error body: Alpaca's ``code`` and ``message``; some add context (``buying_power``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: int
+    message: str
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": AlpacaErrorOut} for status in (400, 401, 403, 404, 422, 429)
+}

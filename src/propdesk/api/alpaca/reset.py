@@ -1,7 +1,73 @@
-"""/v2 reset routes (Alpaca-compatible)."""
+"""``POST /v2/account/reset``: start the caller's paper account over, keeping its keys and history.
+
+Alpaca resets paper accounts only from its dashboard (and a reset there rotates the keys, which
+breaks running bots); propdesk offers the reset on the API, with the same key pair working
+afterwards. The optional body ``{"starting_cash": "..."}`` resets "with an arbitrary amount", as
+Alpaca's dashboard does; it becomes the account's starting balance. What a reset does is
+:func:`propdesk.services.paper_accounts.reset_account`.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
 
-router = APIRouter(prefix="/v2", tags=["alpaca"])
+from fastapi import APIRouter, Body, Depends
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+from propdesk.api.alpaca.auth import authenticated
+from propdesk.api.alpaca.errors import ERROR_RESPONSES
+from propdesk.api.alpaca.wire import dec, ts
+from propdesk.api.auth import context
+from propdesk.services import paper_accounts
+from propdesk.services.api_keys import KeyPrincipal
+from propdesk.services.context import ServiceContext
+
+router = APIRouter(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
+Ctx = Annotated[ServiceContext, Depends(context)]
+Caller = Annotated[KeyPrincipal, Depends(authenticated)]
+
+REASON = "reset through POST /v2/account/reset"
+
+
+def _amount(value: object) -> Decimal:
+    """A JSON number (through its text, so ``1000.1`` is exactly 1000.1) or a decimal string."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError("must be a number or a decimal string")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number") from None
+    if not amount.is_finite() or not 0 < amount < paper_accounts.MAX_STARTING_CASH:
+        raise ValueError(f"must be greater than 0 and less than {paper_accounts.MAX_STARTING_CASH}")
+    return amount
+
+
+class AlpacaResetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    starting_cash: Annotated[Decimal, BeforeValidator(_amount)] | None = None
+
+
+@router.post("/account/reset")
+def reset(ctx: Ctx, caller: Caller, body: Annotated[AlpacaResetIn | None, Body()] = None) -> dict[str, Any]:
+    """Cancel every open order, close every position at the latest quotes, and start over at the
+    starting balance (or ``starting_cash``); 422 ``price_missing`` without a fresh quote for a
+    held symbol, and then nothing changed; 403 for a locked account or a prop evaluation, which
+    only an operator may reset."""
+    done = paper_accounts.reset_account(
+        ctx,
+        caller.account_id,
+        actor=caller.key_id,
+        reason=REASON,
+        starting_cash=None if body is None else body.starting_cash,
+        by_owner=True,
+    )
+    return {
+        "id": done.state.account_id,
+        "status": "ACTIVE",  # a reset always leaves the account active
+        "cash": dec(done.state.cash),
+        "equity": dec(done.state.equity),
+        "starting_cash": dec(done.starting_cash),
+        "reset_at": ts(done.reset_at),
+    }

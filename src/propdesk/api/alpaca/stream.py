@@ -1,7 +1,209 @@
-"""/v2 stream routes (Alpaca-compatible)."""
+"""The ``/stream`` WebSocket: Alpaca's ``trade_updates`` protocol (``reference/alpaca.md`` §2.5).
+
+A client authenticates with an account key pair, asks to listen to ``trade_updates`` and then
+receives every trade update of that key's account (and only that account) stored from then on,
+in order: the engine writes each order change to ``order_updates`` in the transaction that made
+it, and each connection polls that table with its own cursor (one indexed query per poll, run
+in the thread pool so the event loop never waits on the database). Updates made before the
+listen are not replayed, as on Alpaca.
+
+Frames: the server answers in binary frames carrying JSON, as Alpaca's trade stream does (its
+clients, alpaca-py included, read either kind); it reads the client's JSON from text or binary
+frames. MessagePack is not offered.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-router = APIRouter(prefix="/v2", tags=["alpaca"])
+import anyio
+from fastapi import APIRouter, WebSocket
+from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from propdesk.api.alpaca.auth import check_pair
+from propdesk.api.alpaca.present import order as present_order
+from propdesk.api.alpaca.wire import dec, ts
+from propdesk.services import trade_updates
+from propdesk.services.api_keys import KeyPrincipal
+from propdesk.services.context import ServiceContext
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["alpaca"])
+
+TRADE_UPDATES = "trade_updates"
+# How often a listening connection looks for new updates (seconds).
+POLL_INTERVAL = 0.2
+# A policy-violation close after a refused authentication, as a hint to clients that read codes.
+UNAUTHORIZED_CLOSE = 1008
+
+
+def update_message(update: trade_updates.TradeUpdate) -> dict[str, Any]:
+    """One ``trade_updates`` message; fill figures (strings) only on fills, as Alpaca sends them."""
+    data: dict[str, Any] = {
+        "event": update.event,
+        "execution_id": update.execution_id,
+        "order": present_order(update.order),
+        "timestamp": ts(update.at),
+    }
+    if update.qty is not None:
+        data["qty"] = dec(update.qty)
+        data["price"] = dec(update.price)
+        data["position_qty"] = dec(update.position_qty)
+    return {"stream": TRADE_UPDATES, "data": data}
+
+
+def _credentials(message: dict[str, Any]) -> tuple[str, str] | None:
+    """The key pair of an ``authenticate`` message, or of the older ``auth`` one (key/secret)."""
+    action = message.get("action")
+    if action == "authenticate":
+        data = message.get("data")
+        if isinstance(data, dict):
+            return str(data.get("key_id") or ""), str(data.get("secret_key") or "")
+        return "", ""
+    if action == "auth":
+        return str(message.get("key") or ""), str(message.get("secret") or "")
+    return None
+
+
+@dataclass
+class _Connection:
+    """One client: who it is, whether it listens, and how far it has been sent."""
+
+    websocket: WebSocket
+    ctx: ServiceContext
+    principal: KeyPrincipal | None = None
+    listening: bool = False
+    cursor: int = 0
+    closed: bool = False
+    send_lock: anyio.Lock = field(default_factory=anyio.Lock)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        async with self.send_lock:
+            if not self.closed:
+                await self.websocket.send_bytes(json.dumps(message).encode())
+
+    async def close(self, code: int = 1000) -> None:
+        async with self.send_lock:
+            if not self.closed:
+                self.closed = True
+                if self.websocket.application_state is WebSocketState.CONNECTED:
+                    await self.websocket.close(code)
+
+    async def read(self) -> None:
+        """Answer the client's messages until it goes away or is refused."""
+        while not self.closed:
+            try:
+                frame = await self.websocket.receive()
+            except (WebSocketDisconnect, RuntimeError):
+                return
+            if frame["type"] == "websocket.disconnect":
+                return
+            raw = frame.get("text")
+            if raw is None and frame.get("bytes") is not None:
+                raw = frame["bytes"].decode("utf-8", errors="replace")
+            await self.handle(raw or "")
+
+    async def handle(self, raw: str) -> None:
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            await self.send({"stream": "listening", "data": {"error": "invalid syntax"}})
+            return
+        credentials = _credentials(message)
+        if credentials is not None:
+            await self.authenticate(*credentials)
+            return
+        if message.get("action") == "listen":
+            await self.listen(message.get("data"))
+            return
+        await self.send(
+            {"stream": "listening", "data": {"error": f"unknown action {message.get('action')!r}"}}
+        )
+
+    async def authenticate(self, key_id: str, secret: str) -> None:
+        principal = await run_in_threadpool(check_pair, self.websocket, key_id, secret)
+        if principal is None:
+            await self.send(
+                {"stream": "authorization", "data": {"action": "authenticate", "status": "unauthorized"}}
+            )
+            await self.close(UNAUTHORIZED_CLOSE)
+            return
+        if self.principal is not None and principal.account_id != self.principal.account_id:
+            self.listening = False  # another account: its stream starts with its own listen
+        self.principal = principal
+        await self.send(
+            {"stream": "authorization", "data": {"action": "authenticate", "status": "authorized"}}
+        )
+
+    async def listen(self, data: object) -> None:
+        if self.principal is None:
+            await self.send(
+                {"stream": "authorization", "data": {"action": "listen", "status": "unauthorized"}}
+            )
+            await self.close(UNAUTHORIZED_CLOSE)
+            return
+        streams = data.get("streams") if isinstance(data, dict) else None
+        wanted = [s for s in streams if isinstance(s, str)] if isinstance(streams, list) else []
+        if TRADE_UPDATES in wanted:
+            if not self.listening:
+                account_id = self.principal.account_id
+                self.cursor = await run_in_threadpool(trade_updates.latest_id, self.ctx, account_id)
+                self.listening = True
+            await self.send({"stream": "listening", "data": {"streams": [TRADE_UPDATES]}})
+        else:  # an empty (or unknown) list stops the stream, as on Alpaca
+            self.listening = False
+            await self.send({"stream": "listening", "data": {"streams": []}})
+
+    async def pump(self) -> None:
+        """Send the account's new updates while the client listens."""
+        while not self.closed:
+            await anyio.sleep(POLL_INTERVAL)
+            principal = self.principal
+            if not self.listening or principal is None:
+                continue
+            found = await run_in_threadpool(
+                trade_updates.updates_after, self.ctx, principal.account_id, self.cursor
+            )
+            for update in found:
+                if not self.listening or self.principal is not principal:
+                    break
+                await self.send(update_message(update))
+                self.cursor = update.id
+
+    async def guarded(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Run ``work``; a client that went away ends the connection quietly, a bug is logged and
+        closes it with 1011 (internal error)."""
+        try:
+            await work()
+        except (WebSocketDisconnect, OSError, anyio.ClosedResourceError):
+            self.closed = True
+        except Exception:
+            log.exception("trade-updates stream failed")
+            try:
+                await self.close(1011)
+            except Exception:  # the socket is gone as well
+                self.closed = True
+
+
+async def stream(websocket: WebSocket) -> None:
+    """Alpaca's trading stream: authenticate, listen to ``trade_updates``, receive them."""
+    await websocket.accept()
+    connection = _Connection(websocket, websocket.app.state.ctx)
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(connection.guarded, connection.pump)
+        await connection.guarded(connection.read)
+        connection.closed = True
+        tasks.cancel_scope.cancel()
+
+
+# A plain Starlette route: the app-wide HTTP dependencies (they take a Request) do not apply to a
+# WebSocket, and the stream has no path or query parameters to check.
+router.add_websocket_route("/stream", stream, name="alpaca_stream")

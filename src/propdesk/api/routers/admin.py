@@ -10,7 +10,7 @@ from propdesk.api import presenters as present
 from propdesk.api import schemas as s
 from propdesk.api.auth import admin_only, context
 from propdesk.api.routers.prop import Limit, Offset, _account_out
-from propdesk.services import admin, decisions, views
+from propdesk.services import admin, decisions, paper_accounts, views
 from propdesk.services.context import ServiceContext
 from propdesk.services.tokens import Principal
 from propdesk.store.records import Page
@@ -43,6 +43,22 @@ def lock(account_id: str, body: s.AdminReasonIn, ctx: Ctx, who: Admin) -> s.Acco
 @router.post("/accounts/{account_id}/liquidate", response_model=s.AccountOut)
 def liquidate(account_id: str, body: s.AdminReasonIn, ctx: Ctx, who: Admin) -> s.AccountOut:
     admin.liquidate(ctx, account_id, actor=who.name, reason=body.reason)
+    return _account_out(ctx, account_id)
+
+
+class AdminResetIn(s.AdminReasonIn):
+    starting_cash: s.PositiveExact | None = None
+
+
+@router.post("/accounts/{account_id}/reset", response_model=s.AccountOut)
+def reset(account_id: str, body: AdminResetIn, ctx: Ctx, who: Admin) -> s.AccountOut:
+    """Start the account over: open orders canceled, positions closed at the latest quotes, cash and
+    equity back to the starting balance (``startingCash`` sets a new one), active again from any
+    started status; key pairs, orders, fills and the ledger stay. A prop evaluation's rule state
+    and outcome start afresh. Without a fresh quote for a held symbol nothing changes (422)."""
+    paper_accounts.reset_account(
+        ctx, account_id, actor=who.name, reason=body.reason, starting_cash=body.starting_cash
+    )
     return _account_out(ctx, account_id)
 
 
