@@ -40,6 +40,9 @@ class Settings(BaseSettings):
 
     # The Alpaca-compatible trading API (/v2): requests per minute per key, as Alpaca's 200.
     trading_api_rate_limit: int = Field(default=200, ge=1)
+    # Deterministic pd-fill-/pd-reject- client order ids (for testing bots outside market hours);
+    # a competition turns them off so that every result comes from real fills.
+    forced_outcomes: bool = True
 
     # Market data (Alpaca Data API v2). The keys also come from Alpaca's own variable names; they
     # are SecretStr so they never show in a repr, a log line or an error message.

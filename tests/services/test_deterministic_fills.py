@@ -15,6 +15,7 @@ from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, Time
 from propdesk.services import lifecycle, orders, trade_updates
 from propdesk.services.accounts import get_state, recompute
 from propdesk.services.errors import Forbidden, Invalid, NotFound
+from propdesk.settings import Settings
 from propdesk.store.uow import UnitOfWork
 from tests.api.conftest import Api, build_api
 
@@ -203,3 +204,15 @@ def test_an_account_under_a_rule_pack_refuses_deterministic_outcomes(api: Api) -
             )
         assert refused.value.code == "forced_outcome_not_allowed"
     assert events(api, row.id) == []
+
+
+def test_an_operator_can_turn_forced_outcomes_off(engine: Engine) -> None:
+    api = build_api(engine, Settings(forced_outcomes=False))
+    api.clock.current = SATURDAY
+    account_id = paper_account(api)
+    api.quote("AAPL", "100.00", "100.02")
+    before = get_state(api.ctx.engine, account_id)
+    with pytest.raises(Forbidden) as refused:
+        orders.submit_order(api.ctx, account_id, buy("pd-fill-1", kind=OrderType.LIMIT, limit_price=D(99)))
+    assert refused.value.code == "forced_outcome_not_allowed"
+    assert get_state(api.ctx.engine, account_id) == before

@@ -365,7 +365,8 @@ class OrderBook:
         if outcome is not None and not self.allow_forced_outcomes:
             raise OrderRejected(
                 "forced_outcome_not_allowed",
-                f"client_order_id prefix {outcome} (deterministic outcome) is not allowed for this account",
+                f"client_order_id prefix {outcome} (deterministic outcome) is not allowed for this account "
+                "(accounts under a rule pack, or PROPDESK_FORCED_OUTCOMES=false on this server)",
                 "forbidden",
             )
         self._check_account()

@@ -140,8 +140,9 @@ def _run(
         loaded = uow.orders.open_orders(account_id)
         book = OrderBook.of(state, policy_of(account), loaded, resolve=AssetResolver(uow), new_id=ctx.ids)
         book.allow_new_exposure = not ctx.settings.new_orders_disabled
-        # An evaluation under a rule pack is judged on real fills: no pd-fill-/pd-reject- there.
-        book.allow_forced_outcomes = account.rule_pack is None
+        # An evaluation under a rule pack is judged on real fills: no pd-fill-/pd-reject- there, and
+        # an operator (a competition) may turn them off for every account.
+        book.allow_forced_outcomes = ctx.settings.forced_outcomes and account.rule_pack is None
         try:
             result = act(book, uow, account)
         except OrderRejected as exc:
