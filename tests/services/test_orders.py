@@ -376,3 +376,27 @@ def test_orders_sent_friday_evening_go_live_at_mondays_open_and_fill_on_its_firs
     assert (expired.status, expired.expired_at) == (OrderStatus.EXPIRED, monday_close)
     assert get_state(api.ctx.engine, account_id).reserved_for_orders == 0
     assert recompute(api.ctx.engine, account_id) == {}
+
+
+def test_a_guard_runs_under_the_lock_after_the_idempotency_check(api: Api) -> None:
+    account_id = open_account(api)
+    api.quote("AAPL", "100.00", "100.02")
+    seen: list[int] = []
+
+    def refuse(uow: UnitOfWork) -> None:
+        seen.append(uow.orders.count_open(account_id))
+        raise Forbidden("not_now", "the caller's own check refuses")
+
+    before = get_state(api.ctx.engine, account_id)
+    with pytest.raises(Forbidden) as refused:
+        orders.submit_order(api.ctx, account_id, limit_buy("g1"), guard=refuse)
+    assert refused.value.code == "not_now"
+    assert get_state(api.ctx.engine, account_id) == before
+    with pytest.raises(NotFound):
+        orders.get_by_client_id(api.ctx, account_id, "g1")
+
+    placed = orders.submit_order(api.ctx, account_id, limit_buy("g2")).order
+    # A resend is answered from the store before the guard is asked.
+    again = orders.submit_order(api.ctx, account_id, limit_buy("g2"), guard=refuse)
+    assert (again.order.id, again.replayed) == (placed.id, True)
+    assert seen == [0]

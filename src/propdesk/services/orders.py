@@ -189,23 +189,42 @@ def store_book(
         rules.fold_and_apply(ctx, uow, account, book.state, book.events)
 
 
-def submit_order(ctx: ServiceContext, account_id: str, request: OrderRequest) -> Submitted:
+Guard = Callable[[UnitOfWork], None]
+"""A caller's own check run inside the order's transaction, under the account lock, after the
+idempotency check (a resend is answered first) and before the order engine; it raises a
+ServiceError to refuse. The Alpaca account configuration and position closes use it, so what
+they check cannot change before the order is placed."""
+
+
+def _resent(uow: UnitOfWork, account_id: str, client_order_id: str, digest: str) -> Submitted | None:
+    """The stored order when this client order id was used before for the same request; a 422
+    ``duplicate_client_order_id`` when it was used for a different one; None when it is new."""
+    existing = uow.orders.by_client_id(account_id, client_order_id)
+    if existing is None:
+        return None
+    if uow.orders.payload(existing.id).get("requestHash") != digest:
+        raise Invalid(
+            "duplicate_client_order_id",
+            f"client_order_id {client_order_id!r} is already used by order {existing.id}",
+            {"orderId": existing.id},
+        )
+    return Submitted(existing, uow.orders.children(account_id, [existing.id]), replayed=True)
+
+
+def submit_order(
+    ctx: ServiceContext, account_id: str, request: OrderRequest, *, guard: Guard | None = None
+) -> Submitted:
     """Accept ``request`` (see the module docstring for idempotency); fills at once if it can."""
     if ctx.settings.trading_disabled:
         raise Disabled("trading_disabled", "trading is disabled on this server (kill switch)")
     digest = request_hash(request)
 
     def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Submitted:
-        existing = uow.orders.by_client_id(account_id, request.client_order_id)
-        if existing is not None:
-            stored = uow.orders.payload(existing.id).get("requestHash")
-            if stored != digest:
-                raise Invalid(
-                    "duplicate_client_order_id",
-                    f"client_order_id {request.client_order_id!r} is already used by order {existing.id}",
-                    {"orderId": existing.id},
-                )
-            return Submitted(existing, uow.orders.children(account_id, [existing.id]), replayed=True)
+        resent = _resent(uow, account_id, request.client_order_id, digest)
+        if resent is not None:
+            return resent
+        if guard is not None:
+            guard(uow)
         resolver = book.resolve
         instrument = resolver(request.symbol, request.asset_class)
         flags = resolver.flags(instrument.symbol) if isinstance(resolver, AssetResolver) else None
@@ -243,22 +262,20 @@ def _rule_gate(
         )
 
 
-def submit_spread(ctx: ServiceContext, account_id: str, request: SpreadRequest) -> Submitted:
+def submit_spread(
+    ctx: ServiceContext, account_id: str, request: SpreadRequest, *, guard: Guard | None = None
+) -> Submitted:
     """Accept a multi-leg option order: all legs fill at once or none (see spread_orders)."""
     if ctx.settings.trading_disabled:
         raise Disabled("trading_disabled", "trading is disabled on this server (kill switch)")
     digest = request_hash(request)
 
     def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Submitted:
-        existing = uow.orders.by_client_id(account_id, request.client_order_id)
-        if existing is not None:
-            if uow.orders.payload(existing.id).get("requestHash") != digest:
-                raise Invalid(
-                    "duplicate_client_order_id",
-                    f"client_order_id {request.client_order_id!r} is already used by order {existing.id}",
-                    {"orderId": existing.id},
-                )
-            return Submitted(existing, uow.orders.children(account_id, [existing.id]), replayed=True)
+        resent = _resent(uow, account_id, request.client_order_id, digest)
+        if resent is not None:
+            return resent
+        if guard is not None:
+            guard(uow)
         now = ctx.clock()
         found = uow.prices.latest_quotes(
             [leg.symbol.replace(" ", "") for leg in request.legs], at_or_before=now
@@ -350,7 +367,9 @@ def cancel_all(ctx: ServiceContext, account_id: str) -> list[Order]:
     return _run(ctx, account_id, act)
 
 
-def replace_order(ctx: ServiceContext, account_id: str, order_id: str, change: ReplaceRequest) -> Order:
+def replace_order(
+    ctx: ServiceContext, account_id: str, order_id: str, change: ReplaceRequest, *, guard: Guard | None = None
+) -> Order:
     if ctx.settings.trading_disabled:
         raise Disabled("trading_disabled", "trading is disabled on this server (kill switch)")
 
@@ -367,6 +386,8 @@ def replace_order(ctx: ServiceContext, account_id: str, order_id: str, change: R
             raise Invalid(
                 "duplicate_client_order_id", f"client_order_id {change.client_order_id!r} is already used"
             )
+        if guard is not None:
+            guard(uow)
         if change.qty is not None and change.qty > old.qty:
             intent = OrderIntent(old.symbol, old.asset_class, old.side, change.qty - old.filled_qty)
             _rule_gate(ctx, uow, account, book, intent)

@@ -296,7 +296,19 @@ def close_position(
         qty=wanted,
         asset_class=position.instrument.asset_class,
     )
-    return orders.submit_order(ctx, account_id, request)
+
+    def still_closable(uow: UnitOfWork) -> None:
+        """Under the order's lock: the position still points the same way and open orders still
+        leave ``wanted`` available, so the close cannot reverse it into a new position."""
+        now_held = next(
+            (h for h in _held_positions(uow, account_id, ctx.clock()) if h.symbol == held.symbol), None
+        )
+        if now_held is None or (now_held.position.qty > 0) != (position.qty > 0):
+            raise NotFound("position_not_found", "position does not exist", {"symbol": text})
+        if wanted > now_held.available:
+            raise _insufficient(now_held, wanted)
+
+    return orders.submit_order(ctx, account_id, request, guard=still_closable)
 
 
 @dataclass(frozen=True, slots=True)

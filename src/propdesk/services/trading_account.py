@@ -18,8 +18,6 @@ through; ``suspend_trade`` and the fractional and options switches do not depend
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -38,7 +36,7 @@ from propdesk.model.policy import ExecutionPolicy
 from propdesk.services import orders
 from propdesk.services.accounts import policy_of
 from propdesk.services.context import ServiceContext
-from propdesk.services.errors import Forbidden, Invalid, NotFound, ServiceError
+from propdesk.services.errors import Forbidden, Invalid, NotFound
 from propdesk.store.accounts import AccountRow
 from propdesk.store.records import AccountConfigurationRecord, AccountConfigurationRepository
 from propdesk.store.uow import UnitOfWork
@@ -285,17 +283,6 @@ def _own_configuration(uow: UnitOfWork, account_id: str) -> Configuration | None
     return _configuration(policy_of(uow.accounts.get(account_id)), stored)
 
 
-@contextmanager
-def _unless_resend(uow: UnitOfWork, account_id: str, client_order_id: str | None) -> Iterator[None]:
-    """Idempotency comes before business checks: a configuration refusal gives way when the client
-    order id is already stored, and the order service answers the resend (or the reused id)."""
-    try:
-        yield
-    except ServiceError:
-        if client_order_id is None or uow.orders.by_client_id(account_id, client_order_id) is None:
-            raise
-
-
 def _check_not_suspended(config: Configuration) -> None:
     if config.suspend_trade:
         raise Forbidden(
@@ -304,46 +291,49 @@ def _check_not_suspended(config: Configuration) -> None:
 
 
 def submit_order(ctx: ServiceContext, account_id: str, request: OrderRequest) -> orders.Submitted:
-    with UnitOfWork(ctx.engine, read_only=True) as uow:
+    def guard(uow: UnitOfWork) -> None:
         config = _own_configuration(uow, account_id)
-        if config is not None:
-            with _unless_resend(uow, account_id, request.client_order_id):
-                _check_not_suspended(config)
-                instrument = _instrument(request.symbol, request.asset_class)
-                if instrument is not None:
-                    _check_single(
-                        uow, account_id, config, instrument, request.side, request.qty, request.notional
-                    )
-    return orders.submit_order(ctx, account_id, request)
+        if config is None:
+            return
+        _check_not_suspended(config)
+        instrument = _instrument(request.symbol, request.asset_class)
+        if instrument is not None:
+            _check_single(uow, account_id, config, instrument, request.side, request.qty, request.notional)
+
+    return orders.submit_order(ctx, account_id, request, guard=guard)
 
 
 def submit_spread(ctx: ServiceContext, account_id: str, request: SpreadRequest) -> orders.Submitted:
-    with UnitOfWork(ctx.engine, read_only=True) as uow:
+    def guard(uow: UnitOfWork) -> None:
         config = _own_configuration(uow, account_id)
-        if config is not None:
-            with _unless_resend(uow, account_id, request.client_order_id):
-                _check_not_suspended(config)
-                if config.max_options_trading_level < SPREADS_LEVEL:
-                    raise Forbidden(
-                        "options_level_too_low",
-                        f"multi-leg orders need options trading level {SPREADS_LEVEL}; "
-                        f"this account's is {config.max_options_trading_level}",
-                    )
-    return orders.submit_spread(ctx, account_id, request)
+        if config is None:
+            return
+        _check_not_suspended(config)
+        if config.max_options_trading_level < SPREADS_LEVEL:
+            raise Forbidden(
+                "options_level_too_low",
+                f"multi-leg orders need options trading level {SPREADS_LEVEL}; "
+                f"this account's is {config.max_options_trading_level}",
+            )
+
+    return orders.submit_spread(ctx, account_id, request, guard=guard)
 
 
 def replace_order(ctx: ServiceContext, account_id: str, order_id: str, change: ReplaceRequest) -> Order:
     """A replacement is a new order: the same switches apply to it."""
-    with UnitOfWork(ctx.engine, read_only=True) as uow:
+
+    def guard(uow: UnitOfWork) -> None:
         config = _own_configuration(uow, account_id)
         old = None if config is None else uow.orders.get(account_id, order_id)
-        if config is not None and old is not None:
-            _check_not_suspended(config)
-            instrument = _instrument(old.symbol, old.asset_class)
-            qty = change.qty if change.qty is not None else old.remaining
-            if instrument is not None and old.order_class is not OrderClass.MLEG:
-                _check_single(uow, account_id, config, instrument, old.side, qty, None, replacing=old.id)
-    return orders.replace_order(ctx, account_id, order_id, change)
+        if config is None or old is None:
+            return
+        _check_not_suspended(config)
+        instrument = _instrument(old.symbol, old.asset_class)
+        qty = change.qty if change.qty is not None else old.remaining
+        if instrument is not None and old.order_class is not OrderClass.MLEG:
+            _check_single(uow, account_id, config, instrument, old.side, qty, None, replacing=old.id)
+
+    return orders.replace_order(ctx, account_id, order_id, change, guard=guard)
 
 
 @dataclass(frozen=True, slots=True)
