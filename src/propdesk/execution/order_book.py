@@ -571,8 +571,6 @@ class OrderBook:
         tif = request.time_in_force
         active_from, expires_at = _lifetime(tif, session)
         status = OrderStatus.NEW if session.is_open else OrderStatus.ACCEPTED
-        if request.order_class is OrderClass.OCO:
-            status = OrderStatus.NEW if session.is_open else OrderStatus.ACCEPTED
         return Order(
             id=self.new_id(),
             account_id=self.state.account_id,

@@ -40,7 +40,7 @@ from propdesk.marketdata.calendars import calendar_for
 from propdesk.model.instruments import AssetClass, Equity, Instrument, InvalidSymbolError, parse_instrument
 from propdesk.model.market import Quote
 from propdesk.model.order import Order
-from propdesk.model.orders import OrderStatus
+from propdesk.model.orders import OrderClass, OrderStatus, Side
 from propdesk.risk.gates import OrderIntent
 from propdesk.services import rules
 from propdesk.services.accounts import policy_of
@@ -429,28 +429,47 @@ def list_orders(
     *,
     status: str = "open",
     symbols: Sequence[str] | None = None,
+    side: Side | None = None,
+    asset_classes: Sequence[AssetClass] | None = None,
     after: datetime | None = None,
     until: datetime | None = None,
+    before_order_id: str | None = None,
+    after_order_id: str | None = None,
     newest_first: bool = True,
     limit: int = 50,
     nested: bool = False,
 ) -> list[tuple[Order, list[Order]]]:
-    """Orders filtered as Alpaca's ``GET /v2/orders`` does; ``nested`` puts legs under parents."""
-    statuses = {"open": OPEN, "closed": CLOSED, "all": None}.get(status, ())
-    if statuses == ():
+    """Alpaca's ``GET /v2/orders``: with ``nested`` a bracket's exits sit under their entry, without
+    they are listed on their own; a multi-leg order's legs are always under it."""
+    statuses = {"open": OPEN, "closed": CLOSED, "all": None}
+    if status not in statuses:
         raise Invalid("invalid_status", f"status must be open, closed or all, not {status!r}")
     with UnitOfWork(ctx.engine, read_only=True) as uow:
+
+        def cursor(name: str, order_id: str | None) -> Order | None:
+            if order_id is None:
+                return None
+            order = uow.orders.get(account_id, order_id)
+            if order is None:
+                raise NotFound("order_not_found", f"{name}: order not found")
+            return order
+
         found = uow.orders.search(
             account_id,
-            statuses=statuses,
+            before_order=cursor("before_order_id", before_order_id),
+            after_order=cursor("after_order_id", after_order_id),
+            statuses=statuses[status],
             symbols=symbols,
+            side=side,
+            asset_classes=asset_classes,
             after=after,
             until=until,
             newest_first=newest_first,
             limit=limit,
             top_level_only=nested,
         )
-        children = uow.orders.children(account_id, [o.id for o in found]) if nested else []
+        parents = [o.id for o in found if nested or o.order_class is OrderClass.MLEG]
+        children = uow.orders.children(account_id, parents)
     by_parent: dict[str, list[Order]] = {}
     for child in children:
         assert child.parent_id is not None

@@ -19,7 +19,7 @@ through; ``suspend_trade`` and the fractional and options switches do not depend
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
@@ -36,7 +36,7 @@ from propdesk.model.policy import ExecutionPolicy
 from propdesk.services import orders
 from propdesk.services.accounts import policy_of
 from propdesk.services.context import ServiceContext
-from propdesk.services.errors import Forbidden, Invalid, NotFound
+from propdesk.services.errors import Forbidden, Invalid
 from propdesk.store.accounts import AccountRow
 from propdesk.store.records import AccountConfigurationRecord, AccountConfigurationRepository
 from propdesk.store.uow import UnitOfWork
@@ -366,57 +366,3 @@ def shortfall(ctx: ServiceContext, account_id: str, request: OrderRequest) -> Sh
 
 
 # --- orders as Alpaca lists them -------------------------------------------------------------------
-
-
-def list_orders(
-    ctx: ServiceContext,
-    account_id: str,
-    *,
-    status: str = "open",
-    symbols: list[str] | None = None,
-    side: Side | None = None,
-    asset_classes: list[AssetClass] | None = None,
-    after: datetime | None = None,
-    until: datetime | None = None,
-    before_order_id: str | None = None,
-    after_order_id: str | None = None,
-    newest_first: bool = True,
-    limit: int = 50,
-    nested: bool = False,
-) -> list[tuple[Order, list[Order]]]:
-    """Alpaca's ``GET /v2/orders``: with ``nested`` a bracket's exits sit under their entry, without
-    they are listed on their own; a multi-leg order's legs are always under it."""
-    statuses = {"open": orders.OPEN, "closed": orders.CLOSED, "all": None}
-    if status not in statuses:
-        raise Invalid("invalid_status", f"status must be open, closed or all, not {status!r}")
-    with UnitOfWork(ctx.engine, read_only=True) as uow:
-
-        def cursor(name: str, order_id: str | None) -> Order | None:
-            if order_id is None:
-                return None
-            order = uow.orders.get(account_id, order_id)
-            if order is None:
-                raise NotFound("order_not_found", f"{name}: order not found")
-            return order
-
-        found = uow.orders.search_alpaca(
-            account_id,
-            before_order=cursor("before_order_id", before_order_id),
-            after_order=cursor("after_order_id", after_order_id),
-            statuses=statuses[status],
-            symbols=symbols,
-            side=side,
-            asset_classes=asset_classes,
-            after=after,
-            until=until,
-            newest_first=newest_first,
-            limit=limit,
-            top_level_only=nested,
-        )
-        parents = [o.id for o in found if nested or o.order_class is OrderClass.MLEG]
-        children = uow.orders.children(account_id, parents)
-    by_parent: dict[str, list[Order]] = {}
-    for child in children:
-        assert child.parent_id is not None
-        by_parent.setdefault(child.parent_id, []).append(child)
-    return [(o, by_parent.get(o.id, [])) for o in found]

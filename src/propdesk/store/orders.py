@@ -198,37 +198,6 @@ class OrderRepository:
         )
         return [order_of(r) for r in self._conn.execute(stmt).mappings()]
 
-    def search(
-        self,
-        account_id: str,
-        *,
-        statuses: Sequence[str] | None = None,
-        symbols: Sequence[str] | None = None,
-        after: datetime | None = None,
-        until: datetime | None = None,
-        newest_first: bool = True,
-        limit: int = 50,
-        top_level_only: bool = False,
-    ) -> list[Order]:
-        stmt = sa.select(orders).where(orders.c.account_id == account_id)
-        if statuses is not None:
-            stmt = stmt.where(orders.c.status.in_(list(statuses)))
-        if symbols:
-            stmt = stmt.where(orders.c.symbol.in_(list(symbols)))
-        if after is not None:
-            stmt = stmt.where(orders.c.created_at > after)
-        if until is not None:
-            stmt = stmt.where(orders.c.created_at < until)
-        if top_level_only:
-            stmt = stmt.where(orders.c.parent_id.is_(None))
-        order = (
-            (orders.c.created_at.desc(), orders.c.id.desc())
-            if newest_first
-            else (orders.c.created_at, orders.c.id)
-        )
-        stmt = stmt.order_by(*order).limit(limit)
-        return [order_of(r) for r in self._conn.execute(stmt).mappings()]
-
     def save(
         self, changed: Sequence[Order], *, known: Iterable[str], payloads: Mapping[str, Mapping[str, Any]]
     ) -> None:
@@ -395,7 +364,7 @@ class OrderRepository:
             self._conn, assets, [row], keys=["symbol"], update=[k for k in row if k != "symbol"]
         )
 
-    def search_alpaca(
+    def search(
         self,
         account_id: str,
         *,
@@ -411,8 +380,8 @@ class OrderRepository:
         limit: int = 50,
         top_level_only: bool = False,
     ) -> list[Order]:
-        """:meth:`search` with Alpaca's further filters: ``side``, ``asset_class``, and the orders
-        listed before or after a given one in (created_at, id) order, for paging. Multi-leg legs
+        """An account's orders filtered as Alpaca's ``GET /v2/orders`` filters them, newest first by
+        default; ``before_order``/``after_order`` page in (created_at, id) order. Multi-leg legs
         are never listed on their own: they belong to their parent's ``legs``."""
         stmt = sa.select(orders).where(
             orders.c.account_id == account_id,

@@ -133,7 +133,7 @@ def list_orders(
     wanted = [order_symbol(s) for s in symbols.split(",") if s.strip()] if symbols else None
     roll_up = parse_bool("nested", nested)
     with _as_alpaca(ctx, caller.account_id):
-        found = trading_account.list_orders(
+        found = orders.list_orders(
             ctx,
             caller.account_id,
             status=status,
