@@ -21,6 +21,8 @@ def test_demo_runs_the_service_with_an_agent_and_ends_without_drift(tmp_path: Pa
     assert "filled ×" in result.output
     assert "no drift" in result.output
     assert "/api/v1/prop/accounts/" in result.output
+    assert "(Alpaca-compatible /v2): filled 10 NVDA at" in result.output
+    assert "url_override=" in result.output
 
 
 def test_demo_refuses_unknown_symbols(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from propdesk.marketdata.files import shipped_daily_files
 from propdesk.marketdata.replay import ReplayFeed
 from propdesk.model.ids import uuid_ids
 from propdesk.model.market import Quote
-from propdesk.services import lifecycle, marking, views
+from propdesk.services import api_keys, lifecycle, marking, paper_accounts, views
 from propdesk.services.accounts import recompute
 from propdesk.services.context import ServiceContext
 from propdesk.services.prices import import_bar_file
@@ -116,6 +116,7 @@ def run(console: Console, options: DemoOptions) -> None:
         report = feed.play(until=last_day, on_step=on_step)
 
     _summary(console, ctx, account.id, agent, report.steps)
+    alpaca = _alpaca_paper_account(console, ctx, base, options.symbols[0])
     console.print(
         f"\n[bold]Where to look[/bold] (API on {base}, database {options.database}):\n"
         f"  docs      {base}/docs\n"
@@ -123,7 +124,11 @@ def run(console: Console, options: DemoOptions) -> None:
         f"  snapshot  curl -H 'Authorization: Bearer {service_token}' {base}/api/v1/prop/accounts/{account.id}/snapshot\n"
         f"  ledger    curl -H 'Authorization: Bearer {service_token}' '{base}/api/v1/prop/accounts/{account.id}/ledger?limit=20'\n"
         f"  audit     curl -H 'Authorization: Bearer {admin_token}' {base}/api/v1/admin/prop/accounts/{account.id}/audit-log\n"
-        f"  service token {service_token}\n  admin token   {admin_token}",
+        f"  service token {service_token}\n  admin token   {admin_token}\n"
+        f"  alpaca-py TradingClient({alpaca['APCA-API-KEY-ID']!r}, {alpaca['APCA-API-SECRET-KEY']!r}, "
+        f"paper=True, url_override={base!r})\n"
+        f"  positions curl -H 'APCA-API-KEY-ID: {alpaca['APCA-API-KEY-ID']}' "
+        f"-H 'APCA-API-SECRET-KEY: {alpaca['APCA-API-SECRET-KEY']}' {base}/v2/positions",
         soft_wrap=True,
     )
     if options.keep_serving:
@@ -135,6 +140,31 @@ def run(console: Console, options: DemoOptions) -> None:
             pass
     server.should_exit = True
     engine.dispose()
+
+
+def _alpaca_paper_account(console: Console, ctx: ServiceContext, base: str, symbol: str) -> dict[str, str]:
+    """An Alpaca-style paper account with a key pair, trading once over /v2 as alpaca-py would.
+
+    The replay has ended after the close, so the order uses a ``pd-fill-`` client order id (it
+    fills at once at the latest quote, the deterministic outcome for testing outside market
+    hours). Returns the key headers, which are printed for the person running the demo.
+    """
+    paper = paper_accounts.create_paper_account(ctx, owner_user_id="demo-user", user_name="Demo user")
+    keys = api_keys.create_key(ctx.engine, paper.account_id, clock=ctx.clock)
+    headers = {"APCA-API-KEY-ID": keys.key_id, "APCA-API-SECRET-KEY": keys.secret_key}
+    order = {"symbol": symbol, "qty": "10", "side": "buy", "type": "market", "time_in_force": "day"}
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+        placed = client.post("/v2/orders", json={**order, "client_order_id": "pd-fill-demo-1"})
+        placed.raise_for_status()
+        account = client.get("/v2/account").json()
+    filled = placed.json()
+    console.print(
+        f"paper account {paper.account_id} (Alpaca-compatible /v2): {filled['status']} "
+        f"{filled['filled_qty']} {symbol} at {filled['filled_avg_price']}; "
+        f"cash {account['cash']}, equity {account['equity']}",
+        soft_wrap=True,
+    )
+    return headers
 
 
 def _summary(console: Console, ctx: ServiceContext, account_id: str, agent: DemoAgent, days: int) -> None:
