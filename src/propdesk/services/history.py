@@ -1,8 +1,7 @@
-"""An account's past as Alpaca shows it: portfolio history and account activities.
+"""An account's equity over time as Alpaca's portfolio history shows it.
 
-Both read the ledger, the account's only truth, in one read-only unit of work.
-
-**Portfolio history** folds the ledger once with the kernel's ``evolve`` and samples the equity
+It reads the ledger, the account's only truth, in one read-only unit of work:
+ folds the ledger once with the kernel's ``evolve`` and samples the equity
 (cash plus positions at the last marks known) at each reporting time: for ``1D`` the close of
 every NYSE session (labelled 00:00 New York time of its day, as Alpaca's daily bars), for the
 intraday timeframes every step from the open to the close, the close included (04:00–20:00 with
@@ -11,21 +10,13 @@ left out rather than shown as zero. P/L is measured from ``base_value``: the equ
 of the session before the first point or, for an account that did not exist then, the balance it
 was funded with. Intraday P/L restarts each trading day from the previous close unless
 ``pnl_reset=no_reset``. Money is exact ``Decimal`` here; the API turns it into JSON numbers.
-
-**Activities** are FILL (one per fill that was not voided), FEE (one per fill that paid a fee),
-CSD (the starting deposit when the account was funded) and JNLC (cash adjustments and resets).
-Each id is ``<UTC yyyymmddhhmmssmmm>::<uuid>``; the uuid is the fill's id or one derived from
-what the activity records, so ids never change. Activities are ordered by id, which is time to
-the millisecond and then the uuid, so a page token (the last id of a page) splits the list
-exactly, whatever was added since.
 """
 
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -35,24 +26,75 @@ from propdesk.accounting.events import AccountStarted, CashAdjusted, FillApplied
 from propdesk.accounting.kernel import evolve
 from propdesk.accounting.state import AccountState
 from propdesk.marketdata.calendars import Session, TradingCalendar
-from propdesk.model.fills import Fill
 from propdesk.model.numbers import ZERO
-from propdesk.model.orders import OrderStatus
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Invalid
 from propdesk.services.market_hours import EXTENDED_AFTER_CLOSE, EXTENDED_OPEN, nyse
 from propdesk.store.accounts import LedgerRow
 from propdesk.store.uow import UnitOfWork
 
+# Alpaca's activity types (alpaca-py's ActivityType); only some are ever recorded here.
+ACTIVITY_TYPES = frozenset(
+    [
+        "FILL",
+        "ACATC",
+        "ACATS",
+        "CFEE",
+        "CIL",
+        "CSD",
+        "CSW",
+        "DIV",
+        "DIVCGL",
+        "DIVCGS",
+        "DIVFEE",
+        "DIVFT",
+        "DIVNRA",
+        "DIVROC",
+        "DIVTW",
+        "DIVTXEX",
+        "DIVWH",
+        "EXTRD",
+        "FEE",
+        "FXTRD",
+        "INT",
+        "INTNRA",
+        "INTTW",
+        "INTPNL",
+        "JNL",
+        "JNLC",
+        "JNLS",
+        "MA",
+        "MEM",
+        "NC",
+        "OCT",
+        "OPASN",
+        "OPCA",
+        "OPCSH",
+        "OPEXC",
+        "OPEXP",
+        "OPTRD",
+        "PTC",
+        "PTR",
+        "REORG",
+        "SC",
+        "SPIN",
+        "SPLIT",
+        "SSO",
+        "SSP",
+        "SWP",
+        "VOF",
+        "WH",
+    ]
+)
 # Times outside these years are refused rather than reasoned about (calendars, overflow).
 MIN_YEAR, MAX_YEAR = 1900, 2200
 
 
-def _invalid(message: str) -> Invalid:
+def invalid_parameter(message: str) -> Invalid:
     return Invalid("invalid_request", message)
 
 
-def _parse_moment(name: str, text: str | None, *, end_of_day: bool = False) -> datetime | None:
+def parse_moment(name: str, text: str | None, *, end_of_day: bool = False) -> datetime | None:
     """An RFC 3339 time (naive means UTC, as alpaca-py sends) or a date, read as midnight in New
     York (``end_of_day``: the following midnight)."""
     if text is None or text.strip() == "":
@@ -66,9 +108,9 @@ def _parse_moment(name: str, text: str | None, *, end_of_day: bool = False) -> d
         else:
             moment = datetime.fromisoformat(value)
     except ValueError:
-        raise _invalid(f"{name} must be an RFC 3339 time or a date, not {text!r}") from None
+        raise invalid_parameter(f"{name} must be an RFC 3339 time or a date, not {text!r}") from None
     if not MIN_YEAR <= moment.year <= MAX_YEAR:
-        raise _invalid(f"{name} must lie between the years {MIN_YEAR} and {MAX_YEAR}")
+        raise invalid_parameter(f"{name} must lie between the years {MIN_YEAR} and {MAX_YEAR}")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     if end_of_day and len(value) == 10:
@@ -76,7 +118,7 @@ def _parse_moment(name: str, text: str | None, *, end_of_day: bool = False) -> d
     return moment.astimezone(UTC)
 
 
-def _ny_midnight(day: date) -> datetime:
+def ny_midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=nyse().zone).astimezone(UTC)
 
 
@@ -155,7 +197,7 @@ class Period:
     def parse(cls, text: str) -> Period:
         match = _PERIOD.match(text.strip())
         if match is None:
-            raise _invalid(f"period must be <number><D|W|M|A> (e.g. 1M), not {text!r}")
+            raise invalid_parameter(f"period must be <number><D|W|M|A> (e.g. 1M), not {text!r}")
         return cls(int(match.group(1)), match.group(2).upper())
 
     @property
@@ -253,7 +295,7 @@ def _timeframe(text: str | None, span_days: int) -> Timeframe:
         return Timeframe.MIN15 if span_days < INTRADAY_MAX_DAYS else Timeframe.DAY1
     found = _TIMEFRAME_ALIASES.get(text.strip().lower())
     if found is None:
-        raise _invalid(f"timeframe must be one of 1Min, 5Min, 15Min, 1H, 1D, not {text!r}")
+        raise invalid_parameter(f"timeframe must be one of 1Min, 5Min, 15Min, 1H, 1D, not {text!r}")
     return found
 
 
@@ -264,7 +306,7 @@ def _choice(name: str, text: str | None, kind: type[Reporting] | type[PnlReset],
         return kind(text.strip().lower())
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
-        raise _invalid(f"{name} must be one of {allowed}, not {text!r}") from None
+        raise invalid_parameter(f"{name} must be one of {allowed}, not {text!r}") from None
 
 
 def _cashflow_types(text: str | None) -> frozenset[str]:
@@ -275,7 +317,7 @@ def _cashflow_types(text: str | None) -> frozenset[str]:
     asked = {part.strip().upper() for part in text.split(",") if part.strip()}
     unknown = sorted(asked - ACTIVITY_TYPES)
     if unknown:
-        raise _invalid(f"cashflow_types: unknown activity type {', '.join(unknown)}")
+        raise invalid_parameter(f"cashflow_types: unknown activity type {', '.join(unknown)}")
     return frozenset(asked & _CASHFLOW_TYPES)
 
 
@@ -311,14 +353,14 @@ def _plan(query: HistoryQuery, now: datetime, created: date) -> _Plan:
     calendar = nyse()
     zone = calendar.zone
     period = None if query.period is None or query.period.strip() == "" else Period.parse(query.period)
-    start = _parse_moment("start", query.start)
-    end = _parse_moment("end", query.end, end_of_day=True)
+    start = parse_moment("start", query.start)
+    end = parse_moment("end", query.end, end_of_day=True)
     if end is None:
-        end = _parse_moment("date_end", query.date_end, end_of_day=True)
+        end = parse_moment("date_end", query.date_end, end_of_day=True)
     if start is not None and end is not None and period is not None:
-        raise _invalid("give at most two of start, end and period")
+        raise invalid_parameter("give at most two of start, end and period")
     if start is not None and end is not None and start > end:
-        raise _invalid("start is after end")
+        raise invalid_parameter("start is after end")
     if start is not None and end is not None:
         span_days = (end - start).days
     elif start is not None and period is None:
@@ -328,7 +370,7 @@ def _plan(query: HistoryQuery, now: datetime, created: date) -> _Plan:
         span_days = period.days
     timeframe = _timeframe(query.timeframe, span_days)
     if timeframe is not Timeframe.DAY1 and span_days > INTRADAY_MAX_DAYS:
-        raise _invalid(f"intraday timeframes cover at most {INTRADAY_MAX_DAYS} days; use 1D")
+        raise invalid_parameter(f"intraday timeframes cover at most {INTRADAY_MAX_DAYS} days; use 1D")
     reporting: Reporting = _choice(
         "intraday_reporting",
         query.intraday_reporting,
@@ -350,12 +392,12 @@ def _plan(query: HistoryQuery, now: datetime, created: date) -> _Plan:
     # existed there is nothing to show, after now nothing is known: the calendar is read only
     # between the two.
     today = now.astimezone(zone).date()
-    opened = _ny_midnight(created)
+    opened = ny_midnight(created)
     if start is not None:
         first_day = max(start.astimezone(zone).date(), created)
         if end is None and period is not None:
             last = period.last_day(min(first_day, today), calendar, today)
-            stop = min(now, _ny_midnight(last + timedelta(days=1)))
+            stop = min(now, ny_midnight(last + timedelta(days=1)))
         else:
             stop = min(now, end or now)
     else:
@@ -370,7 +412,7 @@ def _plan(query: HistoryQuery, now: datetime, created: date) -> _Plan:
     for session in sessions:
         base_at = _previous_close(calendar, session.day)
         if not intraday:
-            points.append(_Point(_ny_midnight(session.day), min(session.close, stop), base_at))
+            points.append(_Point(ny_midnight(session.day), min(session.close, stop), base_at))
             continue
         low = roll(session)
         high = session.close + EXTENDED_AFTER_CLOSE if extended else session.close
@@ -396,7 +438,7 @@ def _continuous_plan(
     cashflow: frozenset[str],
 ) -> _Plan:
     """A 24/7 grid of ``timeframe`` steps (aligned to the epoch) for crypto accounts."""
-    opened = _ny_midnight(created)
+    opened = ny_midnight(created)
     if start is not None:
         start = max(start, opened)
         stop = min(now, end or (_span_after(period, min(start, now)) if period is not None else now))
@@ -517,374 +559,3 @@ def portfolio_history(ctx: ServiceContext, account_id: str, query: HistoryQuery)
         timeframe=plan.timeframe,
         cashflow=cashflow,
     )
-
-
-# --- account activities ------------------------------------------------------------------------------
-
-# Alpaca's activity types (alpaca-py's ActivityType); only some are ever recorded here.
-ACTIVITY_TYPES = frozenset(
-    [
-        "FILL",
-        "ACATC",
-        "ACATS",
-        "CFEE",
-        "CIL",
-        "CSD",
-        "CSW",
-        "DIV",
-        "DIVCGL",
-        "DIVCGS",
-        "DIVFEE",
-        "DIVFT",
-        "DIVNRA",
-        "DIVROC",
-        "DIVTW",
-        "DIVTXEX",
-        "DIVWH",
-        "EXTRD",
-        "FEE",
-        "FXTRD",
-        "INT",
-        "INTNRA",
-        "INTTW",
-        "INTPNL",
-        "JNL",
-        "JNLC",
-        "JNLS",
-        "MA",
-        "MEM",
-        "NC",
-        "OCT",
-        "OPASN",
-        "OPCA",
-        "OPCSH",
-        "OPEXC",
-        "OPEXP",
-        "OPTRD",
-        "PTC",
-        "PTR",
-        "REORG",
-        "SC",
-        "SPIN",
-        "SPLIT",
-        "SSO",
-        "SSP",
-        "SWP",
-        "VOF",
-        "WH",
-    ]
-)
-TRADE_TYPES = frozenset({"FILL"})
-# Ledger event types shown as non-trade activities, and the activity type each becomes.
-_LEDGER_ACTIVITIES = {"account_started": "CSD", "cash_adjusted": "JNLC", "account_reset": "JNLC"}
-MAX_PAGE_SIZE = 100
-# Ids of activities that are not fills are derived from what they record, in this namespace.
-_NAMESPACE = uuid.UUID("0b7f3c52-6a1e-4f7e-9c1d-616374697669")
-
-
-class Category(StrEnum):
-    TRADE = "trade_activity"
-    NON_TRADE = "non_trade_activity"
-
-
-@dataclass(frozen=True, slots=True)
-class ActivityQuery:
-    """Alpaca's activity filters, validated (see :func:`activity_query`)."""
-
-    types: frozenset[str]
-    since: datetime | None = None  # inclusive
-    before: datetime | None = None  # exclusive
-    newest_first: bool = True
-    page_size: int = MAX_PAGE_SIZE
-    page_token: tuple[int, str] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TradeActivity:
-    id: str
-    at: datetime
-    fill: Fill
-    order_id: str
-    cum_qty: Decimal
-    leaves_qty: Decimal
-
-    activity_type = "FILL"
-
-    @property
-    def partial(self) -> bool:
-        return self.leaves_qty > 0
-
-    @property
-    def order_status(self) -> OrderStatus:
-        """The order's status as of this fill (history does not change when the order does)."""
-        return OrderStatus.PARTIALLY_FILLED if self.partial else OrderStatus.FILLED
-
-
-@dataclass(frozen=True, slots=True)
-class CashActivity:
-    id: str
-    at: datetime
-    activity_type: str
-    net_amount: Decimal
-    description: str
-    symbol: str | None = None
-    qty: Decimal | None = None
-    per_share_amount: Decimal | None = None
-
-
-Activity = TradeActivity | CashActivity
-
-
-def _key(activity_id: str) -> tuple[int, str]:
-    stamp, _, rest = activity_id.partition("::")
-    return int(stamp), rest
-
-
-def _stamp(moment: datetime) -> int:
-    utc = moment.astimezone(UTC)
-    return int(f"{utc:%Y%m%d%H%M%S}{utc.microsecond // 1000:03d}")
-
-
-def _from_stamp(stamp: int) -> datetime:
-    text = f"{stamp:017d}"
-    moment = datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
-    return moment + timedelta(milliseconds=int(text[14:]))
-
-
-def _activity_id(moment: datetime, name: str) -> str:
-    return f"{_stamp(moment):017d}::{name}"
-
-
-def _uuid_of(text: str) -> str:
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        return str(uuid.uuid5(_NAMESPACE, text))
-
-
-def _types(activity_types: str | None, category: str | None, path_type: str | None) -> frozenset[str]:
-    if path_type is not None:
-        asked = {path_type.strip().upper()}
-        if category or activity_types:
-            raise _invalid("activity_types and category do not go with an activity type in the path")
-    elif category:
-        if activity_types:
-            raise _invalid("category cannot be used with activity_types")
-        try:
-            kind = Category(category.strip().lower())
-        except ValueError:
-            raise _invalid(
-                f"category must be trade_activity or non_trade_activity, not {category!r}"
-            ) from None
-        return TRADE_TYPES if kind is Category.TRADE else ACTIVITY_TYPES - TRADE_TYPES
-    elif activity_types:
-        asked = {part.strip().upper() for part in activity_types.split(",") if part.strip()}
-    else:
-        return ACTIVITY_TYPES
-    unknown = sorted(asked - ACTIVITY_TYPES)
-    if unknown or not asked:
-        raise _invalid(f"unknown activity type {', '.join(unknown) or activity_types!r}")
-    return frozenset(asked)
-
-
-def activity_query(
-    *,
-    activity_type: str | None = None,
-    activity_types: str | None = None,
-    category: str | None = None,
-    day: str | None = None,
-    after: str | None = None,
-    until: str | None = None,
-    direction: str | None = None,
-    page_size: str | None = None,
-    page_token: str | None = None,
-) -> ActivityQuery:
-    """Alpaca's query strings as an :class:`ActivityQuery`; anything malformed is a 422.
-
-    ``day`` (Alpaca's ``date``) is a New York calendar day (a time is read as its day there);
-    ``after`` and ``until`` are exclusive bounds (a bare date means midnight New York time); a
-    day excludes both.
-    """
-    types = _types(activity_types, category, activity_type)
-    since = before = None
-    if day:
-        if after or until:
-            raise _invalid("date cannot be used with after or until")
-        moment = _parse_moment("date", day)
-        assert moment is not None
-        local = moment.astimezone(nyse().zone).date()
-        since, before = _ny_midnight(local), _ny_midnight(local + timedelta(days=1))
-    else:
-        lower = _parse_moment("after", after)
-        since = None if lower is None else lower + timedelta(microseconds=1)
-        before = _parse_moment("until", until)
-    order = (direction or "desc").strip().lower()
-    if order not in ("asc", "desc"):
-        raise _invalid(f"direction must be asc or desc, not {direction!r}")
-    size = MAX_PAGE_SIZE
-    if page_size is not None and page_size.strip() != "":
-        if not page_size.strip().isdigit() or not 1 <= int(page_size) <= MAX_PAGE_SIZE:
-            raise _invalid(f"page_size must be a whole number from 1 to {MAX_PAGE_SIZE}, not {page_size!r}")
-        size = int(page_size)
-    return ActivityQuery(types, since, before, order == "desc", size, _page_token(page_token))
-
-
-def _page_token(text: str | None) -> tuple[int, str] | None:
-    if not text:
-        return None
-    match = re.fullmatch(r"(\d{17})::(\S+)", text.strip())
-    try:
-        if match is None or not MIN_YEAR <= _from_stamp(int(match.group(1))).year <= MAX_YEAR:
-            raise ValueError(text)
-    except ValueError:
-        raise _invalid(f"page_token {text!r} is not an activity id") from None
-    return int(match.group(1)), match.group(2)
-
-
-@dataclass
-class _Source:
-    """One time-ordered store read (fills or ledger rows), widened until a page is certain."""
-
-    fetch: Callable[[int], Sequence[Any]]
-    expand: Callable[[Sequence[Any]], list[Activity]]
-    time_of: Callable[[Any], datetime]
-    rows: Sequence[Any] = field(default_factory=list)
-    truncated: bool = False
-
-
-def _page(sources: list[_Source], query: ActivityQuery) -> list[Activity]:
-    """The page after ``query.page_token`` in id order, reading each source in time order with a
-    limit and widening it until the items before every source's last row fill the page."""
-    limit = query.page_size + 1
-    while True:
-        items: list[Activity] = []
-        horizon: int | None = None  # items at or past this millisecond may be incomplete
-        for source in sources:
-            source.rows = source.fetch(limit)
-            source.truncated = len(source.rows) >= limit
-            items += source.expand(source.rows)
-            if source.truncated:
-                edge = _stamp(source.time_of(source.rows[-1]))
-                if horizon is None:
-                    horizon = edge
-                else:
-                    horizon = max(horizon, edge) if query.newest_first else min(horizon, edge)
-        if horizon is not None:
-            items = [
-                a
-                for a in items
-                if (_key(a.id)[0] > horizon if query.newest_first else _key(a.id)[0] < horizon)
-            ]
-        if query.page_token is not None:
-            token = query.page_token
-            items = [a for a in items if (_key(a.id) < token if query.newest_first else _key(a.id) > token)]
-        items.sort(key=lambda a: _key(a.id), reverse=query.newest_first)
-        if len(items) >= query.page_size or horizon is None:
-            return items[: query.page_size]
-        limit *= 4
-
-
-def account_activities(ctx: ServiceContext, account_id: str, query: ActivityQuery) -> list[Activity]:
-    """One page of the account's activities (Alpaca's ``GET /v2/account/activities``)."""
-    since, before = query.since, query.before
-    if query.page_token is not None:
-        edge = _from_stamp(query.page_token[0])
-        if query.newest_first:
-            cut = edge + timedelta(milliseconds=1)
-            before = cut if before is None else min(before, cut)
-        else:
-            since = edge if since is None else max(since, edge)
-    if since is not None and before is not None and since >= before:
-        return []
-    with UnitOfWork(ctx.engine, read_only=True) as uow:
-        sources: list[_Source] = []
-        if query.types & {"FILL", "FEE"}:
-
-            def fetch_fills(limit: int) -> Sequence[Fill]:
-                return uow.fills.live_page(
-                    account_id, since=since, before=before, newest_first=query.newest_first, limit=limit
-                )
-
-            def expand_fills(fills: Sequence[Fill]) -> list[Activity]:
-                return _fill_activities(uow, account_id, fills, query.types)
-
-            sources.append(_Source(fetch_fills, expand_fills, lambda f: f.time))
-        ledger_types = [kind for kind, shown in _LEDGER_ACTIVITIES.items() if shown in query.types]
-        if ledger_types:
-
-            def fetch_ledger(limit: int) -> Sequence[LedgerRow]:
-                return uow.accounts.ledger_of_types(
-                    account_id,
-                    ledger_types,
-                    since=since,
-                    before=before,
-                    newest_first=query.newest_first,
-                    limit=limit,
-                )
-
-            def expand_ledger(rows: Sequence[LedgerRow]) -> list[Activity]:
-                return [_ledger_activity(account_id, row) for row in rows]
-
-            sources.append(_Source(fetch_ledger, expand_ledger, lambda r: r.at))
-        return _page(sources, query) if sources else []
-
-
-def _fill_activities(
-    uow: UnitOfWork, account_id: str, fills: Sequence[Fill], types: frozenset[str]
-) -> list[Activity]:
-    activities: list[Activity] = []
-    if "FILL" in types:
-        order_ids = sorted({f.order_id for f in fills if f.order_id is not None})
-        orders = uow.orders.find_many(account_id, order_ids)
-        cumulative: dict[str, Decimal] = {}
-        running: dict[str, Decimal] = {}
-        for earlier in uow.fills.live_for_orders(account_id, order_ids):
-            assert earlier.order_id is not None
-            running[earlier.order_id] = running.get(earlier.order_id, ZERO) + earlier.qty
-            cumulative[earlier.fill_id] = running[earlier.order_id]
-        for fill in fills:
-            order = orders.get(fill.order_id) if fill.order_id is not None else None
-            if order is None:  # a fill of no order (a liquidation, a flatten): complete on its own
-                cum, leaves = fill.qty, ZERO
-                order_id = str(uuid.uuid5(_NAMESPACE, f"order-of:{fill.fill_id}"))
-            else:
-                cum = cumulative.get(fill.fill_id, fill.qty)
-                leaves = max(order.qty - cum, ZERO)
-                order_id = _uuid_of(order.id)
-            activities.append(
-                TradeActivity(
-                    _activity_id(fill.time, _uuid_of(fill.fill_id)), fill.time, fill, order_id, cum, leaves
-                )
-            )
-    if "FEE" in types:
-        activities += [
-            CashActivity(
-                _activity_id(fill.time, str(uuid.uuid5(_NAMESPACE, f"fee:{fill.fill_id}"))),
-                fill.time,
-                "FEE",
-                -fill.fee,
-                f"fee on fill {fill.fill_id}"
-                + (f" of order {fill.order_id}" if fill.order_id else "")
-                + f": {fill.side.value} {fill.qty} {fill.symbol} @ {fill.price}",
-                symbol=fill.symbol,
-                qty=fill.qty,
-            )
-            for fill in fills
-            if fill.fee
-        ]
-    return activities
-
-
-def _ledger_activity(account_id: str, row: LedgerRow) -> CashActivity:
-    kind = _LEDGER_ACTIVITIES[row.type]
-    name = str(uuid.uuid5(_NAMESPACE, f"ledger:{account_id}:{row.seq}"))
-    payload = row.payload
-    if row.type == "account_started":
-        description = f"initial deposit: account funded with {row.cash_delta} {payload.get('currency', '')}"
-    elif row.type == "account_reset":
-        description = f"account reset to its starting balance of {payload.get('starting_balance', '')}"
-        if payload.get("reason"):
-            description += f": {payload['reason']}"
-    else:
-        description = str(payload.get("reason", ""))
-    return CashActivity(_activity_id(row.at, name), row.at, kind, row.cash_delta, description.strip())

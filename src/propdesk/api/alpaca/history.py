@@ -17,6 +17,7 @@ from propdesk.api.alpaca.auth import authenticated
 from propdesk.api.alpaca.errors import ERROR_RESPONSES
 from propdesk.api.alpaca.wire import dec, parse_bool, ts
 from propdesk.api.auth import context
+from propdesk.services import activities as activity_log
 from propdesk.services import history
 from propdesk.services.api_keys import KeyPrincipal
 from propdesk.services.context import ServiceContext
@@ -73,8 +74,8 @@ def portfolio_history(
     return body
 
 
-def _activity(account_id: str, item: history.Activity) -> dict[str, Any]:
-    if isinstance(item, history.TradeActivity):
+def _activity(account_id: str, item: activity_log.Activity) -> dict[str, Any]:
+    if isinstance(item, activity_log.TradeActivity):
         fill = item.fill
         return {
             "id": item.id,
@@ -112,8 +113,8 @@ def _activity(account_id: str, item: history.Activity) -> dict[str, Any]:
 def _activities(
     ctx: ServiceContext, caller: KeyPrincipal, activity_type: str | None, **params: str | None
 ) -> list[dict[str, Any]]:
-    query = history.activity_query(activity_type=activity_type, **params)
-    items = history.account_activities(ctx, caller.account_id, query)
+    query = activity_log.activity_query(activity_type=activity_type, **params)
+    items = activity_log.account_activities(ctx, caller.account_id, query)
     return [_activity(caller.account_id, item) for item in items]
 
 
