@@ -31,11 +31,12 @@ Every figure uses one ``httpx.Client`` (keep-alive) and ``--orders`` N requests,
 untimed ones, and checks every answer (status code, order status, fill price), so a broken API
 fails the benchmark instead of timing its errors:
 
-1. ``POST /v2/orders``, a resting limit buy: p50/p99;
-2. ``DELETE /v2/orders/{id}`` of each of them (204): p50/p99;
+1. ``POST /v2/orders``, a resting limit buy: p50/p99 (they accumulate, up to 1.1 N open orders,
+   and an order's intake reads every open order of the account, so this grows with N);
+2. ``DELETE /v2/orders/{id}`` of each of them (204), oldest first: p50/p99;
 3. ``POST /v2/orders``, a ``pd-fill-`` market buy of one AAPL share then its sale (2N fills): p50/p99;
 4. ``GET /v2/account``: p50/p99;
-5. ``GET /v2/orders?status=all&limit=100`` over the ~2,000 orders the steps above left (100 each);
+5. ``GET /v2/orders?status=all&limit=100`` over the ~1,000 orders the steps above left (100 each);
 6. ``GET /v2/positions`` (4 positions): p50/p99;
 7. ``GET /v2/account`` from ``--clients`` threads (default 4, one client each) for ``--seconds``
    (default 5): requests/s.
@@ -60,7 +61,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import sqlalchemy as sa
@@ -86,6 +87,7 @@ QUOTES = {
     "AMZN": (Decimal("180.00"), Decimal("180.02")),
 }
 SYMBOL = "AAPL"
+T = TypeVar("T")
 RESTING_LIMIT = str(QUOTES[SYMBOL][0] * Decimal("0.9"))  # 171.000: far below the market, never fills
 
 
@@ -221,7 +223,9 @@ def key_headers(keys: KeyPair) -> dict[str, str]:
     return {"APCA-API-KEY-ID": keys.key_id, "APCA-API-SECRET-KEY": keys.secret_key}
 
 
-def call(http: httpx.Client, method: str, path: str, expect: int, **kwargs: Any) -> tuple[float, httpx.Response]:
+def call(
+    http: httpx.Client, method: str, path: str, expect: int, **kwargs: Any
+) -> tuple[float, httpx.Response]:
     """One request, timed; any other status than ``expect`` stops the benchmark."""
     started = time.perf_counter()
     response = http.request(method, path, **kwargs)
@@ -231,10 +235,11 @@ def call(http: httpx.Client, method: str, path: str, expect: int, **kwargs: Any)
     return elapsed, response
 
 
-def repeat(n: int, step: Callable[[int], float]) -> list[float]:
-    """``step(i)`` for n/10 untimed warm-up rounds, then n timed ones; the timed durations."""
+def repeat(n: int, step: Callable[[int], T]) -> list[T]:
+    """``step(i)`` for n/10 untimed warm-up rounds, then n timed ones; what the timed ones returned."""
     warm = n // 10
-    return [seconds for i in range(warm + n) if (seconds := step(i)) >= 0 and i >= warm]
+    results = [step(i) for i in range(warm + n)]
+    return results[warm:]
 
 
 def market_order(http: httpx.Client, symbol: str, side: str, client_order_id: str) -> float:
@@ -265,6 +270,7 @@ class Figures:
     account: list[float]
     listing: list[float]
     positions: list[float]
+    listed: int
 
 
 def single_client(base: str, keys: KeyPair, ctx: ServiceContext, n: int) -> Figures:
@@ -299,21 +305,11 @@ def single_client(base: str, keys: KeyPair, ctx: ServiceContext, n: int) -> Figu
 
         write_quotes(ctx)
 
-        def round_trip(i: int) -> float:
+        def round_trip(i: int) -> tuple[float, float]:
             bought = market_order(http, SYMBOL, "buy", f"b{i}")
-            return bought + market_order(http, SYMBOL, "sell", f"s{i}")
+            return bought, market_order(http, SYMBOL, "sell", f"s{i}")
 
-        # Timed per order: each round trip appends its two durations.
-        fills: list[float] = []
-
-        def fill_pair(i: int) -> float:
-            bought = market_order(http, SYMBOL, "buy", f"b{i}")
-            sold = market_order(http, SYMBOL, "sell", f"s{i}")
-            if i >= n // 10:
-                fills.extend((bought, sold))
-            return bought + sold
-
-        repeat(n, fill_pair)
+        fills = [seconds for pair in repeat(n, round_trip) for seconds in pair]
 
         write_quotes(ctx)
         account = repeat(n, lambda i: call(http, "GET", "/v2/account", 200)[0])
@@ -321,10 +317,15 @@ def single_client(base: str, keys: KeyPair, ctx: ServiceContext, n: int) -> Figu
         if response.json()["status"] != "ACTIVE":
             raise RuntimeError(f"the account is not active: {response.json()}")
 
+        placed = len(QUOTES) + len(resting) + 2 * (n + n // 10)  # warm-up round trips included
+        listed = min(100, placed)
+
         def listing_step(i: int) -> float:
             seconds, response = call(http, "GET", "/v2/orders", 200, params={"status": "all", "limit": 100})
-            if len(response.json()) != 100:
-                raise RuntimeError(f"GET /v2/orders?status=all&limit=100 listed {len(response.json())}")
+            if len(response.json()) != listed:
+                raise RuntimeError(
+                    f"GET /v2/orders?status=all&limit=100 listed {len(response.json())}, not {listed}"
+                )
             return seconds
 
         listing = repeat(n, listing_step)
@@ -337,7 +338,7 @@ def single_client(base: str, keys: KeyPair, ctx: ServiceContext, n: int) -> Figu
             return seconds
 
         positions = repeat(n, positions_step)
-        return Figures(submits, cancels, fills, account, listing, positions)
+        return Figures(submits, cancels, fills, account, listing, positions, listed)
 
 
 def concurrent_reads(base: str, keys: KeyPair, clients: int, seconds: float) -> tuple[int, int, float]:
@@ -378,7 +379,9 @@ def main() -> None:
     parser.add_argument("--database-url", help="measure this database (default: a scratch PostgreSQL one)")
     parser.add_argument("--orders", type=int, default=300, help="timed requests per figure (default 300)")
     parser.add_argument("--clients", type=int, default=4, help="threads of the concurrent figure (default 4)")
-    parser.add_argument("--seconds", type=float, default=5, help="length of the concurrent figure (default 5)")
+    parser.add_argument(
+        "--seconds", type=float, default=5, help="length of the concurrent figure (default 5)"
+    )
     args = parser.parse_args()
     n = max(2, args.orders)
 
@@ -386,7 +389,9 @@ def main() -> None:
         engine: Engine = create_engine_for(url)
         try:
             # The setup context: the real UTC clock, as the server's.
-            ctx = ServiceContext(engine=engine, settings=Settings(database_url=url, trading_api_rate_limit=RATE_LIMIT))
+            ctx = ServiceContext(
+                engine=engine, settings=Settings(database_url=url, trading_api_rate_limit=RATE_LIMIT)
+            )
             keys = open_paper_account(ctx)
             write_quotes(ctx)
             with server(url, Path(tmp)) as base:
@@ -401,7 +406,7 @@ def main() -> None:
                 print(f"DELETE /v2/orders/{{id}} (204): {p50_p99(f.cancels)}")
                 print(f"POST /v2/orders, pd-fill- market buy/sell ({len(f.fills)} fills): {p50_p99(f.fills)}")
                 print(f"GET /v2/account: {p50_p99(f.account)}")
-                print(f"GET /v2/orders?status=all&limit=100 (100 orders listed): {p50_p99(f.listing)}")
+                print(f"GET /v2/orders?status=all&limit=100 ({f.listed} orders listed): {p50_p99(f.listing)}")
                 print(f"GET /v2/positions ({len(QUOTES)} positions): {p50_p99(f.positions)}")
                 answers, errors, elapsed = concurrent_reads(base, keys, args.clients, args.seconds)
                 if errors:
