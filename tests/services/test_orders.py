@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from propdesk.execution.order_book import OrderRequest, ReplaceRequest, StopLoss, TakeProfit
-from propdesk.model.market import Bar
+from propdesk.model.market import Bar, Quote
 from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from propdesk.services import lifecycle, orders
 from propdesk.services.accounts import get_state, recompute
@@ -400,3 +400,25 @@ def test_a_guard_runs_under_the_lock_after_the_idempotency_check(api: Api) -> No
     again = orders.submit_order(api.ctx, account_id, limit_buy("g2"), guard=refuse)
     assert (again.order.id, again.replayed) == (placed.id, True)
     assert seen == [0]
+
+
+def test_a_quote_written_after_the_evaluator_passed_its_time_is_still_evaluated_once(api: Api) -> None:
+    """Live data arrives late: a quote stamped before the evaluator's last horizon but stored
+    after that run (an ingestion poll, a slow writer) still reaches the resting orders, once."""
+    account_id = open_account(api)
+    api.quote("AAPL", "100.00", "100.02")
+    placed = orders.submit_order(api.ctx, account_id, limit_buy("late", limit="99")).order
+    stamped = api.clock.advance(1)
+    api.clock.advance(1)
+    assert evaluate_account(api.ctx, account_id).ticks == 0  # the run passes `stamped` with no quote
+    with UnitOfWork(api.ctx.engine) as uow:
+        uow.prices.write_quote(Quote("AAPL", stamped, D("98.90"), D("98.95")), source="late")
+        uow.commit()
+    api.clock.advance(1)
+    result = evaluate_account(api.ctx, account_id)
+    assert (result.ticks, result.fills) == (1, 1)
+    order, _ = orders.get_order(api.ctx, account_id, placed.id)
+    assert (order.status, order.filled_avg_price) == (OrderStatus.FILLED, D("98.925"))  # mid fills
+    api.clock.advance(1)
+    assert evaluate_account(api.ctx, account_id).ticks == 0
+    assert recompute(api.ctx.engine, account_id) == {}

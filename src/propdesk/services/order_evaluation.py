@@ -19,6 +19,7 @@ they go live (``new``) at the open itself, as on Alpaca, not at the session's fi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -143,6 +144,32 @@ def _ticks(
     return [item[3] for item in ticks]
 
 
+def _symbols(orders: list[Order]) -> list[str]:
+    return sorted({o.symbol for o in orders if o.order_class is not OrderClass.MLEG})
+
+
+def _late_quotes(
+    orders: list[Order], latest: Mapping[str, Quote], cursor: EvaluationCursor | None, after: datetime
+) -> list[Tick]:
+    """Quotes stored after a run had already passed their time: live data arrives late (an
+    ingestion poll, a quote typed by hand, a slow writer), and the window the cursor moved over
+    never saw it. A symbol's latest quote that is older than the window yet newer than the latest
+    the previous run saw is fed once, at the start of this run; orders placed after it began
+    ignore it as usual."""
+    seen = cursor.latest_quotes if cursor is not None else {}
+    ticks: list[Tick] = []
+    for o in orders:
+        quote = latest.get(o.symbol)
+        if quote is None or quote.time > after or (o.symbol in seen and quote.time <= seen[o.symbol]):
+            continue
+        if any(t.symbol == o.symbol for t in ticks) or quote.time <= o.created_at:
+            continue
+        calendar = calendar_for(o.asset_class)
+        in_session = calendar is None or calendar.is_open(quote.time)
+        ticks.append(Tick(o.symbol, after, quote=quote, in_session=in_session, starts=quote.time))
+    return sorted(ticks, key=lambda t: t.symbol)
+
+
 def evaluate_account(ctx: ServiceContext, account_id: str, *, until: datetime | None = None) -> Evaluation:
     """Feed the account's open orders every market event up to ``until`` (default: now)."""
     horizon = until or ctx.clock()
@@ -158,6 +185,8 @@ def evaluate_account(ctx: ServiceContext, account_id: str, *, until: datetime | 
         if after >= horizon:
             return Evaluation(account_id, 0, 0, after)
         ticks = _ticks(uow, loaded, after, horizon, ctx.settings.orders_bar_timeframe)
+        latest = uow.prices.latest_quotes(_symbols(loaded), at_or_before=horizon)
+        ticks = _late_quotes(loaded, latest, cursor, after) + ticks
         book = OrderBook.of(
             uow.accounts.load_state(account_id),
             policy_of(account),
@@ -173,7 +202,8 @@ def evaluate_account(ctx: ServiceContext, account_id: str, *, until: datetime | 
             evaluate_spreads(book, dict(latest), horizon)
         store_book(ctx, uow, account, book, known={o.id for o in loaded})
         total = (cursor.total_ticks if cursor else 0) + len(ticks)
-        uow.orders.save_cursor(EvaluationCursor(account_id, horizon, ctx.clock(), len(ticks), total))
+        seen = {symbol: quote.time for symbol, quote in latest.items()}
+        uow.orders.save_cursor(EvaluationCursor(account_id, horizon, ctx.clock(), len(ticks), total, seen))
         uow.commit()
     return Evaluation(
         account_id,

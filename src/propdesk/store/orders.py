@@ -8,7 +8,7 @@ order's status, its reservation and its fills always commit together.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -125,6 +125,8 @@ class EvaluationCursor:
     last_run_at: datetime
     last_run_ticks: int
     total_ticks: int
+    # symbol -> time of its latest quote when the run ended (see order_evaluation).
+    latest_quotes: Mapping[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +319,17 @@ class OrderRepository:
             .mappings()
             .one_or_none()
         )
-        return None if row is None else EvaluationCursor(**dict(row))
+        if row is None:
+            return None
+        seen = {symbol: datetime.fromisoformat(at) for symbol, at in (row["latest_quotes"] or {}).items()}
+        return EvaluationCursor(
+            account_id=row["account_id"],
+            evaluated_through=row["evaluated_through"],
+            last_run_at=row["last_run_at"],
+            last_run_ticks=row["last_run_ticks"],
+            total_ticks=row["total_ticks"],
+            latest_quotes=seen,
+        )
 
     def save_cursor(self, cursor: EvaluationCursor) -> None:
         insert_on_conflict(
@@ -330,10 +342,11 @@ class OrderRepository:
                     "last_run_at": cursor.last_run_at,
                     "last_run_ticks": cursor.last_run_ticks,
                     "total_ticks": cursor.total_ticks,
+                    "latest_quotes": {s: at.isoformat() for s, at in cursor.latest_quotes.items()},
                 }
             ],
             keys=["account_id"],
-            update=["evaluated_through", "last_run_at", "last_run_ticks", "total_ticks"],
+            update=["evaluated_through", "last_run_at", "last_run_ticks", "total_ticks", "latest_quotes"],
         )
 
     # --- assets ----------------------------------------------------------------------------------------

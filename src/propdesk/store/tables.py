@@ -213,6 +213,9 @@ order_evaluations = sa.Table(
     sa.Column("last_run_at", UtcDateTime(), nullable=False),
     sa.Column("last_run_ticks", sa.Integer(), nullable=False),
     sa.Column("total_ticks", sa.BigInteger(), nullable=False),
+    # Revision 0008: the time of each symbol's latest quote as the last run saw it, so that a
+    # quote stored after the run had passed its time (late data) is fed once, on the next run.
+    sa.Column("latest_quotes", Json, nullable=True),
 )
 
 # Per-asset trading flags (Alpaca's asset fields); a symbol without a row gets the defaults
