@@ -22,7 +22,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from propdesk.accounting.events import AccountStarted, CashAdjusted, FillApplied
+from propdesk.accounting.events import AccountReset, AccountStarted, CashAdjusted, FillApplied
 from propdesk.accounting.kernel import evolve
 from propdesk.accounting.state import AccountState
 from propdesk.marketdata.calendars import Session, TradingCalendar
@@ -475,6 +475,8 @@ class _Sample:
     equity: Decimal
     funded: bool
     flows: dict[str, Decimal]
+    # Σ cash a reset added (or took) so far: not a trading result, so not profit or loss.
+    reset_cash: Decimal = ZERO
 
 
 def _flows(event: object, wanted: frozenset[str]) -> Iterable[tuple[str, Decimal]]:
@@ -482,10 +484,10 @@ def _flows(event: object, wanted: frozenset[str]) -> Iterable[tuple[str, Decimal
         yield "CSD", event.cash_delta
     elif isinstance(event, FillApplied) and "FEE" in wanted and event.fill.fee:
         yield "FEE", -event.fill.fee
-    elif isinstance(event, CashAdjusted) and "JNLC" in wanted:
+    elif (isinstance(event, CashAdjusted) and "JNLC" in wanted) or (
+        isinstance(event, AccountReset) and "JNLC" in wanted
+    ):
         yield "JNLC", event.cash_delta
-    elif getattr(event, "type", None) == "account_reset" and "JNLC" in wanted:
-        yield "JNLC", getattr(event, "cash_delta", ZERO)
 
 
 @dataclass(slots=True)
@@ -503,6 +505,7 @@ def _walk(
     funding = _Funding()
     flows: dict[str, Decimal] = {}
     samples: dict[datetime, _Sample] = {}
+    reset_cash = ZERO
     index = 0
     for moment in moments:
         while index < len(rows) and rows[index].at <= moment:
@@ -510,10 +513,12 @@ def _walk(
             state = evolve(state, event)
             if isinstance(event, AccountStarted) and funding.at is None:
                 funding = _Funding(event.at, event.cash_delta)
+            if isinstance(event, AccountReset):
+                reset_cash += event.cash_delta
             for kind, amount in _flows(event, cashflow):
                 flows[kind] = flows.get(kind, ZERO) + amount
             index += 1
-        samples[moment] = _Sample(state.equity, funding.at is not None, dict(flows))
+        samples[moment] = _Sample(state.equity, funding.at is not None, dict(flows), reset_cash)
     return samples, funding
 
 
@@ -540,7 +545,13 @@ def portfolio_history(ctx: ServiceContext, account_id: str, query: HistoryQuery)
     equity = [samples[p.at].equity for p in shown]
     per_day = plan.per_day and plan.timeframe is not Timeframe.DAY1
     bases = [base(p.base_at)[0] if per_day else base_value for p in shown]
-    profit_loss = [value - basis for value, basis in zip(equity, bases, strict=True)]
+    # A reset's top-up is money put in, not earned: P/L after a reset counts from the new start.
+    topped_up = [
+        samples[p.at].reset_cash - samples[p.base_at if per_day else plan.base_at].reset_cash for p in shown
+    ]
+    profit_loss = [
+        value - basis - top_up for value, basis, top_up in zip(equity, bases, topped_up, strict=True)
+    ]
     pct = [pl / basis if basis else None for pl, basis in zip(profit_loss, bases, strict=True)]
     cashflow: dict[str, list[Decimal]] = {}
     previous = samples[plan.base_at].flows

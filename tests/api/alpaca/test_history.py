@@ -558,3 +558,7 @@ def test_a_reset_is_a_cash_journal_and_the_history_before_it_stays(paper: Paper)
     assert (top_up["activity_type"], top_up["net_amount"]) == ("JNLC", "11")
     assert top_up["description"] == "account reset to its starting balance of 100000: new strategy"
     assert body["equity"] == [100049.5, 100079.25, 100000.0, 100000.0]
+    # The reset's top-up of 11 is not profit: P/L after it is what the trading made (−11).
+    assert [round(pl, 2) for pl in body["profit_loss"][2:]] == [
+        round(100000.0 - 11 - body["base_value"], 2)
+    ] * 2
