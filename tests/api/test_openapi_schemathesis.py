@@ -35,6 +35,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from propdesk.api.app import create_app
+from propdesk.execution.order_book import OrderRequest
+from propdesk.model.orders import OrderType, Side, TimeInForce
+from propdesk.services import api_keys, lifecycle, orders
 from propdesk.services.context import ServiceContext
 from propdesk.store.engine import create_engine_for
 from tests.api.conftest import Api, build_api
@@ -84,9 +87,40 @@ CHECKS = [
 class Seeded:
     api: Api
     known: dict[str, list[str]]
+    alpaca: dict[str, str]
 
     def token_for(self, path: str) -> dict[str, str]:
+        if path.startswith("/v2"):
+            return self.alpaca
         return self.api.admin if path.startswith("/api/v1/admin/") else self.api.service
+
+
+def _paper_account(api: Api) -> tuple[str, dict[str, str], list[str]]:
+    """A started paper account with a key pair, an AAPL position and a resting limit order, so
+    that the /v2 routes are fuzzed with real data behind them (not only their 401 branch)."""
+    row = lifecycle.create_account(api.ctx, lifecycle.NewAccount(preset="paper", idempotency_key="paper"))
+    lifecycle.start(api.ctx, row.id)
+    keys = api_keys.create_key(api.ctx.engine, row.id, clock=api.clock)
+    bought = orders.submit_order(
+        api.ctx,
+        row.id,
+        OrderRequest(client_order_id="seed-buy", symbol="AAPL", side=Side.BUY, qty=Decimal(10)),
+    ).order
+    resting = orders.submit_order(
+        api.ctx,
+        row.id,
+        OrderRequest(
+            client_order_id="seed-rest",
+            symbol="AAPL",
+            side=Side.BUY,
+            type=OrderType.LIMIT,
+            time_in_force=TimeInForce.GTC,
+            qty=Decimal(2),
+            limit_price=Decimal(90),
+        ),
+    ).order
+    headers = {"APCA-API-KEY-ID": keys.key_id, "APCA-API-SECRET-KEY": keys.secret_key}
+    return row.id, headers, [bought.id, resting.id]
 
 
 def _post(api: Api, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -134,14 +168,19 @@ def seeded(sqlite_url: str) -> Iterator[Seeded]:
         ]
         assert [a["status"] for a in filled] == ["filled"] * 3
         assert held[0]["status"] == "pending_approval"
+        _, alpaca, paper_orders = _paper_account(api)
         known = {
             "account_id": [trading, approval, pending],
             "action_id": [filled[0]["id"], held[0]["id"]],
             "fill_id": [a["fillId"] for a in filled],
-            "order_id": [a["orderId"] for a in filled],
+            "order_id": [a["orderId"] for a in filled] + paper_orders,
             "clone_id": ["clone-7"],
+            "symbol_or_asset_id": ["AAPL", "BTC/USD", "MSFT"],
+            "symbol_or_contract_id": ["AAPL"],
+            "symbol_or_id": ["AAPL240119C00150000"],
+            "activity_type": ["FILL", "CSD", "JNLC"],
         }
-        yield Seeded(api, known)
+        yield Seeded(api, known, alpaca)
     engine.dispose()
 
 
