@@ -90,3 +90,26 @@ def test_bars_round_trip_in_time_order(engine: Engine) -> None:
     assert str(everything[0].close) == "5000.00"
     assert window == [bars[2]]
     assert other == []
+
+
+def test_each_symbols_last_bar_before_a_moment_in_one_read(engine: Engine) -> None:
+    def day(symbol: str, days: int, close: str, timeframe: str = "1Day") -> Bar:
+        c = Decimal(close)
+        return Bar(symbol, timeframe, T0 + timedelta(days=days), c, c, c, c, Decimal(100))
+
+    with UnitOfWork(engine) as uow:
+        uow.prices.insert_bars(
+            [
+                day("AAPL", 0, "10"),
+                day("AAPL", 1, "11"),
+                day("AAPL", 2, "12"),  # starts exactly at the cut: not before it
+                day("MSFT", 0, "20"),
+                day("MSFT", 1, "21", timeframe="1Min"),  # another timeframe
+                day("NVDA", 3, "30"),  # only after the cut
+            ]
+        )
+        uow.commit()
+    with UnitOfWork(engine, read_only=True) as uow:
+        found = uow.prices.last_bars_before(["AAPL", "MSFT", "NVDA", "ORCL"], "1Day", T0 + timedelta(days=2))
+        assert uow.prices.last_bars_before([], "1Day", T0) == {}
+    assert {s: b.close for s, b in found.items()} == {"AAPL": Decimal(11), "MSFT": Decimal(20)}

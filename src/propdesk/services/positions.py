@@ -173,11 +173,13 @@ def _lastday_prices(uow: UnitOfWork, starts: Mapping[str, datetime]) -> dict[str
     for start, symbols in by_start.items():
         for symbol, quote in uow.prices.latest_quotes(symbols, at_or_before=start).items():
             found[symbol] = quote.mid
+    missing: dict[datetime, list[str]] = {}
     for symbol, start in starts.items():
         if symbol not in found:
-            bars = uow.prices.bars_before(symbol, "1Day", start - timedelta(microseconds=1))
-            if bars:
-                found[symbol] = bars[0].close
+            missing.setdefault(start, []).append(symbol)
+    for start, symbols in missing.items():
+        for symbol, bar in uow.prices.last_bars_before(symbols, "1Day", start).items():
+            found[symbol] = bar.close
     return found
 
 

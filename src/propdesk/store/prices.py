@@ -242,6 +242,26 @@ class PriceRepository:
         )
         return [_bar(row) for row in self._conn.execute(stmt).mappings()]
 
+    def last_bars_before(self, symbols: Sequence[str], timeframe: str, before: datetime) -> dict[str, Bar]:
+        """Each symbol's newest ``timeframe`` bar starting strictly before ``before``, in one statement."""
+        if not symbols:
+            return {}
+        newest = (
+            sa.select(bars.c.symbol, sa.func.max(bars.c.start).label("start"))
+            .where(bars.c.symbol.in_(list(symbols)), bars.c.timeframe == timeframe, bars.c.start < before)
+            .group_by(bars.c.symbol)
+            .subquery()
+        )
+        stmt = sa.select(bars).join(
+            newest,
+            sa.and_(
+                bars.c.symbol == newest.c.symbol,
+                bars.c.start == newest.c.start,
+                bars.c.timeframe == timeframe,
+            ),
+        )
+        return {row["symbol"]: _bar(row) for row in self._conn.execute(stmt).mappings()}
+
     def count_bars(self, symbol: str, timeframe: str) -> int:
         stmt = (
             sa.select(sa.func.count())
