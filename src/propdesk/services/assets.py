@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -353,16 +353,17 @@ def _with_prices(uow: UnitOfWork, infos: Iterable[ContractInfo], now: datetime) 
     without quotes the close of its newest daily bar."""
     infos = list(infos)
     quotes = uow.prices.latest_quotes([i.contract.symbol for i in infos], at_or_before=now)
+    unquoted = [i.contract.symbol for i in infos if i.contract.symbol not in quotes]
+    bars = uow.prices.last_bars_before(unquoted, "1Day", now + timedelta(microseconds=1))
     priced: list[ContractInfo] = []
     for info in infos:
         quote = quotes.get(info.contract.symbol)
+        bar = bars.get(info.contract.symbol)
         if quote is not None:
             price = quote.last if quote.last is not None else quote.mid
             priced.append(_replace_price(info, price, trading_date(quote.time)))
-            continue
-        bars = uow.prices.bars_before(info.contract.symbol, "1Day", now)
-        if bars:
-            priced.append(_replace_price(info, bars[0].close, trading_date(bars[0].start)))
+        elif bar is not None:
+            priced.append(_replace_price(info, bar.close, trading_date(bar.start)))
         else:
             priced.append(info)
     return priced
