@@ -216,3 +216,19 @@ def test_option_contract_filters_and_pages(paper: Paper) -> None:
         ):
             bad = http.get("/v2/options/contracts", params=params)
             assert (bad.status_code, bad.json()["code"]) == (422, 40010001), params
+
+
+def test_a_contract_priced_only_by_a_daily_bar_shows_its_close(paper: Paper) -> None:
+    barred = "AAPL260320C00200000"
+    with UnitOfWork(paper.ctx.engine) as uow:
+        older, newer = datetime(2026, 1, 5, 5, 0, tzinfo=UTC), datetime(2026, 1, 6, 5, 0, tzinfo=UTC)
+        uow.prices.insert_bars(
+            [
+                Bar(barred, "1Day", older, Decimal(3), Decimal("3.2"), Decimal(3), Decimal("3.10")),
+                Bar(barred, "1Day", newer, Decimal(3), Decimal(4), Decimal(3), Decimal("3.85")),
+            ]
+        )
+        uow.commit()
+    with paper.http() as http:
+        contract = http.get(f"/v2/options/contracts/{barred}").json()
+    assert (contract["close_price"], contract["close_price_date"]) == ("3.85", "2026-01-06")
