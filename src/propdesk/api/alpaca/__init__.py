@@ -12,7 +12,17 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
-from propdesk.api.alpaca import account, assets, history, market, orders, positions, reset, stream
+from propdesk.api.alpaca import (
+    account,
+    assets,
+    history,
+    market,
+    orders,
+    positions,
+    reset,
+    stream,
+    watchlists,
+)
 from propdesk.api.alpaca.ratelimit import RateLimiter
 from propdesk.services import api_keys
 from propdesk.services.context import ServiceContext
@@ -36,5 +46,5 @@ def install(app: FastAPI, ctx: ServiceContext) -> None:
             response.headers.update(window.headers())
         return response
 
-    for module in (account, reset, orders, positions, assets, market, history, stream):
+    for module in (account, reset, orders, positions, assets, market, history, stream, watchlists):
         app.include_router(module.router)
