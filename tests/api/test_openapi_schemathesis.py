@@ -37,7 +37,7 @@ from schemathesis.specs.openapi.checks import (
 from propdesk.api.app import create_app
 from propdesk.execution.order_book import OrderRequest
 from propdesk.model.orders import OrderType, Side, TimeInForce
-from propdesk.services import api_keys, lifecycle, orders
+from propdesk.services import api_keys, lifecycle, orders, watchlists
 from propdesk.services.context import ServiceContext
 from propdesk.store.engine import create_engine_for
 from tests.api.conftest import Api, build_api
@@ -95,9 +95,10 @@ class Seeded:
         return self.api.admin if path.startswith("/api/v1/admin/") else self.api.service
 
 
-def _paper_account(api: Api) -> tuple[str, dict[str, str], list[str]]:
+def _paper_account(api: Api) -> tuple[str, dict[str, str], list[str], list[str]]:
     """A started paper account with a key pair, an AAPL position and a resting limit order, so
-    that the /v2 routes are fuzzed with real data behind them (not only their 401 branch)."""
+    and a watchlist, so that the /v2 routes are fuzzed with real data behind them (not only
+    their 401 or 404 branch)."""
     row = lifecycle.create_account(api.ctx, lifecycle.NewAccount(preset="paper", idempotency_key="paper"))
     lifecycle.start(api.ctx, row.id)
     keys = api_keys.create_key(api.ctx.engine, row.id, clock=api.clock)
@@ -119,8 +120,9 @@ def _paper_account(api: Api) -> tuple[str, dict[str, str], list[str]]:
             limit_price=Decimal(90),
         ),
     ).order
+    listed = watchlists.create_watchlist(api.ctx, row.id, "seeded", ["AAPL", "MSFT"])
     headers = {"APCA-API-KEY-ID": keys.key_id, "APCA-API-SECRET-KEY": keys.secret_key}
-    return row.id, headers, [bought.id, resting.id]
+    return row.id, headers, [bought.id, resting.id], [listed.watchlist.id]
 
 
 def _post(api: Api, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -168,7 +170,7 @@ def seeded(sqlite_url: str) -> Iterator[Seeded]:
         ]
         assert [a["status"] for a in filled] == ["filled"] * 3
         assert held[0]["status"] == "pending_approval"
-        _, alpaca, paper_orders = _paper_account(api)
+        _, alpaca, paper_orders, paper_watchlists = _paper_account(api)
         known = {
             "account_id": [trading, approval, pending],
             "action_id": [filled[0]["id"], held[0]["id"]],
@@ -179,6 +181,7 @@ def seeded(sqlite_url: str) -> Iterator[Seeded]:
             "symbol_or_contract_id": ["AAPL"],
             "symbol_or_id": ["AAPL240119C00150000"],
             "activity_type": ["FILL", "CSD", "JNLC"],
+            "watchlist_id": paper_watchlists,
         }
         yield Seeded(api, known, alpaca)
     engine.dispose()

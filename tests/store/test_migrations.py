@@ -36,6 +36,7 @@ APP_TABLES = {
     "order_updates",
     "order_evaluations",
     "assets",
+    "alpaca_watchlists",
 }
 
 

@@ -439,5 +439,20 @@ watchlist = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
 )
 
+# Alpaca watchlists (revision 0009): named, ordered symbol lists of one account, served on
+# /v2/watchlists. Unrelated to ``watchlist`` above (what ingestion polls). ``symbols`` is a JSON
+# list of propdesk symbols in the owner's order; names are unique per account.
+alpaca_watchlists = sa.Table(
+    "alpaca_watchlists",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("symbols", Json, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("account_id", "name"),
+)
+
 # Children before parents: the order in which tests empty the tables and downgrades drop them.
 TABLES_CHILD_FIRST: tuple[sa.Table, ...] = tuple(reversed(metadata.sorted_tables))

@@ -27,6 +27,7 @@ from propdesk.store.errors import AccountNotFound, UnitOfWorkError
 from propdesk.store.orders import OrderRepository
 from propdesk.store.prices import PriceRepository
 from propdesk.store.records import (
+    AlpacaWatchlistRepository,
     ApiKeyRepository,
     AuditRepository,
     DecisionActionRepository,
@@ -183,3 +184,8 @@ class UnitOfWork:
     @property
     def heartbeats(self) -> HeartbeatRepository:
         return HeartbeatRepository(self.connection)
+
+    @property
+    def watchlists(self) -> AlpacaWatchlistRepository:
+        """Alpaca's /v2 watchlists (not the ingestion ``watchlist`` in :attr:`prices`)."""
+        return AlpacaWatchlistRepository(self.connection)
