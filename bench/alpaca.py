@@ -49,35 +49,27 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-import sqlalchemy as sa
+from harness import database, ms, server
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import NullPool
 
 from propdesk.model.market import Quote
 from propdesk.services import api_keys, lifecycle
 from propdesk.services.api_keys import KeyPair
 from propdesk.services.context import ServiceContext
 from propdesk.settings import Settings
-from propdesk.store import migrate
 from propdesk.store.engine import create_engine_for
 from propdesk.store.uow import UnitOfWork
 
-PG_ADMIN_URL = os.environ.get("PROPDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 RATE_LIMIT = 10**9  # requests a minute per key: never reached, so no 429 is timed
 # (bid, ask) of each symbol; the account holds one share of each, and trades AAPL.
 QUOTES = {
@@ -91,62 +83,8 @@ T = TypeVar("T")
 RESTING_LIMIT = str(QUOTES[SYMBOL][0] * Decimal("0.9"))  # 171.000: far below the market, never fills
 
 
-def ms(values: list[float], q: int) -> float:
-    if len(values) < 2:
-        return values[0] * 1000 if values else float("nan")
-    return statistics.quantiles(values, n=100)[q - 1] * 1000
-
-
 def p50_p99(values: list[float]) -> str:
     return f"p50 {ms(values, 50):.2f} ms, p99 {ms(values, 99):.2f} ms"
-
-
-# --- databases -----------------------------------------------------------------------------------
-
-
-def postgres_reachable() -> bool:
-    engine = sa.create_engine(PG_ADMIN_URL, poolclass=NullPool, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect():
-            return True
-    except sa.exc.OperationalError:
-        return False
-    finally:
-        engine.dispose()
-
-
-def admin_execute(statement: str) -> None:
-    engine = sa.create_engine(PG_ADMIN_URL, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(statement)
-    finally:
-        engine.dispose()
-
-
-@contextmanager
-def database(given: str | None) -> Iterator[str]:
-    """The URL to measure: the given one, else a scratch PostgreSQL database, else a SQLite file."""
-    if given is not None:
-        migrate.upgrade(given)
-        yield given
-        return
-    if postgres_reachable():
-        name = f"propdesk_bench_alpaca_{os.getpid()}"
-        admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin_execute(f'CREATE DATABASE "{name}"')
-        try:
-            url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-            migrate.upgrade(url)
-            yield url
-        finally:
-            admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        return
-    print(f"PostgreSQL unreachable at {make_url(PG_ADMIN_URL).host}: measuring a temporary SQLite file")
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        migrate.upgrade(url)
-        yield url
 
 
 def open_paper_account(ctx: ServiceContext) -> KeyPair:
@@ -167,56 +105,17 @@ def write_quotes(ctx: ServiceContext) -> None:
         uow.commit()
 
 
-# --- the server ----------------------------------------------------------------------------------
+# --- the figures ---------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def server(url: str, workdir: Path) -> Iterator[str]:
-    """``python -m propdesk serve`` on a free port; yields its base URL once /healthz answers."""
-    port = free_port()
-    log = workdir / "server.log"
+def server_env(url: str) -> dict[str, str]:
+    """The server's environment: none of ours, the database, no rate limit, forced outcomes on."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("PROPDESK_")}
-    env |= {
+    return env | {
         "PROPDESK_DATABASE_URL": url,
         "PROPDESK_TRADING_API_RATE_LIMIT": str(RATE_LIMIT),
         "PROPDESK_FORCED_OUTCOMES": "true",
     }
-    command = [sys.executable, "-m", "propdesk", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with log.open("wb") as out:
-        # cwd: a scratch directory, so no stray .env file configures the server.
-        process = subprocess.Popen(command, env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server not ready within 30 s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-
-# --- the figures ---------------------------------------------------------------------------------
 
 
 def key_headers(keys: KeyPair) -> dict[str, str]:
@@ -385,7 +284,7 @@ def main() -> None:
     args = parser.parse_args()
     n = max(2, args.orders)
 
-    with database(args.database_url) as url, tempfile.TemporaryDirectory() as tmp:
+    with database(args.database_url, "alpaca") as url, tempfile.TemporaryDirectory() as tmp:
         engine: Engine = create_engine_for(url)
         try:
             # The setup context: the real UTC clock, as the server's.
@@ -394,7 +293,7 @@ def main() -> None:
             )
             keys = open_paper_account(ctx)
             write_quotes(ctx)
-            with server(url, Path(tmp)) as base:
+            with server(Path(tmp), server_env(url)) as base:
                 session = httpx.get(f"{base}/v2/clock", headers=key_headers(keys), timeout=10).json()
                 print(
                     f"propdesk Alpaca /v2 benchmark: {os.cpu_count()} CPUs, {engine.dialect.name} "

@@ -28,16 +28,12 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -46,8 +42,8 @@ from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
+from harness import PG_ADMIN_URL, scratch_database, server
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
 from propdesk.model.market import Quote
 from propdesk.services import lifecycle
@@ -58,35 +54,11 @@ from propdesk.store.engine import create_engine_for
 from propdesk.store.tables import decision_actions
 from propdesk.store.uow import UnitOfWork
 
-ADMIN_URL = os.environ.get("PROPDESK_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BENCH_DB = "propdesk_bench"
 PGBENCH_DB = "propdesk_bench_pgbench"
 SYMBOLS = {"AAPL": Decimal(100), "MSFT": Decimal(400), "NVDA": Decimal(120), "AMZN": Decimal(180)}
 # A tiny quantity keeps positions far from every limit however many actions a run sends.
 QTY = "0.01"
-
-
-# --- databases -----------------------------------------------------------------------------------
-
-
-def admin_execute(statement: str) -> None:
-    engine = sa.create_engine(ADMIN_URL, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(statement)
-    finally:
-        engine.dispose()
-
-
-@contextmanager
-def scratch_database(name: str) -> Iterator[str]:
-    """Database ``name``, dropped and created empty; dropped again on exit. Yields its URL."""
-    admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin_execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass(frozen=True)
@@ -133,51 +105,6 @@ def stored_actions(url: str) -> Counter[str]:
         return Counter({str(status): int(count) for status, count in rows})
     finally:
         engine.dispose()
-
-
-# --- the server ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def server(url: str, workers: int, workdir: Path) -> Iterator[str]:
-    """``python -m propdesk serve`` on a free port; yields its base URL once /healthz answers."""
-    port = free_port()
-    log = workdir / "server.log"
-    env = {**os.environ, "PROPDESK_DATABASE_URL": url}
-    command = [sys.executable, "-m", "propdesk", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", str(workers)]
-    with log.open("wb") as out:
-        # cwd: a scratch directory, so no stray .env file configures the server.
-        process = subprocess.Popen(command, env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server not ready within 30 s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 # --- the load ------------------------------------------------------------------------------------
@@ -349,14 +276,14 @@ def main() -> None:
     binary = find_pgbench()
     many = args.clients
 
-    print(f"propdesk intake benchmark: {os.cpu_count()} CPUs, PostgreSQL at {make_url(ADMIN_URL).host}")
+    print(f"propdesk intake benchmark: {os.cpu_count()} CPUs, PostgreSQL at {make_url(PG_ADMIN_URL).host}")
     print(
         f"server: python -m propdesk serve --workers {args.workers}; {args.batch} open_long action(s) per request"
     )
     results: list[Result] = []
     with scratch_database(BENCH_DB) as url, tempfile.TemporaryDirectory() as tmp:
         fixture = prepare(url, many)
-        with server(url, args.workers, Path(tmp)) as base:
+        with server(Path(tmp), {**os.environ, "PROPDESK_DATABASE_URL": url}, workers=args.workers) as base:
             for label, clients, accounts in (
                 ("1 client, 1 account", 1, fixture.solo[:1]),
                 (f"{many} clients, {many} accounts", many, fixture.solo),

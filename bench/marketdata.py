@@ -22,9 +22,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import NullPool
+from harness import scratch_database
+from sqlalchemy.engine import Engine
 
 from propdesk.model.market import Quote
 from propdesk.store import migrate
@@ -36,7 +35,6 @@ T0 = datetime(2026, 1, 5, 14, 30, tzinfo=UTC)
 SYMBOLS = [f"S{i:04d}" for i in range(1_000)]
 PER_SYMBOL = 200
 BATCH = 5_000
-PG_ADMIN_URL = os.environ.get("PROPDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 def rate(label: str, n: int, work: Callable[[], None]) -> None:
@@ -102,22 +100,13 @@ def measure(name: str, engine: Engine) -> None:
 
 
 def postgres() -> None:
-    name = f"propdesk_bench_{os.getpid()}"
-    admin = sa.create_engine(PG_ADMIN_URL, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    with scratch_database(f"propdesk_bench_{os.getpid()}") as url:
         migrate.upgrade(url)
         engine = create_engine_for(url)
         try:
             measure("postgresql", engine)
         finally:
             engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def sqlite() -> None:

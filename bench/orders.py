@@ -33,20 +33,15 @@ import argparse
 import multiprocessing
 import os
 import statistics
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
+from harness import database, ms
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import NullPool
 
 from propdesk.execution.order_book import OrderRequest
 from propdesk.marketdata.calendars import nyse
@@ -55,11 +50,9 @@ from propdesk.model.orders import OrderType, Side, TimeInForce
 from propdesk.services import lifecycle, orders
 from propdesk.services.context import ServiceContext
 from propdesk.services.order_evaluation import evaluate_account
-from propdesk.store import migrate
 from propdesk.store.engine import create_engine_for
 from propdesk.store.uow import UnitOfWork
 
-PG_ADMIN_URL = os.environ.get("PROPDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York: the session is open
 NOW = T0 + timedelta(seconds=5)
 SYMBOL = "AAPL"
@@ -82,60 +75,6 @@ def limit_buy(client_order_id: str, limit: str = "99") -> OrderRequest:
         qty=Decimal(1),
         limit_price=Decimal(limit),
     )
-
-
-def ms(values: list[float], q: int) -> float:
-    if len(values) < 2:
-        return values[0] * 1000 if values else float("nan")
-    return statistics.quantiles(values, n=100)[q - 1] * 1000
-
-
-# --- databases -----------------------------------------------------------------------------------
-
-
-def postgres_reachable() -> bool:
-    engine = sa.create_engine(PG_ADMIN_URL, poolclass=NullPool, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect():
-            return True
-    except sa.exc.OperationalError:
-        return False
-    finally:
-        engine.dispose()
-
-
-def admin_execute(statement: str) -> None:
-    engine = sa.create_engine(PG_ADMIN_URL, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(statement)
-    finally:
-        engine.dispose()
-
-
-@contextmanager
-def database(given: str | None) -> Iterator[str]:
-    """The URL to measure: the given one, else a scratch PostgreSQL database, else a SQLite file."""
-    if given is not None:
-        migrate.upgrade(given)
-        yield given
-        return
-    if postgres_reachable():
-        name = f"propdesk_bench_orders_{os.getpid()}"
-        admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin_execute(f'CREATE DATABASE "{name}"')
-        try:
-            url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-            migrate.upgrade(url)
-            yield url
-        finally:
-            admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        return
-    print(f"PostgreSQL unreachable at {make_url(PG_ADMIN_URL).host}: measuring a temporary SQLite file")
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        migrate.upgrade(url)
-        yield url
 
 
 def open_account(ctx: ServiceContext) -> str:
@@ -331,7 +270,7 @@ def main() -> None:
     args = parser.parse_args()
     workers = max(2, args.workers - args.workers % 2)
 
-    with database(args.database_url) as url:
+    with database(args.database_url, "orders") as url:
         engine = create_engine_for(url)
         try:
             backend = engine.dialect.name
