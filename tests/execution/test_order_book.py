@@ -74,6 +74,11 @@ def long_aapl(qty: str = "10", price: str = "100", state: AccountState | None = 
     return filled(started() if state is None else state, AAPL, Side.BUY, qty, price)
 
 
+def utc(text: str) -> datetime:
+    """A UTC time from ``YYYY-MM-DD HH:MM`` text."""
+    return datetime.fromisoformat(f"{text}+00:00")
+
+
 def q(
     bid: str = "99.99",
     ask: str = "100.01",

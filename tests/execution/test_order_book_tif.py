@@ -31,13 +31,10 @@ from tests.execution.test_order_book import (
     refused,
     request,
     submit,
+    utc,
 )
 
 D = Decimal
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(f"{text}+00:00")
 
 
 def minute_bar(start: datetime, o: str, h: str, low: str, c: str, volume: str = "0") -> Bar:

@@ -173,6 +173,19 @@ def test_a_crypto_pair_without_its_slash_is_the_pair(paper: Paper) -> None:
         assert len(http.get("/v2/orders", params={"status": "closed", "asset_class": "crypto"}).json()) == 1
 
 
+def test_crypto_takes_only_gtc_and_ioc_with_alpacas_error(paper: Paper) -> None:
+    paper.quote("BTC/USD", "97000", "97010")
+    with paper.http() as http:
+        for tif in ("day", "fok", "opg", "cls"):
+            body = {"symbol": "BTC/USD", "qty": "0.01", "side": "buy", "type": "market", "time_in_force": tif}
+            refused = assert_alpaca_error(http.post("/v2/orders", json=body), 422, 42210000)
+            assert (refused["message"], refused["reason"]) == (
+                "invalid crypto time_in_force",
+                "invalid_time_in_force",
+            ), tif
+        assert http.get("/v2/orders", params={"status": "all"}).json() == []
+
+
 def test_before_and_after_order_id_page_through_orders_placed_at_the_same_time(paper: Paper) -> None:
     paper.quote("AAPL", "99.98", "100.02")
     with paper.http() as http:
