@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
 
@@ -11,7 +12,6 @@ from hypothesis import strategies as st
 from propdesk.accounting.kernel import ApplyFill, handle
 from propdesk.accounting.option_margin import (
     GroupRequirement,
-    grouped_symbols,
     has_option_positions,
     option_groups,
     option_requirements,
@@ -142,7 +142,7 @@ def test_groups_are_per_underlying_and_stock_without_options_is_not_grouped() ->
     )
     groups = option_groups(positions)
     assert [g.underlying for g in groups] == ["SPY", "XYZ"]
-    assert grouped_symbols(positions) == frozenset({"XYZ", occ("C", 110), occ("P", 400, root="SPY")})
+    assert grouped(positions) == frozenset({"XYZ", occ("C", 110), occ("P", 400, root="SPY")})
     assert [r.amount for r in option_requirements(positions)] == [D(39500), D(9800)]
     assert has_option_positions(positions.values())
     assert not has_option_positions(book(pos("AAPL", 10, "200")).values())
@@ -350,6 +350,11 @@ def test_accounts_without_options_keep_gross_over_leverage_exactly(
 
 def test_short_stock_keeps_its_own_margin_and_a_protective_put_is_not_unbounded() -> None:
     positions = book(pos("XYZ", -100, "100"), pos(occ("P", "95"), 1, "2"))
-    assert grouped_symbols(positions) == frozenset({occ("P", "95")})
+    assert grouped(positions) == frozenset({occ("P", "95")})
     requirement = only(positions)
     assert (requirement.unbounded, requirement.amount) == (False, D(200))
+
+
+def grouped(positions: Mapping[str, Position]) -> frozenset[str]:
+    """Symbols margined by an option group (not by gross / leverage)."""
+    return frozenset(symbol for group in option_groups(positions) for symbol in group.symbols)

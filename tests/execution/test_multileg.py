@@ -182,7 +182,7 @@ def test_debit_vertical_buys_at_the_ask_and_sells_at_the_bid() -> None:
         (C110, D("1.95"), D(2)),
     ]
     assert result.net == D("3.15")
-    assert result.cash_amount == D(630)  # 2 spreads × 3.15 × 100
+    assert cash_amount(result) == D(630)  # 2 spreads × 3.15 × 100
 
 
 def test_credit_vertical_is_a_negative_net() -> None:
@@ -191,7 +191,7 @@ def test_credit_vertical_is_a_negative_net() -> None:
     result = price(credit, VERTICAL_QUOTES, limit="-2.80")
     assert result.marketable
     assert result.net == D("-2.85")
-    assert result.cash_amount == D(-285)
+    assert cash_amount(result) == D(-285)
 
 
 def test_iron_condor_net_credit() -> None:
@@ -201,7 +201,7 @@ def test_iron_condor_net_credit() -> None:
     assert result.marketable
     assert [lp.price for lp in result.legs] == [D("1.05"), D("1.90"), D("2.10"), D("1.00")]
     assert result.net == D("-1.95")
-    assert result.cash_amount == D(-585)
+    assert cash_amount(result) == D(-585)
     assert price(CONDOR, CONDOR_QUOTES, limit="-1.90").marketable
 
 
@@ -222,7 +222,7 @@ def test_missing_leg_quote_names_the_first_such_leg() -> None:
     del quotes[C110X]
     result = price(CONDOR, quotes)
     assert (result.code, result.leg_index, result.symbol) == (PricingCode.LEG_QUOTE_MISSING, 1, P95)
-    assert (result.priced, result.net, result.legs, result.cash_amount) == (False, None, (), None)
+    assert (result.priced, result.net, result.legs) == (False, None, ())
     assert result.message.startswith(f"leg 1 ({P95})")
 
 
@@ -259,3 +259,8 @@ def test_pricing_an_invalid_order_raises() -> None:
     with pytest.raises(MultiLegError) as caught:
         price([leg(C100, BUY)], VERTICAL_QUOTES)
     assert caught.value.code is MultiLegCode.INVALID_LEG_COUNT
+
+
+def cash_amount(result: LegPricing) -> Decimal:
+    """Cash the whole order moves out of the account (negative: a credit), before fees."""
+    return sum((leg.signed_value for leg in result.legs), Decimal(0))

@@ -176,14 +176,6 @@ def option_groups(positions: Mapping[str, Position]) -> list[OptionGroup]:
     return groups
 
 
-def grouped_symbols(positions: Mapping[str, Position]) -> frozenset[str]:
-    """Symbols whose positions are margined by an option group (not by gross / leverage)."""
-    result: frozenset[str] = frozenset()
-    for group in option_groups(positions):
-        result |= group.symbols
-    return result
-
-
 def group_requirement(group: OptionGroup) -> GroupRequirement:
     """The requirement of one group (see the module docstring for the rules)."""
     value_now = group.value_now

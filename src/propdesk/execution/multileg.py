@@ -137,13 +137,6 @@ class LegPricing:
     def priced(self) -> bool:
         return self.net is not None
 
-    @property
-    def cash_amount(self) -> Decimal | None:
-        """Cash the whole order moves out of the account (negative: a credit), before fees."""
-        if self.net is None:
-            return None
-        return sum((leg.signed_value for leg in self.legs), ZERO)
-
 
 def validate_legs(legs: Sequence[Leg], qty: Decimal, limit_price: Decimal | None = None) -> list[Option]:
     """The legs' contracts in leg order, or :class:`MultiLegError` for the first broken rule."""

@@ -21,7 +21,6 @@ __all__ = [
     "calendar",
     "market_clock",
     "nyse",
-    "sessions",
     "settlement_date",
 ]
 
@@ -53,15 +52,6 @@ def market_clock(ctx: ServiceContext) -> MarketClock:
     now = ctx.clock()
     calendar = nyse()
     return MarketClock(now, calendar.is_open(now), calendar.next_open(now), calendar.next_close(now))
-
-
-def sessions(start: date, end: date) -> list[Session]:
-    """NYSE sessions from ``start`` to ``end`` inclusive (early closes at 13:00 ET included)."""
-    if start > end:
-        raise Invalid("invalid_request", f"start {start} is after end {end}")
-    if start < FIRST_DAY or end > LAST_DAY:
-        raise Invalid("invalid_request", f"the calendar covers {FIRST_DAY} to {LAST_DAY}")
-    return nyse().sessions(start, end)
 
 
 class DateType(StrEnum):

@@ -196,6 +196,12 @@ ServiceError to refuse. The Alpaca account configuration and position closes use
 they check cannot change before the order is placed."""
 
 
+def _check_trading_enabled(ctx: ServiceContext) -> None:
+    """The server-wide kill switch: no new order, replacement or roll (cancels stay allowed)."""
+    if ctx.settings.trading_disabled:
+        raise Disabled("trading_disabled", "trading is disabled on this server (kill switch)")
+
+
 def _resent(uow: UnitOfWork, account_id: str, client_order_id: str, digest: str) -> Submitted | None:
     """The stored order when this client order id was used before for the same request; a 422
     ``duplicate_client_order_id`` when it was used for a different one; None when it is new."""
@@ -215,8 +221,7 @@ def submit_order(
     ctx: ServiceContext, account_id: str, request: OrderRequest, *, guard: Guard | None = None
 ) -> Submitted:
     """Accept ``request`` (see the module docstring for idempotency); fills at once if it can."""
-    if ctx.settings.trading_disabled:
-        raise Disabled("trading_disabled", "trading is disabled on this server (kill switch)")
+    _check_trading_enabled(ctx)
     digest = request_hash(request)
 
     def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Submitted:
@@ -266,8 +271,7 @@ def submit_spread(
     ctx: ServiceContext, account_id: str, request: SpreadRequest, *, guard: Guard | None = None
 ) -> Submitted:
     """Accept a multi-leg option order: all legs fill at once or none (see spread_orders)."""
-    if ctx.settings.trading_disabled:
-        raise Disabled("trading_disabled", "trading is disabled on this server (kill switch)")
+    _check_trading_enabled(ctx)
     digest = request_hash(request)
 
     def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Submitted:
@@ -303,8 +307,7 @@ def roll(ctx: ServiceContext, account_id: str, close: OrderRequest, open_: Order
     first, then the open order, in one transaction. If the close is refused or does not fill
     completely at once, the open is not sent and nothing is stored; if the open is refused, the
     close is undone with it (a roll never leaves the account half rolled)."""
-    if ctx.settings.trading_disabled:
-        raise Disabled("trading_disabled", "trading is disabled on this server (kill switch)")
+    _check_trading_enabled(ctx)
 
     def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Rolled:
         now = ctx.clock()
@@ -370,8 +373,7 @@ def cancel_all(ctx: ServiceContext, account_id: str) -> list[Order]:
 def replace_order(
     ctx: ServiceContext, account_id: str, order_id: str, change: ReplaceRequest, *, guard: Guard | None = None
 ) -> Order:
-    if ctx.settings.trading_disabled:
-        raise Disabled("trading_disabled", "trading is disabled on this server (kill switch)")
+    _check_trading_enabled(ctx)
 
     def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Order:
         old = book.orders.get(order_id)

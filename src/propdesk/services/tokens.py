@@ -115,10 +115,6 @@ class CachedAuthenticator(Generic[P]):
             self._valid[key] = (now + self._ttl, principal)
         return principal
 
-    def forget(self) -> None:
-        """Drop everything remembered (after a revocation in this process)."""
-        self._valid.clear()
-
 
 def token_authenticator(engine: Engine, **options: Any) -> CachedAuthenticator[Principal]:
     return CachedAuthenticator(lambda token: authenticate(engine, token), **options)

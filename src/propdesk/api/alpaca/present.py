@@ -22,11 +22,6 @@ def alpaca_asset_class(asset_class: AssetClass) -> str:
     return "us_equity" if asset_class is AssetClass.FUTURE else asset_class.value
 
 
-def alpaca_symbol(order: Order) -> str:
-    """Crypto pairs as Alpaca shows them on orders (``BTC/USD``)."""
-    return order.symbol
-
-
 def order(o: Order, legs: Sequence[Order] | None = None, *, nested: bool = True) -> dict[str, Any]:
     """One order; ``legs`` (bracket/oco/oto children or multi-leg legs) nested when given."""
     mleg_parent = o.order_class is OrderClass.MLEG and o.parent_id is None
@@ -48,7 +43,7 @@ def order(o: Order, legs: Sequence[Order] | None = None, *, nested: bool = True)
         "replaced_by": o.replaced_by,
         "replaces": o.replaces,
         "asset_id": "" if mleg_parent else asset_id(o.symbol),
-        "symbol": "" if mleg_parent else alpaca_symbol(o),
+        "symbol": "" if mleg_parent else o.symbol,
         "asset_class": "" if mleg_parent else alpaca_asset_class(o.asset_class),
         "notional": dec(o.notional),
         "qty": None if o.notional is not None and o.filled_qty == 0 else dec(o.qty),
