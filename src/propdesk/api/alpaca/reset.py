@@ -9,14 +9,13 @@ Alpaca's dashboard does; it becomes the account's starting balance. What a reset
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
-from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from propdesk.api.alpaca.auth import authenticated
 from propdesk.api.alpaca.errors import ERROR_RESPONSES
+from propdesk.api.alpaca.requests import AlpacaBody, Positive
 from propdesk.api.alpaca.wire import dec, ts
 from propdesk.api.auth import context
 from propdesk.services import paper_accounts
@@ -30,23 +29,10 @@ Caller = Annotated[KeyPrincipal, Depends(authenticated)]
 REASON = "reset through POST /v2/account/reset"
 
 
-def _amount(value: object) -> Decimal:
-    """A JSON number (through its text, so ``1000.1`` is exactly 1000.1) or a decimal string."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError("must be a number or a decimal string")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not a number") from None
-    if not amount.is_finite() or not 0 < amount < paper_accounts.MAX_STARTING_CASH:
-        raise ValueError(f"must be greater than 0 and less than {paper_accounts.MAX_STARTING_CASH}")
-    return amount
+class AlpacaResetIn(AlpacaBody):
+    """``starting_cash``: a positive decimal below 10^15, as a JSON number or a string."""
 
-
-class AlpacaResetIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    starting_cash: Annotated[Decimal, BeforeValidator(_amount)] | None = None
+    starting_cash: Positive | None = None
 
 
 @router.post("/account/reset")
