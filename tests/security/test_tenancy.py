@@ -53,6 +53,9 @@ V2_PATH = {
 }
 # Required query parameters, by alias.
 QUERY = {"clientOrderId": "client_order_id", "client_order_id": "client_order_id"}
+# Optional query parameters that look one of the victim's ids up (list cursors): each route with
+# one is also called with the victim's id in it.
+OPTIONAL_QUERY = {"before_order_id": "order_id", "after_order_id": "order_id"}
 # The victim's ids that name one of its resources: a request carrying one must answer 404 (403 on
 # an admin route). The clone id and symbols are not among them: a clone id is a shared label (its
 # list shows only the caller's own accounts) and a symbol names the caller's own position.
@@ -224,24 +227,39 @@ def build_call(route: Route, method: str, victim: Tenant, path_map: Mapping[str,
     return Call(route, method, path, params, body, tuple(dict.fromkeys(carries)))
 
 
-def send(world: World, call: Call, headers: Mapping[str, str], path: str | None = None) -> httpx.Response:
+def with_id_filters(call: Call, victim: Tenant) -> list[Call]:
+    """``call``, and a variant per optional query parameter that looks an id up (a list cursor)."""
+    variants = [call]
+    for field in call.route.api.dependant.query_params:
+        name = OPTIONAL_QUERY.get(field.alias)
+        if name is not None and name in victim.ids:
+            params = {**call.params, field.alias: victim.value(name)}
+            variants.append(
+                Call(call.route, call.method, call.path, params, call.body, (*call.carries, name))
+            )
+    return variants
+
+
+def send(world: World, call: Call, headers: Mapping[str, str]) -> httpx.Response:
     kwargs: dict[str, Any] = {"headers": dict(headers), "params": call.params}
     if call.body is not None:
         kwargs["json"] = call.body
-    response: httpx.Response = world.client.request(call.method, path or call.path, **kwargs)
+    response: httpx.Response = world.client.request(call.method, call.path, **kwargs)
     return response
 
 
-def _missing_variant(call: Call, victim: Tenant) -> tuple[str, dict[str, str]]:
-    """The same call's path with each of the victim's resource ids replaced by an unknown one."""
-    path = call.path
-    replaced: dict[str, str] = {}
-    for name in call.carries:
-        value = victim.value(name)
-        if value in path:
-            path = path.replace(value, f"{MISSING}-{name}")
-            replaced[value] = f"{MISSING}-{name}"
-    return path, replaced
+def _missing_variant(call: Call, victim: Tenant) -> tuple[Call, dict[str, str]]:
+    """The same call with each of the victim's resource ids replaced by an unknown one."""
+    replaced = {victim.value(name): f"{MISSING}-{name}" for name in call.carries}
+
+    def swap(text: str) -> str:
+        for value, fake in replaced.items():
+            text = text.replace(value, fake)
+        return text
+
+    body = None if call.body is None else json.loads(swap(json.dumps(call.body)))
+    params = {k: swap(v) for k, v in call.params.items()}
+    return Call(call.route, call.method, swap(call.path), params, body, call.carries), replaced
 
 
 def _leaks(response: httpx.Response, victim: Tenant, call: Call) -> list[str]:
@@ -256,10 +274,13 @@ def check_intruder(
     before = state_of(engine, victim.account_ids)
     problems: list[str] = []
     count = 0
-    for route, method in operations(world.app, prefix):
-        if route.path in PUBLIC:
-            continue
-        call = build_call(route, method, victim, path_map)
+    calls = [
+        call
+        for route, method in operations(world.app, prefix)
+        if route.path not in PUBLIC
+        for call in with_id_filters(build_call(route, method, victim, path_map), victim)
+    ]
+    for call in calls:
         count += 1
         response = send(world, call, intruder.headers)
         where = f"{call.key} ({call.path})"
@@ -271,9 +292,9 @@ def check_intruder(
                     problems.append(f"{where}: expected 403 for a service token, got {response.status_code}")
             elif response.status_code != 404:
                 problems.append(f"{where}: expected 404, got {response.status_code} {response.text[:200]}")
-            elif any(value in call.path for value in _missing_variant(call, victim)[1]):
-                missing_path, replaced = _missing_variant(call, victim)
-                missing = send(world, call, intruder.headers, missing_path)
+            else:
+                variant, replaced = _missing_variant(call, victim)
+                missing = send(world, variant, intruder.headers)
                 expected = missing.text
                 for value, fake in replaced.items():
                     expected = expected.replace(fake, value)
