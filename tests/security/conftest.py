@@ -231,6 +231,8 @@ def _v2_tenant(
 
 def build_world(engine: Engine) -> Iterator[World]:
     clock = SetClock(SESSION_OPEN)
+    # Generous limits: the suite sends a few hundred requests, many of them with bad credentials.
+    # (A throttle of failed authentications, when the app has one, needs its limit raised here too.)
     settings = Settings(trading_api_rate_limit=100_000)
     ctx = ServiceContext(engine=engine, settings=settings, clock=clock, ids=uuid_ids)
     _, token_a = create_token(engine, role=Role.SERVICE, name="tenant-a", clock=clock)
