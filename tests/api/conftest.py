@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -53,12 +53,13 @@ class Api:
             uow.commit()
 
 
-def build_api(engine: Engine, settings: Settings | None = None) -> Api:
+def build_api(engine: Engine, settings: Settings | None = None, *, grant: Sequence[str] = ()) -> Api:
+    """An app over ``engine`` with a new service token (granted the ``grant`` accounts) and admin token."""
     clock = SetClock()
     ctx = ServiceContext(
         engine=engine, settings=settings or Settings(), clock=clock, ids=sequential_ids("id")
     )
-    _, service = create_token(engine, role=Role.SERVICE, name="agent-runner", clock=clock)
+    _, service = create_token(engine, role=Role.SERVICE, name="agent-runner", clock=clock, accounts=grant)
     _, admin = create_token(engine, role=Role.ADMIN, name="ops-alice", clock=clock)
     client = TestClient(create_app(ctx), raise_server_exceptions=False)
     return Api(

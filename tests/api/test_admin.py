@@ -185,7 +185,8 @@ def test_decision_context_reports_headroom_quotes_and_heartbeat(api: Api) -> Non
         "r",
         {"decisionActionId": "a", "action": "open_long", "symbol": "AAPL", "notional": "20000"},
     )
-    api.client.post("/api/v1/prop/mark-to-market-all", headers=api.service)
+    # The sweep heartbeat is the operators' (a service token's sweep marks its own accounts only).
+    api.client.post("/api/v1/prop/mark-to-market-all", headers=api.admin)
     api.clock.advance(12)
     context = api.client.get(
         f"{ACCOUNTS}/{account_id}/decision-context", params={"symbols": "MSFT,aapl"}, headers=api.service

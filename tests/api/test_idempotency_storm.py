@@ -126,7 +126,9 @@ def test_twenty_clients_storming_one_batch_execute_it_exactly_once(pg_engine: En
             )
             uow.prices.write_quote(quote, source="test")
         uow.commit()
-    _, token = create_token(pg_engine, role=Role.SERVICE, name="storm", clock=fixed_clock)
+    _, token = create_token(
+        pg_engine, role=Role.SERVICE, name="storm", clock=fixed_clock, accounts=[account.id]
+    )
     batch = storm_batch()
     path = f"/api/v1/prop/accounts/{account.id}/decision-actions"
     start = threading.Barrier(CLIENTS)

@@ -390,7 +390,7 @@ def test_the_kill_switch_refuses_new_orders_but_cancel_still_works(api: Api) -> 
     account_id = open_account(api)
     api.quote("AAPL", "100.00", "100.02")
     order = placed(api, account_id, limit_buy("before"))
-    halted = build_api(api.ctx.engine, Settings(trading_disabled=True))
+    halted = build_api(api.ctx.engine, Settings(trading_disabled=True), grant=[account_id])
     with halted.client:
         assert_error(submit(halted, account_id, limit_buy("after")), 403, "trading_disabled")
         path = f"{ACCOUNTS}/{account_id}/orders/{order['id']}"

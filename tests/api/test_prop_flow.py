@@ -166,7 +166,8 @@ def test_a_breach_auto_liquidates_at_the_next_mark(api: Api) -> None:
     assert opened["actions"][0]["status"] == "filled"
     api.clock.advance(5)
     api.quote("AAPL", "79.99", "80.01")  # -10,000 on 500 shares: equity 89,950 <= 90,000
-    result = api.client.post("/api/v1/prop/mark-to-market-all", headers=api.service).json()
+    # An admin's sweep writes the heartbeat checked below (a service token's sweep does not).
+    result = api.client.post("/api/v1/prop/mark-to-market-all", headers=api.admin).json()
     assert result == {"accounts": 1, "persisted": 1, "liquidated": 1, "failed": []}
     snapshot = api.client.get(f"{base}/snapshot", headers=api.service).json()
     assert snapshot["account"]["status"] == "liquidated"

@@ -199,7 +199,7 @@ def test_sigkill_during_an_order_burst_loses_and_duplicates_nothing(
         ctx, lifecycle.NewAccount(idempotency_key="restart", overrides={"max_open_orders": 100_000})
     )
     lifecycle.start(ctx, account.id)
-    _, token = create_token(engine, role=Role.SERVICE, name="burst", clock=ctx.clock)
+    _, token = create_token(engine, role=Role.SERVICE, name="burst", clock=ctx.clock, accounts=[account.id])
     with UnitOfWork(engine) as uow:
         now = datetime.now(UTC)
         quote = Quote(symbol=SYMBOL, time=now - timedelta(seconds=1), bid=Decimal(97000), ask=Decimal(97010))

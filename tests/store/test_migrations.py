@@ -37,6 +37,7 @@ APP_TABLES = {
     "order_evaluations",
     "assets",
     "alpaca_watchlists",
+    "token_grants",
 }
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from propdesk.services import ownership
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Invalid, ServiceError
 from propdesk.services.tokens import CachedAuthenticator, Principal, Role
@@ -40,7 +41,14 @@ def context(request: Request) -> ServiceContext:
 
 
 def require(*roles: Role) -> Callable[..., Principal]:
-    """A dependency that authenticates the bearer token and checks its role."""
+    """A dependency that authenticates the bearer token, checks its role and, on a route with an
+    ``{account_id}`` path parameter, that the token may use that account.
+
+    The ownership check lives here, in the one dependency every bearer-token route has, so that a
+    new route with ``{account_id}`` is guarded by construction: a service token gets 404
+    ``account_not_found`` for an account it neither created nor was granted, exactly as for a
+    missing one. Routes keyed by other ids scope their lookups in the services.
+    """
 
     def dependency(
         request: Request,
@@ -57,6 +65,9 @@ def require(*roles: Role) -> Callable[..., Principal]:
             raise Forbidden(
                 "forbidden", f"this route needs a {allowed} token; yours is {principal.role.value}"
             )
+        account_id = request.path_params.get("account_id")
+        if account_id is not None:
+            ownership.require_access(context(request), principal, str(account_id))
         return principal
 
     return dependency

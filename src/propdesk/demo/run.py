@@ -83,10 +83,12 @@ def run(console: Console, options: DemoOptions) -> None:
     with console.status("importing the shipped daily bars"):
         for symbol, path in files.items():
             import_bar_file(engine, path, symbol)
-    _, service_token = create_token(engine, role=Role.SERVICE, name="demo-agent", clock=clock)
+    agent_principal, service_token = create_token(engine, role=Role.SERVICE, name="demo-agent", clock=clock)
     _, admin_token = create_token(engine, role=Role.ADMIN, name="demo-admin", clock=clock)
     account = lifecycle.create_account(
-        ctx, lifecycle.NewAccount(idempotency_key="demo-audition", clone_id="demo-agent", mode="audition")
+        ctx,
+        lifecycle.NewAccount(idempotency_key="demo-audition", clone_id="demo-agent", mode="audition"),
+        principal=agent_principal,
     )
     lifecycle.start(ctx, account.id)
 

@@ -23,7 +23,9 @@ from propdesk.model.ids import AccountId, IdFactory
 from propdesk.model.numbers import ZERO
 from propdesk.model.policy import ExecutionPolicy
 from propdesk.risk.pack import RulePack, pack_snapshot
+from propdesk.services import ownership
 from propdesk.services.clock import Clock, system_clock
+from propdesk.services.tokens import Principal
 from propdesk.store.accounts import DERIVED_BALANCE_FIGURES, AccountRow
 from propdesk.store.uow import UnitOfWork
 
@@ -31,10 +33,17 @@ CommandFactory = Callable[[AccountState], Command]
 
 
 class IdempotencyConflict(Exception):
-    """An idempotency key reused for a different request (an API maps this to 409)."""
+    """An idempotency key reused for a different request (an API maps this to 409).
 
-    def __init__(self, key: str, account_id: str, message: str) -> None:
-        super().__init__(f"idempotency key {key!r} already opened account {account_id}: {message}")
+    ``account_id`` is None when the key opened an account the caller may not see: the conflict
+    then names no account, so the key reveals nothing about it.
+    """
+
+    def __init__(self, key: str, account_id: str | None, message: str) -> None:
+        if account_id is None:
+            super().__init__(f"idempotency key {key!r} is already used: {message}")
+        else:
+            super().__init__(f"idempotency key {key!r} already opened account {account_id}: {message}")
         self.key = key
         self.account_id = account_id
 
@@ -65,13 +74,17 @@ def open_account(
     parent_account_id: str | None = None,
     clone_id: str | None = None,
     rule_pack: RulePack | None = None,
+    owner_token_id: str | None = None,
+    principal: Principal | None = None,
 ) -> AccountId:
     """Create a pending account under ``policy``; a retry with the same key returns the same account.
 
     The key check runs first, in the same transaction as the insert. If two requests with one
     key race, the unique constraint lets one insert win and the other's retry finds it. Reusing
     a key with another policy, owner, mode or rule pack raises :class:`IdempotencyConflict`.
-    ``rule_pack`` is snapshotted on the account with its key and fingerprint.
+    ``rule_pack`` is snapshotted on the account with its key and fingerprint. ``owner_token_id``
+    records the token that created the account; a key that opened an account ``principal`` may not
+    see is a conflict that names no account (see :mod:`propdesk.services.ownership`).
     """
     for attempt in (1, 2):
         try:
@@ -79,6 +92,8 @@ def open_account(
                 if idempotency_key is not None:
                     existing = uow.accounts.find_by_idempotency_key(idempotency_key)
                     if existing is not None:
+                        if not ownership.visible(uow, principal, [existing.id]):
+                            raise IdempotencyConflict(idempotency_key, None, "choose another key")
                         requested = {
                             "owner": owner,
                             "mode": mode,
@@ -106,6 +121,7 @@ def open_account(
                     rule_pack=None if rule_pack is None else pack_snapshot(rule_pack),
                     rule_pack_key=None if rule_pack is None else rule_pack.key,
                     rule_pack_fingerprint=None if rule_pack is None else rule_pack.fingerprint,
+                    owner_token_id=owner_token_id,
                 )
                 created = handle(
                     AccountState(account_id=account_id),

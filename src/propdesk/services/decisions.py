@@ -34,10 +34,11 @@ from propdesk.model.order import Order
 from propdesk.model.orders import ActionKind, OrderStatus, OrderType, Side, TimeInForce
 from propdesk.model.policy import ExecutionPolicy
 from propdesk.risk.gates import OrderIntent
-from propdesk.services import rules
+from propdesk.services import ownership, rules
 from propdesk.services.accounts import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Disabled, Invalid, NotFound
+from propdesk.services.tokens import Principal
 from propdesk.store.accounts import AccountRow
 from propdesk.store.records import PENDING_APPROVAL, DecisionActionRecord
 from propdesk.store.uow import UnitOfWork
@@ -359,9 +360,14 @@ def _settle(uow: UnitOfWork, record: DecisionActionRecord, stored: bool) -> None
     )
 
 
-def get_action(ctx: ServiceContext, record_id: str) -> DecisionActionRecord:
+def get_action(
+    ctx: ServiceContext, record_id: str, principal: Principal | None = None
+) -> DecisionActionRecord:
+    """The stored action; one on an account ``principal`` may not use is reported missing."""
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         record = uow.decision_actions.find(record_id)
+        if record is not None and not ownership.visible(uow, principal, [record.account_id]):
+            record = None
     if record is None:
         raise NotFound("decision_action_not_found", f"no decision action {record_id}")
     return record

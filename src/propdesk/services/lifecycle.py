@@ -21,11 +21,12 @@ from propdesk.execution.pipeline import liquidation_fills
 from propdesk.model.fills import Fill
 from propdesk.model.instruments import Instrument, parse_instrument
 from propdesk.model.policy import ExecutionPolicy, preset
-from propdesk.services import rules
+from propdesk.services import ownership, rules
 from propdesk.services.accounts import IdempotencyConflict, open_account, policy_of, start_account
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Invalid
 from propdesk.services.quotes import latest_quotes
+from propdesk.services.tokens import Principal
 from propdesk.store.accounts import AccountRow
 from propdesk.store.uow import UnitOfWork
 
@@ -59,18 +60,26 @@ def build_policy(name: str, overrides: Mapping[str, Any] | None) -> ExecutionPol
         raise Invalid("unknown_preset", str(exc), {"field": "preset"}) from exc
 
 
-def create_account(ctx: ServiceContext, request: NewAccount) -> AccountRow:
-    """Create a pending account; with a rule pack the policy's starting balance defaults to the pack's."""
+def create_account(
+    ctx: ServiceContext, request: NewAccount, *, principal: Principal | None = None
+) -> AccountRow:
+    """Create a pending account; with a rule pack the policy's starting balance defaults to the pack's.
+
+    ``principal`` (the calling token, None for the CLI and jobs) becomes the account's owning
+    token; a parent account it may not use is reported missing, and an idempotency key only ever
+    returns an account it may use.
+    """
     pack = None if request.rule_pack is None else rules.resolve_pack(request.rule_pack)
     overrides = dict(request.overrides or {})
     if pack is not None and not {"startingBalance", "starting_balance"} & set(overrides):
         overrides["starting_balance"] = pack.starting_balance
     policy = build_policy(request.preset, overrides)
-    if request.owner_user_id is not None:
-        _ensure_user(ctx, request.owner_user_id)
     if request.parent_account_id is not None:
         with UnitOfWork(ctx.engine, read_only=True) as uow:
+            ownership.check(uow, principal, request.parent_account_id)
             uow.accounts.get(request.parent_account_id)
+    if request.owner_user_id is not None:
+        _ensure_user(ctx, request.owner_user_id)
     try:
         account_id = open_account(
             ctx.engine,
@@ -83,11 +92,14 @@ def create_account(ctx: ServiceContext, request: NewAccount) -> AccountRow:
             parent_account_id=request.parent_account_id,
             clone_id=request.clone_id,
             rule_pack=pack,
+            owner_token_id=ownership.owner_token_of(principal),
+            principal=principal,
         )
     except IdempotencyConflict as exc:
-        raise Conflict(
-            "idempotency_conflict", str(exc), {"idempotencyKey": exc.key, "accountId": exc.account_id}
-        ) from exc
+        details = {"idempotencyKey": exc.key}
+        if exc.account_id is not None:
+            details["accountId"] = exc.account_id
+        raise Conflict("idempotency_conflict", str(exc), details) from exc
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         return uow.accounts.get(account_id)
 

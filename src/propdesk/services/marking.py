@@ -27,11 +27,12 @@ from propdesk.accounting.kernel import CommandRejected, Decision, MarkToPrices, 
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.execution.pipeline import breaches_drawdown
 from propdesk.risk.evaluate import RequiredAction
-from propdesk.services import rules
+from propdesk.services import ownership, rules
 from propdesk.services.accounts import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.lifecycle import liquidation
 from propdesk.services.quotes import latest_quotes
+from propdesk.services.tokens import Principal
 from propdesk.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -141,10 +142,14 @@ def record_incident(ctx: ServiceContext, account_id: str, kind: str, message: st
         uow.commit()
 
 
-def mark_all(ctx: ServiceContext) -> SweepResult:
-    """Mark every open account holding positions; one account's failure never stops the sweep."""
+def mark_all(ctx: ServiceContext, principal: Principal | None = None) -> SweepResult:
+    """Mark every open account holding positions; one account's failure never stops the sweep.
+
+    With a service token's ``principal`` only the accounts it may use are marked, and the sweep
+    heartbeat (which tells operators the job runs) is left alone.
+    """
     with UnitOfWork(ctx.engine, read_only=True) as uow:
-        account_ids = uow.accounts.open_ids_with_positions()
+        account_ids = ownership.visible(uow, principal, uow.accounts.open_ids_with_positions())
     persisted = liquidated = 0
     failed: list[str] = []
     for account_id in account_ids:
@@ -161,6 +166,8 @@ def mark_all(ctx: ServiceContext) -> SweepResult:
         persisted += result.persisted
         liquidated += result.liquidated
     sweep = SweepResult(len(account_ids), persisted, liquidated, failed)
+    if not ownership.sees_all(principal):
+        return sweep
     beat(
         ctx,
         {"accounts": sweep.accounts, "persisted": persisted, "liquidated": liquidated, "failed": len(failed)},

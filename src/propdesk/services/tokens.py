@@ -13,7 +13,7 @@ import hmac
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
@@ -45,8 +45,14 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_token(engine: Engine, *, role: Role, name: str, clock: Clock) -> tuple[Principal, str]:
-    """Store a new token and return it; the plain token exists only in this return value."""
+def create_token(
+    engine: Engine, *, role: Role, name: str, clock: Clock, accounts: Sequence[str] = ()
+) -> tuple[Principal, str]:
+    """Store a new token and return it; the plain token exists only in this return value.
+
+    ``accounts`` are granted to the token (besides those it will create); an unknown account id
+    raises :class:`~propdesk.store.errors.AccountNotFound` and stores nothing.
+    """
     if not name.strip():
         raise ValueError("a token needs a name")
     token_id = secrets.token_hex(8)
@@ -57,6 +63,9 @@ def create_token(engine: Engine, *, role: Role, name: str, clock: Clock) -> tupl
                 id=token_id, name=name, role=role.value, secret_hash=digest(secret), created_at=clock()
             )
         )
+        for account_id in accounts:
+            uow.accounts.get(account_id)
+        uow.ownership.grant(token_id, accounts, clock())
         uow.commit()
     return Principal(token_id, name, role), f"pd_{token_id}_{secret}"
 

@@ -16,10 +16,11 @@ from propdesk.model.market import Quote
 from propdesk.model.order import Order
 from propdesk.model.policy import ExecutionPolicy
 from propdesk.risk.evaluate import RuleStatus
-from propdesk.services import rules
+from propdesk.services import ownership, rules
 from propdesk.services.accounts import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.marking import HEARTBEAT
+from propdesk.services.tokens import Principal
 from propdesk.store.accounts import AccountRow, LedgerRow
 from propdesk.store.records import AuditRecord, FillRecord, Heartbeat, Page
 from propdesk.store.uow import UnitOfWork
@@ -125,9 +126,14 @@ def audit_log(ctx: ServiceContext, account_id: str, page: Page) -> list[AuditRec
         return uow.audit.page(account_id, page)
 
 
-def clone_accounts(ctx: ServiceContext, clone_id: str) -> list[AccountRow]:
+def clone_accounts(
+    ctx: ServiceContext, clone_id: str, principal: Principal | None = None
+) -> list[AccountRow]:
+    """The clone's accounts that ``principal`` may use (all of them for an admin or no principal)."""
     with UnitOfWork(ctx.engine, read_only=True) as uow:
-        return uow.accounts.by_clone(clone_id)
+        rows = uow.accounts.by_clone(clone_id)
+        allowed = set(ownership.visible(uow, principal, [r.id for r in rows]))
+    return [r for r in rows if r.id in allowed]
 
 
 def account(ctx: ServiceContext, account_id: str) -> AccountRow:

@@ -96,6 +96,7 @@ class AccountRow:
     rule_pack_key: str | None = None
     rule_pack_fingerprint: str | None = None
     outcome: str | None = None
+    owner_token_id: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> AccountRow:
@@ -117,6 +118,7 @@ class AccountRow:
             rule_pack_key=row.get("rule_pack_key"),
             rule_pack_fingerprint=row.get("rule_pack_fingerprint"),
             outcome=row.get("outcome"),
+            owner_token_id=row.get("owner_token_id"),
         )
 
 
@@ -316,6 +318,7 @@ class AccountRepository:
         rule_pack: Mapping[str, Any] | None = None,
         rule_pack_key: str | None = None,
         rule_pack_fingerprint: str | None = None,
+        owner_token_id: str | None = None,
     ) -> AccountRow:
         """Insert a pending account and its empty balances row (the state of a fresh account)."""
         values: dict[str, Any] = {
@@ -336,6 +339,7 @@ class AccountRepository:
             "rule_pack_key": rule_pack_key,
             "rule_pack_fingerprint": rule_pack_fingerprint,
             "outcome": None,
+            "owner_token_id": owner_token_id,
         }
         self._conn.execute(sa.insert(accounts).values(**values))
         self._conn.execute(

@@ -72,6 +72,10 @@ accounts = sa.Table(
     sa.Column("rule_pack_fingerprint", sa.String(64), nullable=True),
     # A prop evaluation's outcome once decided: passed or failed.
     sa.Column("outcome", sa.String(16), nullable=True),
+    # The bearer token that created the account over the API (revision 0010): a service token sees
+    # the accounts it owns plus those granted to it (``token_grants``). No foreign key, so that
+    # SQLite adds the column without rebuilding the table.
+    sa.Column("owner_token_id", sa.String(32), nullable=True, index=True),
     sa.CheckConstraint(_in("status", ACCOUNT_STATUSES), name="status"),
     sa.CheckConstraint("last_seq >= 0", name="last_seq"),
 )
@@ -359,6 +363,16 @@ api_tokens = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("revoked_at", UtcDateTime(), nullable=True),
     sa.CheckConstraint(_in("role", API_TOKEN_ROLES), name="role"),
+)
+
+# Accounts a service token may use besides those it created (revision 0010), from
+# ``propdesk token create --account ID``.
+token_grants = sa.Table(
+    "token_grants",
+    metadata,
+    sa.Column("token_id", sa.String(32), sa.ForeignKey("api_tokens.id"), primary_key=True),
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), primary_key=True, index=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
 )
 
 # Alpaca-style key pairs (revision 0006): each belongs to one account; only a SHA-256 of the secret

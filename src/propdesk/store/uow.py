@@ -25,6 +25,7 @@ from propdesk.store.accounts import AccountRepository, AccountRow, UserRepositor
 from propdesk.store.engine import READ_ONLY_OPTION, is_serializing_sqlite_engine
 from propdesk.store.errors import AccountNotFound, UnitOfWorkError
 from propdesk.store.orders import OrderRepository
+from propdesk.store.ownership import OwnershipRepository
 from propdesk.store.prices import PriceRepository
 from propdesk.store.records import (
     AlpacaWatchlistRepository,
@@ -189,3 +190,8 @@ class UnitOfWork:
     def watchlists(self) -> AlpacaWatchlistRepository:
         """Alpaca's /v2 watchlists (not the ingestion ``watchlist`` in :attr:`prices`)."""
         return AlpacaWatchlistRepository(self.connection)
+
+    @property
+    def ownership(self) -> OwnershipRepository:
+        """Which accounts a service token owns or was granted."""
+        return OwnershipRepository(self.connection)

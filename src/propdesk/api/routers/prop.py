@@ -29,8 +29,10 @@ def _account_out(ctx: ServiceContext, account_id: str) -> s.AccountOut:
 
 
 @router.post("/accounts", response_model=s.AccountOut, status_code=201)
-def create_account(body: s.CreateAccountIn, ctx: Ctx, _: Caller) -> s.AccountOut:
-    """Create a pending account; the same ``idempotencyKey`` and body returns the same account."""
+def create_account(body: s.CreateAccountIn, ctx: Ctx, caller: Caller) -> s.AccountOut:
+    """Create a pending account owned by the calling token; the same ``idempotencyKey`` and body
+    returns the same account (a key that opened an account the token may not use is a 409 that
+    names no account)."""
     row = lifecycle.create_account(
         ctx,
         lifecycle.NewAccount(
@@ -43,6 +45,7 @@ def create_account(body: s.CreateAccountIn, ctx: Ctx, _: Caller) -> s.AccountOut
             idempotency_key=body.idempotency_key,
             rule_pack=body.rule_pack,
         ),
+        principal=caller,
     )
     return _account_out(ctx, row.id)
 
@@ -53,8 +56,10 @@ def get_account(account_id: str, ctx: Ctx, _: Caller) -> s.AccountOut:
 
 
 @router.get("/clones/{clone_id}/accounts", response_model=s.AccountListOut)
-def clone_accounts(clone_id: str, ctx: Ctx, _: Caller) -> s.AccountListOut:
-    return s.AccountListOut(items=[_account_out(ctx, row.id) for row in views.clone_accounts(ctx, clone_id)])
+def clone_accounts(clone_id: str, ctx: Ctx, caller: Caller) -> s.AccountListOut:
+    """The clone's accounts that the token may use."""
+    rows = views.clone_accounts(ctx, clone_id, caller)
+    return s.AccountListOut(items=[_account_out(ctx, row.id) for row in rows])
 
 
 @router.post("/accounts/{account_id}/start", response_model=s.AccountOut)
@@ -152,8 +157,8 @@ def submit_decisions(account_id: str, body: s.DecisionBatchIn, ctx: Ctx, _: Call
 
 
 @router.get("/decision-actions/{action_id}", response_model=s.DecisionActionOut)
-def get_decision_action(action_id: str, ctx: Ctx, _: Caller) -> s.DecisionActionOut:
-    return present.decision_action(decisions.get_action(ctx, action_id))
+def get_decision_action(action_id: str, ctx: Ctx, caller: Caller) -> s.DecisionActionOut:
+    return present.decision_action(decisions.get_action(ctx, action_id, caller))
 
 
 @router.post("/accounts/{account_id}/mark-to-market", response_model=s.MarkOut)
@@ -171,8 +176,9 @@ def mark_to_market(account_id: str, ctx: Ctx, _: Caller) -> s.MarkOut:
 
 
 @router.post("/mark-to-market-all", response_model=s.SweepOut)
-def mark_to_market_all(ctx: Ctx, _: Caller) -> s.SweepOut:
-    sweep = marking.mark_all(ctx)
+def mark_to_market_all(ctx: Ctx, caller: Caller) -> s.SweepOut:
+    """Mark every open account with positions that the token may use (all of them for an admin)."""
+    sweep = marking.mark_all(ctx, caller)
     return s.SweepOut(
         accounts=sweep.accounts, persisted=sweep.persisted, liquidated=sweep.liquidated, failed=sweep.failed
     )
