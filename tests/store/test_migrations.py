@@ -37,6 +37,8 @@ APP_TABLES = {
     "order_evaluations",
     "assets",
     "alpaca_watchlists",
+    "auth_version",
+    "rate_limit_windows",
 }
 
 
