@@ -40,6 +40,16 @@ class Settings(BaseSettings):
 
     # The Alpaca-compatible trading API (/v2): requests per minute per key, as Alpaca's 200.
     trading_api_rate_limit: int = Field(default=200, ge=1)
+    # The service and admin API (/api/v1): requests per minute per bearer token.
+    service_api_rate_limit: int = Field(default=6000, ge=1)
+    # Failed authentications per minute from one client address (both APIs and /stream) before 429.
+    auth_failure_limit: int = Field(default=20, ge=1)
+    # How often each server process re-reads the revocation version (seconds): a revoked key or
+    # token is refused, and its open /stream closed, within about this long.
+    auth_version_interval_seconds: float = Field(default=0.25, gt=0, le=1)
+    # Redis for the rate-limit counters shared by all server processes (redis://host:6379/0);
+    # without it they are kept in the database.
+    redis_url: str | None = None
     # Deterministic pd-fill-/pd-reject- client order ids (for testing bots outside market hours);
     # a competition turns them off so that every result comes from real fills.
     forced_outcomes: bool = True

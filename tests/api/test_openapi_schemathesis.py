@@ -39,6 +39,7 @@ from propdesk.execution.order_book import OrderRequest
 from propdesk.model.orders import OrderType, Side, TimeInForce
 from propdesk.services import api_keys, lifecycle, orders, watchlists
 from propdesk.services.context import ServiceContext
+from propdesk.settings import Settings
 from propdesk.store.engine import create_engine_for
 from tests.api.conftest import Api, build_api
 
@@ -145,7 +146,15 @@ def _batch(*actions: tuple[str, str, str]) -> dict[str, Any]:
 @pytest.fixture
 def seeded(sqlite_url: str) -> Iterator[Seeded]:
     engine = create_engine_for(sqlite_url)
-    api = build_api(engine)
+    # ignored_auth sends a bad token with every case, all from the TestClient's one address: lift the
+    # failed-authentication throttle (and the request limits), which tests/api/test_limits_and_revocation.py covers.
+    unlimited = 10**9
+    api = build_api(
+        engine,
+        Settings(
+            auth_failure_limit=unlimited, service_api_rate_limit=unlimited, trading_api_rate_limit=unlimited
+        ),
+    )
     with api.client:
         for symbol, (bid, ask, _) in QUOTED.items():
             api.quote(symbol, bid, ask)

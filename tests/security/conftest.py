@@ -231,9 +231,11 @@ def _v2_tenant(
 
 def build_world(engine: Engine) -> Iterator[World]:
     clock = SetClock(SESSION_OPEN)
-    # Generous limits: the suite sends a few hundred requests, many of them with bad credentials.
-    # (A throttle of failed authentications, when the app has one, needs its limit raised here too.)
-    settings = Settings(trading_api_rate_limit=100_000)
+    # Generous limits: the suite sends a few hundred requests, many of them with bad credentials
+    # (the throttles themselves are tested in tests/services/test_revocation_and_limits.py).
+    settings = Settings(
+        trading_api_rate_limit=100_000, service_api_rate_limit=100_000, auth_failure_limit=100_000
+    )
     ctx = ServiceContext(engine=engine, settings=settings, clock=clock, ids=uuid_ids)
     _, token_a = create_token(engine, role=Role.SERVICE, name="tenant-a", clock=clock)
     _, token_b = create_token(engine, role=Role.SERVICE, name="tenant-b", clock=clock)

@@ -38,6 +38,8 @@ APP_TABLES = {
     "assets",
     "alpaca_watchlists",
     "token_grants",
+    "auth_version",
+    "rate_limit_windows",
 }
 
 

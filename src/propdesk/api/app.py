@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from propdesk import __version__
-from propdesk.api import alpaca, errors
+from propdesk.api import alpaca, auth, errors
 from propdesk.api.auth import no_nul_in_url
 from propdesk.api.routers import admin, health, orders, prices, prop, risk
 from propdesk.api.schemas import ErrorOut
 from propdesk.services.context import ServiceContext
-from propdesk.services.tokens import token_authenticator
+from propdesk.services.rate_limits import AuthThrottle, RateLimiter, shared_counter
+from propdesk.services.tokens import AuthVersionWatcher, read_auth_version, token_authenticator
 
 
 def create_app(ctx: ServiceContext) -> FastAPI:
@@ -18,17 +19,31 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         title="propdesk",
         version=__version__,
         description="Paper-trading and prop-firm account engine: service API, admin API.",
-        responses={code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 422)},
+        responses={code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 422, 429)},
         dependencies=[Depends(no_nul_in_url)],
     )
     app.state.ctx = ctx
-    app.state.authenticator = token_authenticator(ctx.engine)
+    settings = ctx.settings
+    # Revocation: every cache of valid credentials is dropped when the shared version changes.
+    watcher = AuthVersionWatcher(
+        lambda: read_auth_version(ctx.engine), interval=settings.auth_version_interval_seconds
+    )
+    app.state.auth_version = watcher
+    app.state.authenticator = token_authenticator(ctx.engine, version=watcher.current)
+    # Rate limits, counted where every server process sees them (Redis or the database).
+    counter = shared_counter(ctx.engine, settings.redis_url)
+    app.state.rate_counter = counter
+    app.state.service_api_limiter = RateLimiter(counter, settings.service_api_rate_limit, scope="api")
+    app.state.auth_throttle = AuthThrottle(
+        RateLimiter(counter, settings.auth_failure_limit, scope="auth_failures")
+    )
     errors.install(app)
+    auth.install(app)
     app.include_router(health.router)
     app.include_router(prop.router)
     app.include_router(orders.router)
     app.include_router(admin.router)
     app.include_router(prices.router)
     app.include_router(risk.router)
-    alpaca.install(app, ctx)
+    alpaca.install(app, ctx, counter=counter, auth_version=watcher)
     return app

@@ -1,15 +1,24 @@
-"""Bearer-token authentication and role checks for the service and admin APIs."""
+"""Bearer-token authentication, rate limits and role checks for the service and admin APIs.
+
+Each authenticated request counts against its token's window (``PROPDESK_SERVICE_API_RATE_LIMIT`` a
+minute, shared by every server process); a failed authentication counts against the client
+address (``PROPDESK_AUTH_FAILURE_LIMIT``). Either over its limit is a 429 ``rate_limited``; the
+middleware installed by :func:`install` puts the window in ``X-RateLimit-*`` headers.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import HTTPConnection
 
 from propdesk.services import ownership
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Invalid, ServiceError
+from propdesk.services.rate_limits import AuthThrottle, RateLimiter, Window
 from propdesk.services.tokens import CachedAuthenticator, Principal, Role
 
 bearer = HTTPBearer(auto_error=False, description="pd_<id>_<secret>, from `propdesk token create`")
@@ -21,6 +30,25 @@ class Unauthenticated(ServiceError):
 
 class Forbidden(ServiceError):
     status = 403
+
+
+class TooManyRequests(ServiceError):
+    status = 429
+
+
+def client_address(connection: HTTPConnection) -> str:
+    """The peer address failed authentications are counted by (the proxy's, behind one that
+    uvicorn is not told to trust with ``--forwarded-allow-ips``)."""
+    return connection.client.host if connection.client else "unknown"
+
+
+def _rate_limited(request: Request, window: Window, message: str) -> TooManyRequests:
+    request.state.rate_window = window
+    return TooManyRequests("rate_limited", message, {"limit": window.limit, "reset": window.reset})
+
+
+def _failures_message(window: Window) -> str:
+    return f"too many failed authentications from this address (limit {window.limit} a minute); retry later"
 
 
 def no_nul_in_url(request: Request) -> None:
@@ -54,12 +82,27 @@ def require(*roles: Role) -> Callable[..., Principal]:
         request: Request,
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
     ) -> Principal:
+        throttle: AuthThrottle = request.app.state.auth_throttle
+        address = client_address(request)
+        blocked = throttle.blocked(address)
+        if blocked is not None:
+            raise _rate_limited(request, blocked, _failures_message(blocked))
         if credentials is None:
             raise Unauthenticated("unauthenticated", "send Authorization: Bearer <token>")
         authenticator: CachedAuthenticator[Principal] = request.app.state.authenticator
         principal = authenticator(credentials.credentials)
         if principal is None:
+            failures = throttle.failed(address)
+            if failures.exceeded:
+                raise _rate_limited(request, failures, _failures_message(failures))
             raise Unauthenticated("invalid_token", "the bearer token is unknown, revoked or malformed")
+        limiter: RateLimiter = request.app.state.service_api_limiter
+        window = limiter.hit(principal.token_id)
+        request.state.rate_window = window
+        if window.exceeded:
+            raise _rate_limited(
+                request, window, f"rate limit exceeded: {window.limit} requests a minute per token"
+            )
         if principal.role not in roles:
             allowed = " or ".join(r.value for r in roles)
             raise Forbidden(
@@ -75,3 +118,27 @@ def require(*roles: Role) -> Callable[..., Principal]:
 
 service_or_admin = require(Role.SERVICE, Role.ADMIN)
 admin_only = require(Role.ADMIN)
+
+
+def rate_limit_headers(request: Request, response: Response) -> None:
+    """Copy the request's rate window (if one was counted) into the response, with ``Retry-After``
+    on a 429."""
+    window: Window | None = getattr(request.state, "rate_window", None)
+    if window is None:
+        return
+    response.headers.update(window.headers())
+    if response.status_code == 429:
+        response.headers["Retry-After"] = str(max(1, window.reset - int(time.time())))
+
+
+def install(app: FastAPI) -> None:
+    """The ``X-RateLimit-*`` headers on every ``/api/v1`` response that was counted."""
+
+    @app.middleware("http")
+    async def service_api_rate_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        if request.url.path.startswith("/api/v1"):
+            rate_limit_headers(request, response)
+        return response

@@ -1,8 +1,8 @@
 """``propdesk keys create | list | revoke``: Alpaca-style key pairs for an account.
 
 A pair is what alpaca-py sends as ``APCA-API-KEY-ID`` / ``APCA-API-SECRET-KEY``. The secret is
-printed once and stored only as a hash, so a lost secret means a new pair. A running server
-remembers valid pairs for up to 30 seconds, so a revocation takes effect there within that time.
+printed once and stored only as a hash, so a lost secret means a new pair. Every running server
+process refuses a revoked pair, and closes its open ``/stream`` connections, within a second.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ A key id looks like Alpaca's (``PK`` and 18 upper-case letters and digits) so th
 check its shape accept it; the secret has 40 characters (about 238 bits). Only the SHA-256 of
 the secret is stored and ``hmac.compare_digest`` compares it in constant time, as for bearer
 tokens (see :mod:`propdesk.services.tokens`). A pair belongs to its account for life: a reset
-keeps it working.
+keeps it working. Revoking it bumps the revocation version, as for tokens.
 """
 
 from __future__ import annotations
@@ -104,4 +104,12 @@ def revoke_key(engine: Engine, key_id: str, *, clock: Clock) -> None:
     with UnitOfWork(engine) as uow:
         if not uow.api_keys.revoke(key_id, clock()):
             raise NotFound("key_not_found", f"no active key {key_id}")
+        uow.auth_version.bump()  # every server process drops its cache of valid pairs
         uow.commit()
+
+
+def is_active(engine: Engine, key_id: str) -> bool:
+    """Whether the key exists and is not revoked (an open stream re-checks its key with this)."""
+    with UnitOfWork(engine, read_only=True) as uow:
+        record = uow.api_keys.find(key_id)
+    return record is not None and record.revoked_at is None

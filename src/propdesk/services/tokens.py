@@ -4,6 +4,11 @@ A token is ``pd_<id>_<secret>``. Only the SHA-256 of the secret is stored; the i
 and ``hmac.compare_digest`` compares the hashes in constant time, so neither the database nor
 the timing of a failed comparison reveals a usable token. The secret has 256 bits of entropy,
 which is why a fast hash (not a password KDF) is enough.
+
+Revoking a token (or an Alpaca key pair) bumps the ``auth_version`` row in the same transaction;
+every server process re-reads that version a few times a second (:class:`AuthVersionWatcher`) and
+drops its cache of valid credentials when it changed, so a revocation is refused everywhere within
+well under a second.
 """
 
 from __future__ import annotations
@@ -12,15 +17,18 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.engine import Engine
 
 from propdesk.services.clock import Clock
+from propdesk.services.errors import NotFound
 from propdesk.store.records import TokenRecord
 from propdesk.store.uow import UnitOfWork
 
@@ -70,6 +78,74 @@ def create_token(
     return Principal(token_id, name, role), f"pd_{token_id}_{secret}"
 
 
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """A token as listed: never its secret or its hash."""
+
+    token_id: str
+    name: str
+    role: Role
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def list_tokens(engine: Engine) -> list[TokenInfo]:
+    """Every token, oldest first, revoked ones included."""
+    with UnitOfWork(engine, read_only=True) as uow:
+        return [TokenInfo(r.id, r.name, Role(r.role), r.created_at, r.revoked_at) for r in uow.tokens.all()]
+
+
+def revoke_token(engine: Engine, token_id: str, *, clock: Clock) -> None:
+    """Revoke a token for good; every server process refuses it within a second."""
+    with UnitOfWork(engine) as uow:
+        if not uow.tokens.revoke(token_id, clock()):
+            raise NotFound("token_not_found", f"no active token {token_id}")
+        uow.auth_version.bump()
+        uow.commit()
+
+
+def read_auth_version(engine: Engine) -> int:
+    with UnitOfWork(engine, read_only=True) as uow:
+        return uow.auth_version.read()
+
+
+class AuthVersionWatcher:
+    """This process's view of the revocation version, re-read at most every ``interval`` seconds.
+
+    ``current()`` is cheap: it answers from memory and reads the one-row table only when the last
+    read is older than ``interval`` (one thread reads, the others wait for its answer), so a busy
+    process costs the database a handful of primary-key reads a second whatever its request rate.
+    """
+
+    def __init__(
+        self,
+        read: Callable[[], int],
+        *,
+        interval: float = 0.25,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._read = read
+        self._interval = interval
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._version = 0
+        self._read_at: float | None = None
+
+    @property
+    def stale(self) -> bool:
+        """Whether the next ``current()`` reads the database."""
+        return self._read_at is None or self._monotonic() - self._read_at >= self._interval
+
+    def current(self) -> int:
+        if not self.stale:
+            return self._version
+        with self._lock:
+            if self.stale:
+                self._version = self._read()
+                self._read_at = self._monotonic()
+            return self._version
+
+
 def authenticate(engine: Engine, token: str) -> Principal | None:
     """The principal a bearer token stands for, or None for a malformed, unknown or revoked one."""
     match = _TOKEN.fullmatch(token)
@@ -95,6 +171,10 @@ class CachedAuthenticator(Generic[P]):
     database transaction per request. Only successes are remembered (a wrong credential always
     costs a lookup), keyed by the credential's digest, and a revoked one stops working within
     ``ttl_seconds``. Used for bearer tokens and for Alpaca key pairs.
+
+    With a ``version`` (an :class:`AuthVersionWatcher`'s ``current``), the whole memory is dropped
+    whenever the revocation version changes, so a revoked credential stops working as soon as this
+    process sees the new version rather than when its entry expires.
     """
 
     def __init__(
@@ -103,13 +183,21 @@ class CachedAuthenticator(Generic[P]):
         *,
         ttl_seconds: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
+        version: Callable[[], int] | None = None,
     ) -> None:
         self._lookup = lookup
         self._ttl = ttl_seconds
         self._monotonic = monotonic
+        self._version = version
+        self._seen_version: int | None = None
         self._valid: dict[str, tuple[float, P]] = {}
 
     def __call__(self, credential: str) -> P | None:
+        if self._version is not None:
+            version = self._version()
+            if version != self._seen_version:
+                self._valid = {}
+                self._seen_version = version
         key = digest(credential)
         now = self._monotonic()
         hit = self._valid.get(key)

@@ -317,6 +317,18 @@ class TokenRepository:
         )
         return None if row is None else TokenRecord(**dict(row))
 
+    def all(self) -> list[TokenRecord]:
+        rows = self._conn.execute(sa.select(api_tokens).order_by(api_tokens.c.created_at, api_tokens.c.id))
+        return [TokenRecord(**dict(row)) for row in rows.mappings()]
+
+    def revoke(self, token_id: str, at: datetime) -> bool:
+        result = self._conn.execute(
+            sa.update(api_tokens)
+            .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return bool(result.rowcount)
+
 
 @dataclass(frozen=True, slots=True)
 class ApiKeyRecord:

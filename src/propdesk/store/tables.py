@@ -387,6 +387,29 @@ api_keys = sa.Table(
     sa.Column("revoked_at", UtcDateTime(), nullable=True),
 )
 
+# Revocation and rate limits (revision 0011). ``auth_version`` has one row (id 1) whose version is
+# bumped in every transaction that revokes a key pair or a token: each server process re-reads it
+# a few times a second and drops its cache of valid credentials when it changed. A missing row
+# reads as version 0 (the first bump inserts it).
+auth_version = sa.Table(
+    "auth_version",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("version", sa.BigInteger(), nullable=False),
+)
+
+# Request counts shared by every server process when no Redis is configured: one row per key
+# (``v2:<key id>``, ``api:<token id>``, ``auth_failures:<address>`` …) and fixed window, counted
+# with one atomic upsert; windows older than the previous one are pruned.
+rate_limit_windows = sa.Table(
+    "rate_limit_windows",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("window_start", sa.BigInteger(), primary_key=True, autoincrement=False),
+    sa.Column("hits", sa.Integer(), nullable=False),
+    sa.Index(None, "window_start"),
+)
+
 # Alpaca account configurations (revision 0007), one row per account once its owner changes one;
 # an account without a row has the defaults (services.trading_account). A reset keeps them.
 account_configurations = sa.Table(

@@ -21,6 +21,7 @@ from typing import Self
 
 from sqlalchemy.engine import Connection, Engine, RootTransaction
 
+from propdesk.store.access import AuthVersionRepository, RateWindowRepository
 from propdesk.store.accounts import AccountRepository, AccountRow, UserRepository
 from propdesk.store.engine import READ_ONLY_OPTION, is_serializing_sqlite_engine
 from propdesk.store.errors import AccountNotFound, UnitOfWorkError
@@ -195,3 +196,13 @@ class UnitOfWork:
     def ownership(self) -> OwnershipRepository:
         """Which accounts a service token owns or was granted."""
         return OwnershipRepository(self.connection)
+
+    @property
+    def auth_version(self) -> AuthVersionRepository:
+        """The revocation counter (bumped with every revoked key or token)."""
+        return AuthVersionRepository(self.connection)
+
+    @property
+    def rate_windows(self) -> RateWindowRepository:
+        """Rate-limit counters shared by every server process (when no Redis is configured)."""
+        return RateWindowRepository(self.connection)

@@ -4,10 +4,21 @@ stream refuses an unknown pair: no route is reachable unauthenticated, including
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import httpx
+import pytest
+from sqlalchemy.engine import Engine
 
-from tests.api.alpaca.conftest import Paper
+from propdesk.settings import Settings
+from tests.api.alpaca.conftest import Paper, build_paper
+
+
+@pytest.fixture
+def paper(engine: Engine) -> Iterator[Paper]:
+    """The live server, with the failed-authentication throttle lifted: this test sends a wrong pair
+    to every route from one address (the throttle is tested in tests/api/test_limits_and_revocation.py)."""
+    yield from build_paper(engine, Settings(auth_failure_limit=10**6))
 
 
 def test_every_v2_operation_needs_a_key_pair(paper: Paper) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from propdesk.api.alpaca import (
     account,
@@ -23,27 +24,33 @@ from propdesk.api.alpaca import (
     stream,
     watchlists,
 )
-from propdesk.api.alpaca.ratelimit import RateLimiter
+from propdesk.api.auth import rate_limit_headers
 from propdesk.services import api_keys
 from propdesk.services.context import ServiceContext
-from propdesk.services.tokens import CachedAuthenticator
+from propdesk.services.rate_limits import Counter, RateLimiter
+from propdesk.services.tokens import AuthVersionWatcher, CachedAuthenticator
 
 
-def install(app: FastAPI, ctx: ServiceContext) -> None:
-    app.state.key_authenticator = CachedAuthenticator(api_keys.lookup(ctx.engine))
-    app.state.trading_api_limiter = RateLimiter(ctx.settings.trading_api_rate_limit)
+def install(app: FastAPI, ctx: ServiceContext, *, counter: Counter, auth_version: AuthVersionWatcher) -> None:
+    """The /v2 routes and /stream; key pairs are cached until ``auth_version`` changes, requests
+    are counted in ``counter`` (shared with the service API's limits)."""
+    app.state.key_authenticator = CachedAuthenticator(
+        api_keys.lookup(ctx.engine), version=auth_version.current
+    )
+    app.state.trading_api_limiter = RateLimiter(counter, ctx.settings.trading_api_rate_limit, scope="v2")
 
     @app.middleware("http")
-    async def rate_limit_headers(
+    async def alpaca_rate_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response = await call_next(request)
         if request.url.path.startswith("/v2"):
-            window = getattr(request.state, "rate_window", None)
-            if window is None:  # not authenticated: counted by address
+            if getattr(request.state, "rate_window", None) is None:  # not authenticated: by address
                 host = request.client.host if request.client else "unknown"
-                window = app.state.trading_api_limiter.hit(f"address:{host}")
-            response.headers.update(window.headers())
+                request.state.rate_window = await run_in_threadpool(
+                    app.state.trading_api_limiter.hit, f"address:{host}"
+                )
+            rate_limit_headers(request, response)
         return response
 
     for module in (account, reset, orders, positions, assets, market, history, stream, watchlists):

@@ -1,7 +1,9 @@
 """Who is calling /v2: an account key pair in ``APCA-API-KEY-ID`` / ``APCA-API-SECRET-KEY``.
 
 Each request is counted against the key's rate window here, after authentication; the
-middleware in :mod:`propdesk.api.alpaca` copies the window into the response headers.
+middleware in :mod:`propdesk.api.alpaca` copies the window into the response headers. A failed
+authentication is counted against the client address (:class:`~propdesk.services.rate_limits.AuthThrottle`):
+past the limit the address gets 429 whatever it sends.
 """
 
 from __future__ import annotations
@@ -10,20 +12,32 @@ from fastapi import Request
 from starlette.requests import HTTPConnection
 
 from propdesk.api.alpaca.errors import RATE_LIMITED, UNAUTHORIZED, AlpacaError
-from propdesk.api.alpaca.ratelimit import RateLimiter
+from propdesk.api.auth import client_address
 from propdesk.services.api_keys import SEPARATOR, KeyPrincipal
+from propdesk.services.rate_limits import AuthThrottle, RateLimiter, Window
 from propdesk.services.tokens import CachedAuthenticator
 
 KEY_HEADER = "APCA-API-KEY-ID"
 SECRET_HEADER = "APCA-API-SECRET-KEY"
+TOO_MANY_FAILURES = "too many failed authentications from this address; retry later"
 
 
 def authenticated(request: Request) -> KeyPrincipal:
-    """The key's principal (401 ``40110000`` without a valid pair; 429 over the rate limit)."""
+    """The key's principal (401 ``40110000`` without a valid pair; 429 over the rate limit or
+    after too many failed authentications from the address)."""
+    throttle: AuthThrottle = request.app.state.auth_throttle
+    address = client_address(request)
+    blocked = throttle.blocked(address)
+    if blocked is not None:
+        raise _too_many(request, blocked, TOO_MANY_FAILURES)
     key_id = request.headers.get(KEY_HEADER, "")
     secret = request.headers.get(SECRET_HEADER, "")
     principal = check_pair(request, key_id, secret)
     if principal is None:
+        if key_id or secret:  # a guess (no credentials at all is refused without counting)
+            failures = throttle.failed(address)
+            if failures.exceeded:
+                raise _too_many(request, failures, TOO_MANY_FAILURES)
         raise AlpacaError(401, UNAUTHORIZED, "request is not authorized")
     limiter: RateLimiter = request.app.state.trading_api_limiter
     window = limiter.hit(principal.key_id)
@@ -31,6 +45,11 @@ def authenticated(request: Request) -> KeyPrincipal:
     if window.exceeded:
         raise AlpacaError(429, RATE_LIMITED, "rate limit exceeded")
     return principal
+
+
+def _too_many(request: Request, window: Window, message: str) -> AlpacaError:
+    request.state.rate_window = window
+    return AlpacaError(429, RATE_LIMITED, message)
 
 
 def check_pair(connection: HTTPConnection, key_id: str, secret: str) -> KeyPrincipal | None:

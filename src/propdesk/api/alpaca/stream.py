@@ -7,6 +7,12 @@ it, and each connection polls that table with its own cursor (one indexed query 
 in the thread pool so the event loop never waits on the database). Updates made before the
 listen are not replayed, as on Alpaca.
 
+Revocation: every connection re-checks its key whenever this process sees the revocation version
+change (it looks every ``PROPDESK_AUTH_VERSION_INTERVAL_SECONDS``, 0.25 s by default); a revoked key
+gets an ``authorization`` message with status ``unauthorized`` and the socket is closed (1008), so
+a stream never outlives its key by more than about half a second. Failed ``authenticate`` messages
+count against the client address like failed REST authentications.
+
 Frames: the server answers in binary frames carrying JSON, as Alpaca's trade stream does (its
 clients, alpaca-py included, read either kind); it reads the client's JSON from text or binary
 frames. MessagePack is not offered.
@@ -25,12 +31,15 @@ from fastapi import APIRouter, WebSocket
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from propdesk.api.alpaca.auth import check_pair
+from propdesk.api.alpaca.auth import TOO_MANY_FAILURES, check_pair
 from propdesk.api.alpaca.present import order as present_order
 from propdesk.api.alpaca.wire import dec, ts
-from propdesk.services import trade_updates
+from propdesk.api.auth import client_address
+from propdesk.services import api_keys, trade_updates
 from propdesk.services.api_keys import KeyPrincipal
 from propdesk.services.context import ServiceContext
+from propdesk.services.rate_limits import AuthThrottle
+from propdesk.services.tokens import AuthVersionWatcher
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +87,8 @@ class _Connection:
     websocket: WebSocket
     ctx: ServiceContext
     principal: KeyPrincipal | None = None
+    # The revocation version seen when ``principal`` was last known valid.
+    auth_version: int = 0
     listening: bool = False
     cursor: int = 0
     closed: bool = False
@@ -128,14 +139,32 @@ class _Connection:
             {"stream": "listening", "data": {"error": f"unknown action {message.get('action')!r}"}}
         )
 
+    @property
+    def watcher(self) -> AuthVersionWatcher:
+        watcher: AuthVersionWatcher = self.websocket.app.state.auth_version
+        return watcher
+
+    async def refuse(self, error: str | None = None) -> None:
+        data = {"action": "authenticate", "status": "unauthorized"}
+        if error is not None:
+            data["error"] = error
+        await self.send({"stream": "authorization", "data": data})
+        await self.close(UNAUTHORIZED_CLOSE)
+
     async def authenticate(self, key_id: str, secret: str) -> None:
+        throttle: AuthThrottle = self.websocket.app.state.auth_throttle
+        address = client_address(self.websocket)
+        if throttle.blocked(address) is not None:
+            await self.refuse(TOO_MANY_FAILURES)
+            return
+        # The version is read before the key: a revocation committed after it is seen by the pump.
+        version = await run_in_threadpool(self.watcher.current)
         principal = await run_in_threadpool(check_pair, self.websocket, key_id, secret)
         if principal is None:
-            await self.send(
-                {"stream": "authorization", "data": {"action": "authenticate", "status": "unauthorized"}}
-            )
-            await self.close(UNAUTHORIZED_CLOSE)
+            failures = await run_in_threadpool(throttle.failed, address)
+            await self.refuse(TOO_MANY_FAILURES if failures.exceeded else None)
             return
+        self.auth_version = version
         if self.principal is not None and principal.account_id != self.principal.account_id:
             self.listening = False  # another account: its stream starts with its own listen
         self.principal = principal
@@ -162,12 +191,29 @@ class _Connection:
             self.listening = False
             await self.send({"stream": "listening", "data": {"streams": []}})
 
+    async def revoked(self, principal: KeyPrincipal) -> bool:
+        """Whether the key was revoked: looked up only when the revocation version has moved."""
+        watcher = self.watcher
+        version = await run_in_threadpool(watcher.current) if watcher.stale else watcher.current()
+        if version == self.auth_version:
+            return False
+        active = await run_in_threadpool(api_keys.is_active, self.ctx.engine, principal.key_id)
+        if active and self.principal is principal:
+            self.auth_version = version
+        return not active
+
     async def pump(self) -> None:
-        """Send the account's new updates while the client listens."""
+        """Send the account's new updates while the client listens; end the connection when its
+        key is revoked."""
         while not self.closed:
             await anyio.sleep(POLL_INTERVAL)
             principal = self.principal
-            if not self.listening or principal is None:
+            if principal is None:
+                continue
+            if await self.revoked(principal):
+                await self.refuse("the key was revoked")
+                return
+            if not self.listening:
                 continue
             found = await run_in_threadpool(
                 trade_updates.updates_after, self.ctx, principal.account_id, self.cursor
