@@ -785,8 +785,23 @@ class OrderBook:
             )
         return order
 
-    def cancel(self, order_id: str, *, now: datetime, reason: str = "canceled by the client") -> Order:
+    def _whole_order(self, order_id: str, verb: str) -> Order:
+        """An open order a client may cancel or replace: not one leg of a multi-leg order, which
+        is all or none and is canceled or replaced only through its parent."""
         order = self._open_order(order_id)
+        if order.order_class is OrderClass.MLEG and order.parent_id is not None:
+            raise OrderRejected(
+                "leg_of_multileg",
+                f"order {order_id} is a leg of multi-leg order {order.parent_id}, which is all or none: "
+                f"{verb} the parent order instead",
+                parent_id=order.parent_id,
+            )
+        return order
+
+    def cancel(self, order_id: str, *, now: datetime, reason: str = "canceled by the client") -> Order:
+        """End an open order and what hangs on it (a multi-leg order's legs, held exits); one leg
+        of a multi-leg order is refused (``leg_of_multileg``)."""
+        order = self._whole_order(order_id, "cancel")
         return self._end(order, OrderStatus.CANCELED, now, reason)
 
     def replace(
@@ -804,9 +819,11 @@ class OrderBook:
         The replacement is checked as a new order would be (prices; time in force when it changes;
         for an order that is not an exit leg, the exposure rules and its reservation); a refusal
         leaves the book as it was."""
-        old = self._open_order(order_id)
+        old = self._whole_order(order_id, "replace")
         if old.order_class is OrderClass.MLEG:
-            raise OrderRejected("invalid_replace", "multi-leg orders cannot be replaced; cancel and resend")
+            raise OrderRejected(
+                "invalid_replace", "a multi-leg order is replaced with its legs' quotes (replace_spread)"
+            )
         qty = change.qty if change.qty is not None else old.remaining
         if qty <= 0 or not self._instrument(old).is_valid_qty(qty):
             raise OrderRejected("invalid_quantity", f"qty {qty} is not a valid quantity")

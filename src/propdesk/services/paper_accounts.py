@@ -32,7 +32,7 @@ from propdesk.services.admin import figures
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Forbidden, Invalid
 from propdesk.services.lifecycle import NewAccount, _closing_fills, build_policy, create_account, start
-from propdesk.services.orders import AssetResolver, store_book
+from propdesk.services.orders import AssetResolver, is_multileg_leg, store_book
 from propdesk.store.accounts import AccountSummary
 from propdesk.store.uow import UnitOfWork
 
@@ -168,7 +168,8 @@ def reset_account(
         canceled: list[str] = []
         # Exits before their entries, as a cancel-all does, so each order ends exactly once.
         for order in sorted(book.open_orders(), key=lambda o: (o.parent_id is None, o.created_at, o.id)):
-            if book.orders[order.id].is_open:  # a bracket's exits end with their entry
+            # A bracket's exits end with their entry, a multi-leg order's legs with their parent.
+            if book.orders[order.id].is_open and not is_multileg_leg(order):
                 canceled.append(book.cancel(order.id, now=now, reason="account reset").id)
         try:
             fills = _closing_fills(ctx, uow, book.state, "reset")
