@@ -54,7 +54,9 @@ def test_db_upgrade_creates_a_private_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("open_umask")
-def test_an_existing_file_keeps_its_mode_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_existing_file_keeps_its_mode_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "shared.db"
     path.touch(mode=0o644)
     with caplog.at_level(logging.WARNING, logger="propdesk.store.engine"):

@@ -66,6 +66,14 @@ def create_account(ctx: ServiceContext, request: NewAccount) -> AccountRow:
     if pack is not None and not {"startingBalance", "starting_balance"} & set(overrides):
         overrides["starting_balance"] = pack.starting_balance
     policy = build_policy(request.preset, overrides)
+    limit = ctx.settings.max_starting_cash
+    if policy.starting_balance > limit:
+        raise Invalid(
+            "invalid_amount",
+            f"the starting balance {policy.starting_balance} is above the limit of {limit} "
+            "(PROPDESK_MAX_STARTING_CASH)",
+            {"field": "starting_balance", "max": str(limit)},
+        )
     if request.owner_user_id is not None:
         _ensure_user(ctx, request.owner_user_id)
     if request.parent_account_id is not None:
