@@ -75,7 +75,7 @@ from propdesk.execution.matching import Trigger, match_bar, match_quote
 from propdesk.execution.partial_fills import AlpacaParity, VolumeShare
 from propdesk.execution.reservations import release_for_fill, reservation_amount, reservation_price
 from propdesk.model.fills import Fill
-from propdesk.model.instruments import AssetClass, Equity, Instrument
+from propdesk.model.instruments import AssetClass, Equity, Instrument, Option, expired_contract_problem
 from propdesk.model.market import Bar, Quote
 from propdesk.model.numbers import ONE, ZERO
 from propdesk.model.order import Order
@@ -370,6 +370,7 @@ class OrderBook:
                 "forbidden",
             )
         self._check_account()
+        self._check_not_expired(instrument, now)
         self._check_request(request, instrument, session, forced=outcome is not None)
         qty = self._quantity_of(request, instrument, quote)
         entry = self._new_order(request, instrument, qty, session, now)
@@ -439,6 +440,21 @@ class OrderBook:
             self._put(leg)
             self._end(leg, OrderStatus.REJECTED, now, reason)
         return self._end(self.orders[entry.id], OrderStatus.REJECTED, now, reason)
+
+    def _check_not_expired(self, instrument: Instrument, now: datetime) -> None:
+        """An option contract past its expiry (the close of its expiry date) takes no order: not a
+        new one, not one closing a position (the expiry job settles that)."""
+        if not isinstance(instrument, Option):
+            return
+        held = self.state.positions.get(instrument.symbol)
+        problem = expired_contract_problem(instrument, now, held.qty if held else None)
+        if problem is not None:
+            raise OrderRejected(
+                "contract_expired",
+                problem,
+                symbol=instrument.symbol,
+                expired_at=instrument.expires_at.isoformat(),
+            )
 
     def _check_account(self) -> None:
         if self.state.status is not AccountStatus.ACTIVE:
@@ -857,6 +873,7 @@ class OrderBook:
         if old.status is OrderStatus.HELD:
             new = new.changed(status=OrderStatus.HELD)
         instrument = self._instrument(new)
+        self._check_not_expired(instrument, now)
         request = _request_of(new)
         self._check_prices(request, instrument)
         if tif is not old.time_in_force:

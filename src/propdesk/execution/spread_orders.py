@@ -35,7 +35,7 @@ from propdesk.execution.fees import fee_model_for
 from propdesk.execution.multileg import Leg, LegPricing, MultiLegError, PricingCode, price_legs
 from propdesk.execution.order_book import OrderBook, OrderRejected, ReplaceRequest, SessionView
 from propdesk.model.fills import Fill
-from propdesk.model.instruments import AssetClass
+from propdesk.model.instruments import AssetClass, InvalidSymbolError, option
 from propdesk.model.market import Quote
 from propdesk.model.numbers import CENT, ZERO
 from propdesk.model.order import Order
@@ -152,6 +152,12 @@ def submit_spread(
 
     A replacement (:func:`replace_spread`) passes the order it ``replaces`` and its new ``parent_id``."""
     _check(book, request, session)
+    for wanted in request.legs:
+        try:
+            contract = option(wanted.symbol)
+        except InvalidSymbolError:
+            continue  # pricing names the leg that is not an option
+        book._check_not_expired(contract, now)
     pricing = _price(book, request, quotes, now)
     net = pricing.net
     assert net is not None
