@@ -40,10 +40,11 @@ class Settings(BaseSettings):
     orders_bar_timeframe: str = "1Min"
     orders_catch_up_notice: int = Field(default=100, ge=1)
 
+    # The largest starting cash (and any balance a caller sets: account creation, resets); 422 above.
+    max_starting_cash: Decimal = Field(default=Decimal(10_000_000), gt=0, allow_inf_nan=False)
+
     # Requests whose body is larger than this answer 413 before the rest of the body is read.
     max_body_bytes: int = Field(default=1_048_576, ge=1)
-    # The largest starting balance an account may be created or reset with (422 above).
-    max_starting_cash: Decimal = Field(default=Decimal(10_000_000), gt=0)
     # Serve the interactive API docs (/docs, /redoc) and the schema (/openapi.json).
     docs: bool = True
 
