@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -363,6 +363,7 @@ def test_gate_codes_are_stable_strings() -> None:
         "unsupported_action",
         "account_inactive",
         "asset_not_allowed",
+        "contract_expired",
         "no_position",
         "opposite_position",
         "side_mismatch",
@@ -379,3 +380,25 @@ def test_gate_codes_are_stable_strings() -> None:
         "max_open_positions",
         "max_open_orders",
     ]
+
+
+def test_contract_expired() -> None:
+    """Issue 14 (hole 9): an option past the close of its expiry date takes no order."""
+    expired = "AAPL240119C00150000"
+    after_close = datetime(2024, 1, 19, 21, 0, tzinfo=UTC)  # 16:00 in New York
+    report = check(
+        action(ActionKind.OPEN_LONG, option(expired), qty="1"),
+        quote_=quote(expired, "2.99", "3.01", at=after_close),
+        now=after_close,
+    )
+    assert GateCode.CONTRACT_EXPIRED in failed_codes(report)
+    result = gate(report, GateCode.CONTRACT_EXPIRED)
+    assert "expired at 2024-01-19 16:00 New York time" in result.message
+    before_close = after_close - timedelta(seconds=1)
+    fine = check(
+        action(ActionKind.OPEN_LONG, option(expired), qty="1"),
+        quote_=quote(expired, "2.99", "3.01", at=before_close),
+        now=before_close,
+    )
+    assert gate(fine, GateCode.CONTRACT_EXPIRED).passed
+    assert gate(check(action(ActionKind.OPEN_LONG, notional="100")), GateCode.CONTRACT_EXPIRED).passed

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from propdesk.accounting.events import AccountReset, FillApplied, ReservationReleased
+from propdesk.accounting.events import AccountReset, ReservationReleased
 from propdesk.accounting.state import AccountStatus
 from propdesk.execution.order_book import OrderRequest, StopLoss, TakeProfit
 from propdesk.model.instruments import AssetClass
@@ -126,7 +126,7 @@ def busy_account(api: Api) -> tuple[str, api_keys.KeyPair]:
     return account_id, keys
 
 
-def test_reset_cancels_closes_and_restarts_with_keys_and_history_kept(api: Api) -> None:
+def test_reset_cancels_archives_and_restarts_with_keys_and_history_kept(api: Api) -> None:
     account_id, keys = busy_account(api)
     before = get_state(api.ctx.engine, account_id)
     # 100,000 - 10 × 100.02 + 5 × 400.00 = 100,999.80
@@ -148,7 +148,7 @@ def test_reset_cancels_closes_and_restarts_with_keys_and_history_kept(api: Api) 
     assert (state.realized_pnl, state.fees, state.adjustments) == (D(0),) * 3
     assert state.status is AccountStatus.ACTIVE
     assert recompute(api.ctx.engine, account_id) == {}
-    assert sorted(done.closed_symbols) == ["AAPL", "MSFT"]
+    assert sorted(done.archived_symbols) == ["AAPL", "MSFT"]
     assert len(done.canceled_order_ids) == 4
     assert orders.list_orders(api.ctx, account_id, status="open") == []
     for order, _ in open_before:
@@ -167,18 +167,20 @@ def test_reset_cancels_closes_and_restarts_with_keys_and_history_kept(api: Api) 
     # History stays: the old ledger is a prefix of the new one, which ends with the reset.
     assert ledger[: len(ledger_before)] == ledger_before
     added = [row.to_event() for row in ledger[len(ledger_before) :]]
-    assert [type(e) for e in added] == [ReservationReleased] * 2 + [FillApplied] * 2 + [AccountReset]
-    closes = {e.fill.symbol: e.fill for e in added if isinstance(e, FillApplied)}
-    # NBBO closes: the long sells at the bid, the short buys back at the ask.
-    assert (closes["AAPL"].side, closes["AAPL"].price) == (Side.SELL, D("104.00"))
-    assert (closes["MSFT"].side, closes["MSFT"].price) == (Side.BUY, D("395.05"))
+    # No closing fills (a reset needs no quote): the positions are archived in the reset event.
+    assert [type(e) for e in added] == [ReservationReleased] * 2 + [AccountReset]
     reset = added[-1]
     assert isinstance(reset, AccountReset)
-    # 100,999.80 + 10 × 104.00 - 5 × 395.05 = 100,064.55; topped down to 100,000.
-    assert reset.cash_delta == D("-64.55")
+    assert reset.archived == (before.positions["AAPL"], before.positions["MSFT"])
+    assert [(p.symbol, p.qty, p.cost) for p in reset.archived] == [
+        ("AAPL", D(10), D("1000.20")),
+        ("MSFT", D(-5), D("-2000.00")),
+    ]
+    # Cash 100,999.80 is set to 100,000.
+    assert reset.cash_delta == D("-999.80")
     assert ledger[-1].cash_after == D(100000)
     assert sorted(u.event.value for u in updates).count("canceled") == 4
-    assert len(fills) == 4  # two opening fills and two closing fills
+    assert len(fills) == 2  # the two opening fills only
     (row,) = audit
     assert (row.actor, row.action, row.reason) == (keys.key_id, "reset", "account reset")
     assert row.before is not None
@@ -188,6 +190,10 @@ def test_reset_cancels_closes_and_restarts_with_keys_and_history_kept(api: Api) 
     assert D(row.after["cash"]) == D(row.after["equity"]) == D(100000)
     assert row.after["positions"] == {}
     assert row.after["startingCash"] == "100000"
+    assert [(p["symbol"], p["qty"]) for p in row.after["archivedPositions"]] == [
+        ("AAPL", "10"),
+        ("MSFT", "-5"),
+    ]
     assert len(row.after["canceledOrders"]) == 4
 
     # The account trades on from its fresh balance.
@@ -213,19 +219,17 @@ def test_reset_to_an_arbitrary_amount_becomes_the_starting_balance(api: Api) -> 
     assert refused.value.code == "invalid_amount"
 
 
-def test_a_missing_quote_refuses_the_whole_reset(api: Api) -> None:
+def test_a_reset_needs_no_quote(api: Api) -> None:
+    """Issue 14 (hole 4): stale or missing quotes used to refuse the reset (422 price_missing)."""
     account_id, _ = busy_account(api)
     api.clock.advance(3600)  # both quotes are now older than the paper preset's 60 s
-    api.quote("AAPL", "105.00", "105.02")
-    before = get_state(api.ctx.engine, account_id)
-    with pytest.raises(Invalid) as refused:
-        paper_accounts.reset_account(api.ctx, account_id, actor="ops")
-    assert refused.value.code == "price_missing"
-    assert "MSFT" in refused.value.message
-    assert "AAPL" not in refused.value.message
-    assert get_state(api.ctx.engine, account_id) == before
-    assert len(orders.list_orders(api.ctx, account_id, status="open")) == 4
-    assert count(api.ctx.engine, admin_audit_log) == 0
+    done = paper_accounts.reset_account(api.ctx, account_id, actor="ops")
+    state = get_state(api.ctx.engine, account_id)
+    assert (state.cash, state.equity, dict(state.positions)) == (D(100000), D(100000), {})
+    assert sorted(done.archived_symbols) == ["AAPL", "MSFT"]
+    assert orders.list_orders(api.ctx, account_id, status="open") == []
+    assert count(api.ctx.engine, admin_audit_log) == 1
+    assert recompute(api.ctx.engine, account_id) == {}
 
 
 def test_ended_accounts_reset_and_pending_ones_are_refused(api: Api) -> None:

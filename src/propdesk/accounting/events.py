@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from propdesk.accounting.positions import Position
 from propdesk.accounting.state import AccountStatus
 from propdesk.model.codec import from_json, to_json, type_hints
 from propdesk.model.fills import Fill
@@ -131,9 +132,9 @@ class FillVoided(Event):
 class AccountReset(Event):
     """The account starts over at ``starting_balance``, its history kept in the ledger before it.
 
-    Recorded after the reset's releases and closing fills, so the account holds no position and
-    no reservation when it folds; ``cash_delta`` tops cash up (or down) to the new starting
-    balance. The fold zeroes realized PnL, fees and adjustments, sets the high watermark and the
+    Recorded after the reset's releases (and any closing fills), so the account holds no
+    reservation when it folds; the positions still held are ``archived``: the fold removes them
+    without a fill or a price. ``cash_delta`` tops cash up (or down) to the new starting balance. The fold zeroes realized PnL, fees and adjustments, sets the high watermark and the
     day-start anchors to the starting balance and makes the account active again, whatever
     ``from_status`` it had (a paper account or a bought prop-evaluation reset starts afresh).
     The trading day stays: the day already begun simply restarts from the new balance.
@@ -143,6 +144,14 @@ class AccountReset(Event):
     starting_balance: Decimal
     from_status: AccountStatus
     reason: str
+    # The positions the reset archived (held when it happened, with their last marks): they leave
+    # the account without a fill, so a reset never needs a quote. Older resets closed by fills.
+    archived: tuple[Position, ...] = ()
+
+    @property
+    def equity_delta(self) -> Decimal:
+        """How the reset moved equity: the cash it set, less the archived positions' value."""
+        return self.cash_delta - sum((p.equity_contribution for p in self.archived), ZERO)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -137,13 +137,14 @@ class Liquidate(Command):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ResetAccount(Command):
-    """Start the account over at ``starting_balance``: release every reservation, close every
-    position with ``fills`` (priced by execution, like a liquidation's), then
-    :class:`~propdesk.accounting.events.AccountReset`. Allowed from any started status."""
+    """Start the account over at ``starting_balance``: release every reservation, apply ``fills``
+    if any are given (priced by execution, like a liquidation's), then
+    :class:`~propdesk.accounting.events.AccountReset`, which archives every position still held
+    (no price needed). Allowed from any started status."""
 
-    fills: Sequence[Fill]
     starting_balance: Decimal
     reason: str
+    fills: Sequence[Fill] = ()
 
 
 # --- decide --------------------------------------------------------------------------------------
@@ -348,11 +349,6 @@ def _reset_events(state: AccountState, command: ResetAccount) -> list[Event]:
         event = _fill_event(working, fill, command.at)
         events.append(event)
         working = evolve(working, event)
-    _require(
-        not working.positions,
-        "reset_incomplete",
-        f"the reset's fills leave open positions: {', '.join(sorted(working.positions))}",
-    )
     events.append(
         AccountReset(
             at=command.at,
@@ -360,6 +356,7 @@ def _reset_events(state: AccountState, command: ResetAccount) -> list[Event]:
             starting_balance=command.starting_balance,
             from_status=state.status,
             reason=command.reason,
+            archived=tuple(p for _, p in sorted(working.positions.items())),
         )
     )
     return events
@@ -491,6 +488,7 @@ def evolve(state: AccountState, event: Event) -> AccountState:
         start = event.starting_balance
         state = replace(
             state,
+            positions=MappingProxyType({}),
             status=AccountStatus.ACTIVE,
             starting_cash=start,
             realized_pnl=ZERO,

@@ -7,6 +7,7 @@ from fastapi import Depends, FastAPI
 from propdesk import __version__
 from propdesk.api import alpaca, auth, errors
 from propdesk.api.auth import no_nul_in_url
+from propdesk.api.limits import BodyLimit
 from propdesk.api.routers import admin, health, orders, prices, prop, risk
 from propdesk.api.schemas import ErrorOut
 from propdesk.services.context import ServiceContext
@@ -19,8 +20,9 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         title="propdesk",
         version=__version__,
         description="Paper-trading and prop-firm account engine: service API, admin API.",
-        responses={code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 422, 429)},
+        responses={code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 413, 422, 429)},
         dependencies=[Depends(no_nul_in_url)],
+        openapi_url="/openapi.json" if ctx.settings.docs else None,
     )
     app.state.ctx = ctx
     settings = ctx.settings
@@ -46,4 +48,6 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.include_router(prices.router)
     app.include_router(risk.router)
     alpaca.install(app, ctx, counter=counter, auth_version=watcher)
+    # Added last, so it is the outermost of our middlewares: nothing reads a body before the limit.
+    app.add_middleware(BodyLimit, max_bytes=ctx.settings.max_body_bytes)
     return app

@@ -14,6 +14,7 @@ class GateCode(StrEnum):
     UNSUPPORTED_ACTION = "unsupported_action"
     ACCOUNT_INACTIVE = "account_inactive"
     ASSET_NOT_ALLOWED = "asset_not_allowed"
+    CONTRACT_EXPIRED = "contract_expired"
     NO_POSITION = "no_position"
     OPPOSITE_POSITION = "opposite_position"
     SIDE_MISMATCH = "side_mismatch"

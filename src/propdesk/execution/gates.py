@@ -41,7 +41,13 @@ from propdesk.execution.actions import Problem, ProposedAction, ResolvedOrder, r
 from propdesk.execution.codes import GATE_ORDER, GateCode, GateValue
 from propdesk.execution.fees import fee_model_for
 from propdesk.execution.fill_models import PricedFill, fill_model_for
-from propdesk.model.instruments import Equity
+from propdesk.model.instruments import (
+    AssetClass,
+    Equity,
+    InvalidSymbolError,
+    expired_contract_problem,
+    option,
+)
 from propdesk.model.market import Quote
 from propdesk.model.numbers import ZERO
 from propdesk.model.orders import Direction, Side
@@ -231,6 +237,20 @@ def _asset_not_allowed(ctx: _Context) -> GateResult:
     return _ok(gate, f"{instrument.symbol} ({instrument.asset_class.value}) is allowed", instrument.symbol)
 
 
+def _contract_expired(ctx: _Context) -> GateResult:
+    gate, instrument = GateCode.CONTRACT_EXPIRED, ctx.action.instrument
+    if instrument.asset_class is not AssetClass.US_OPTION:
+        return _ok(gate, f"{instrument.symbol} does not expire")
+    try:
+        contract = option(instrument.symbol)
+    except InvalidSymbolError:
+        return _skip(gate, f"{instrument.symbol} is not an OCC option symbol")
+    problem = expired_contract_problem(contract, ctx.now, ctx.position.qty if ctx.position else None)
+    if problem is not None:
+        return _fail(gate, problem, contract.expires_at.isoformat())
+    return _ok(gate, f"{contract.symbol} expires at {contract.expires_at.isoformat()}")
+
+
 def _price_missing(ctx: _Context) -> GateResult:
     gate = GateCode.PRICE_MISSING
     if not ctx.action.kind.is_supported:
@@ -372,6 +392,7 @@ _CHECKS: dict[GateCode, Callable[[_Context], GateResult]] = {
     GateCode.UNSUPPORTED_ACTION: _from_problem(GateCode.UNSUPPORTED_ACTION),
     GateCode.ACCOUNT_INACTIVE: _account_inactive,
     GateCode.ASSET_NOT_ALLOWED: _asset_not_allowed,
+    GateCode.CONTRACT_EXPIRED: _contract_expired,
     GateCode.NO_POSITION: _from_problem(GateCode.NO_POSITION),
     GateCode.OPPOSITE_POSITION: _from_problem(GateCode.OPPOSITE_POSITION),
     GateCode.SIDE_MISMATCH: _from_problem(GateCode.SIDE_MISMATCH),

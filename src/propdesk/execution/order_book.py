@@ -75,7 +75,7 @@ from propdesk.execution.matching import Trigger, match_bar, match_quote
 from propdesk.execution.partial_fills import AlpacaParity, VolumeShare
 from propdesk.execution.reservations import release_for_fill, reservation_amount, reservation_price
 from propdesk.model.fills import Fill
-from propdesk.model.instruments import AssetClass, Equity, Instrument
+from propdesk.model.instruments import AssetClass, Equity, Instrument, Option, expired_contract_problem
 from propdesk.model.market import Bar, Quote
 from propdesk.model.numbers import ONE, ZERO
 from propdesk.model.order import Order
@@ -370,6 +370,7 @@ class OrderBook:
                 "forbidden",
             )
         self._check_account()
+        self._check_not_expired(instrument, now)
         self._check_request(request, instrument, session, forced=outcome is not None)
         qty = self._quantity_of(request, instrument, quote)
         entry = self._new_order(request, instrument, qty, session, now)
@@ -439,6 +440,21 @@ class OrderBook:
             self._put(leg)
             self._end(leg, OrderStatus.REJECTED, now, reason)
         return self._end(self.orders[entry.id], OrderStatus.REJECTED, now, reason)
+
+    def _check_not_expired(self, instrument: Instrument, now: datetime) -> None:
+        """An option contract past its expiry (the close of its expiry date) takes no order: not a
+        new one, not one closing a position (the expiry job settles that)."""
+        if not isinstance(instrument, Option):
+            return
+        held = self.state.positions.get(instrument.symbol)
+        problem = expired_contract_problem(instrument, now, held.qty if held else None)
+        if problem is not None:
+            raise OrderRejected(
+                "contract_expired",
+                problem,
+                symbol=instrument.symbol,
+                expired_at=instrument.expires_at.isoformat(),
+            )
 
     def _check_account(self) -> None:
         if self.state.status is not AccountStatus.ACTIVE:
@@ -785,8 +801,23 @@ class OrderBook:
             )
         return order
 
-    def cancel(self, order_id: str, *, now: datetime, reason: str = "canceled by the client") -> Order:
+    def _whole_order(self, order_id: str, verb: str) -> Order:
+        """An open order a client may cancel or replace: not one leg of a multi-leg order, which
+        is all or none and is canceled or replaced only through its parent."""
         order = self._open_order(order_id)
+        if order.order_class is OrderClass.MLEG and order.parent_id is not None:
+            raise OrderRejected(
+                "leg_of_multileg",
+                f"order {order_id} is a leg of multi-leg order {order.parent_id}, which is all or none: "
+                f"{verb} the parent order instead",
+                parent_id=order.parent_id,
+            )
+        return order
+
+    def cancel(self, order_id: str, *, now: datetime, reason: str = "canceled by the client") -> Order:
+        """End an open order and what hangs on it (a multi-leg order's legs, held exits); one leg
+        of a multi-leg order is refused (``leg_of_multileg``)."""
+        order = self._whole_order(order_id, "cancel")
         return self._end(order, OrderStatus.CANCELED, now, reason)
 
     def replace(
@@ -804,9 +835,11 @@ class OrderBook:
         The replacement is checked as a new order would be (prices; time in force when it changes;
         for an order that is not an exit leg, the exposure rules and its reservation); a refusal
         leaves the book as it was."""
-        old = self._open_order(order_id)
+        old = self._whole_order(order_id, "replace")
         if old.order_class is OrderClass.MLEG:
-            raise OrderRejected("invalid_replace", "multi-leg orders cannot be replaced; cancel and resend")
+            raise OrderRejected(
+                "invalid_replace", "a multi-leg order is replaced with its legs' quotes (replace_spread)"
+            )
         qty = change.qty if change.qty is not None else old.remaining
         if qty <= 0 or not self._instrument(old).is_valid_qty(qty):
             raise OrderRejected("invalid_quantity", f"qty {qty} is not a valid quantity")
@@ -840,6 +873,7 @@ class OrderBook:
         if old.status is OrderStatus.HELD:
             new = new.changed(status=OrderStatus.HELD)
         instrument = self._instrument(new)
+        self._check_not_expired(instrument, now)
         request = _request_of(new)
         self._check_prices(request, instrument)
         if tif is not old.time_in_force:

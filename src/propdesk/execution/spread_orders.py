@@ -33,9 +33,9 @@ from propdesk.accounting.kernel import (
 from propdesk.accounting.state import AccountState
 from propdesk.execution.fees import fee_model_for
 from propdesk.execution.multileg import Leg, LegPricing, MultiLegError, PricingCode, price_legs
-from propdesk.execution.order_book import OrderBook, OrderRejected, SessionView
+from propdesk.execution.order_book import OrderBook, OrderRejected, ReplaceRequest, SessionView
 from propdesk.model.fills import Fill
-from propdesk.model.instruments import AssetClass
+from propdesk.model.instruments import AssetClass, InvalidSymbolError, option
 from propdesk.model.market import Quote
 from propdesk.model.numbers import CENT, ZERO
 from propdesk.model.order import Order
@@ -145,14 +145,25 @@ def submit_spread(
     quotes: Mapping[str, Quote | None],
     session: SessionView,
     now: datetime,
+    replaces: str | None = None,
+    parent_id: str | None = None,
 ) -> Order:
-    """Accept a multi-leg order and fill it at once if it is marketable (see the module docstring)."""
+    """Accept a multi-leg order and fill it at once if it is marketable (see the module docstring).
+
+    A replacement (:func:`replace_spread`) passes the order it ``replaces`` and its new ``parent_id``."""
     _check(book, request, session)
+    for wanted in request.legs:
+        try:
+            contract = option(wanted.symbol)
+        except InvalidSymbolError:
+            continue  # pricing names the leg that is not an option
+        book._check_not_expired(contract, now)
     pricing = _price(book, request, quotes, now)
     net = pricing.net
     assert net is not None
     parent = Order(
-        id=book.new_id(),
+        id=parent_id or book.new_id(),
+        replaces=replaces,
         account_id=book.state.account_id,
         client_order_id=request.client_order_id,
         symbol="",
@@ -198,6 +209,82 @@ def submit_spread(
         for leg in legs:
             book._put(leg)
     return book.orders[parent.id]
+
+
+def replace_spread(
+    book: OrderBook,
+    order_id: str,
+    change: ReplaceRequest,
+    *,
+    quotes: Mapping[str, Quote | None],
+    session: SessionView,
+    now: datetime,
+) -> Order:
+    """Replace a resting multi-leg order through its parent, as Alpaca's PATCH does: a new parent
+    (``replaces`` = the old id) with new legs carrying the same symbols, sides and ratios, for a
+    new ``limit_price``, ``qty`` (the strategy multiplier) or ``time_in_force``. The old parent and
+    its legs go ``replaced``. The new order is priced, checked and reserved as a new multi-leg
+    order would be (and fills at once if it is marketable); a refusal leaves the book as it was.
+    One leg cannot be replaced on its own (``leg_of_multileg``)."""
+    old = book._whole_order(order_id, "replace")
+    if old.order_class is not OrderClass.MLEG:
+        raise OrderRejected("invalid_replace", f"order {order_id} is not a multi-leg order")
+    if change.stop_price is not None or change.trail is not None:
+        raise OrderRejected(
+            "invalid_replace", "a multi-leg order takes a new limit_price, qty or time_in_force only"
+        )
+    if change.limit_price is not None and old.type is not OrderType.LIMIT:
+        raise OrderRejected("invalid_replace", "a market multi-leg order has no limit price to replace")
+    old_legs = [o for o in book.orders.values() if o.parent_id == old.id]
+    old_legs.sort(key=lambda o: (o.created_at, o.id))
+    request = SpreadRequest(
+        client_order_id=change.client_order_id or book.new_id(),
+        legs=tuple(Leg(o.symbol, o.side, o.ratio_qty or 1) for o in old_legs),
+        qty=change.qty if change.qty is not None else old.qty,
+        type=old.type,
+        limit_price=change.limit_price if change.limit_price is not None else old.limit_price,
+        time_in_force=change.time_in_force or old.time_in_force,
+    )
+    if request.qty <= 0 or request.qty != request.qty.to_integral_value():
+        raise OrderRejected(
+            "invalid_quantity", f"qty {request.qty} is not a whole number of spreads", field="qty"
+        )
+    if (
+        request.qty == old.qty
+        and request.limit_price == old.limit_price
+        and request.time_in_force is old.time_in_force
+    ):
+        raise OrderRejected("invalid_replace", "order parameters are not changed")
+    new_id = book.new_id()
+    saved = (
+        book.state,
+        dict(book.orders),
+        dict(book.changed),
+        len(book.events),
+        len(book.updates),
+        len(book.fills),
+    )
+    try:
+        # The old order's reservation is released first: the replacement may use that capital.
+        book._end(old.changed(replaced_by=new_id), OrderStatus.REPLACED, now, f"replaced by {new_id}")
+        new = submit_spread(
+            book, request, quotes=quotes, session=session, now=now, replaces=old.id, parent_id=new_id
+        )
+    except OrderRejected:
+        book.state, book.orders, book.changed = saved[0], saved[1], saved[2]
+        del book.events[saved[3] :]
+        del book.updates[saved[4] :]
+        del book.fills[saved[5] :]
+        raise
+    # A multi-leg order's legs have distinct symbols: each old leg is replaced by the new one on its symbol.
+    successors = {o.symbol: o for o in book.orders.values() if o.parent_id == new.id}
+    for leg in old_legs:
+        successor = successors[leg.symbol]
+        book._end(
+            leg.changed(replaced_by=successor.id), OrderStatus.REPLACED, now, f"replaced by {successor.id}"
+        )
+        book._put(book.orders[successor.id].changed(replaces=leg.id))
+    return book.orders[new.id]
 
 
 def _reserve(book: OrderBook, parent: Order, legs: list[Order], pricing: LegPricing, now: datetime) -> Order:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from propdesk.model.numbers import ONE, is_multiple_of, quantize_to_increment
 
@@ -248,6 +249,9 @@ CASH_SETTLED_ROOTS = frozenset(
     {"SPX", "SPXW", "XSP", "NDX", "NDXP", "RUT", "RUTW", "VIX", "VIXW", "DJX", "XND", "MRUT"}
 )
 OPTION_MULTIPLIER = Decimal(100)
+# Listed US options expire at the close of their expiry date.
+OPTION_EXPIRY_ZONE = ZoneInfo("America/New_York")
+OPTION_EXPIRY_TIME = time(16, 0)
 _OCC = re.compile(r"([A-Z][A-Z0-9]{0,5})(\d{2})(\d{2})(\d{2})([CP])(\d{8})")
 
 
@@ -261,6 +265,28 @@ class Option(Instrument):
     strike: Decimal = Decimal(0)
     settlement: Settlement = Settlement.PHYSICAL
     style: ExerciseStyle = ExerciseStyle.AMERICAN
+
+    @property
+    def expires_at(self) -> datetime:
+        """When the contract expires: the close (16:00 New York time) of its expiry date."""
+        return datetime.combine(self.expiry, OPTION_EXPIRY_TIME, tzinfo=OPTION_EXPIRY_ZONE)
+
+    def is_expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+
+def expired_contract_problem(contract: Option, now: datetime, held: Decimal | None) -> str | None:
+    """Why no order may be sent on ``contract`` at ``now`` (None while it trades). ``held`` is the
+    account's position in it: an expired position is settled by the expiry job, never traded."""
+    if not contract.is_expired(now):
+        return None
+    when = f"{contract.expiry.isoformat()} 16:00 New York time"
+    if held:
+        return (
+            f"{contract.symbol} expired at {when}: the position of {held} awaits expiry processing "
+            "and cannot be closed by an order"
+        )
+    return f"{contract.symbol} expired at {when}: orders on an expired contract are refused"
 
 
 def option(symbol: str) -> Option:

@@ -350,6 +350,13 @@ def _ledger_activity(account_id: str, row: LedgerRow) -> CashActivity:
         description = f"account reset to its starting balance of {payload.get('starting_balance', '')}"
         if payload.get("reason"):
             description += f": {payload['reason']}"
+        archived = [
+            f"{p['qty']} {p['instrument']['symbol']}"
+            for p in payload.get("archived", ())
+            if "instrument" in p
+        ]
+        if archived:
+            description += f"; positions archived: {', '.join(archived)}"
     else:
         description = str(payload.get("reason", ""))
     return CashActivity(_activity_id(row.at, name), row.at, kind, row.cash_delta, description.strip())

@@ -484,10 +484,10 @@ def _flows(event: object, wanted: frozenset[str]) -> Iterable[tuple[str, Decimal
         yield "CSD", event.cash_delta
     elif isinstance(event, FillApplied) and "FEE" in wanted and event.fill.fee:
         yield "FEE", -event.fill.fee
-    elif (isinstance(event, CashAdjusted) and "JNLC" in wanted) or (
-        isinstance(event, AccountReset) and "JNLC" in wanted
-    ):
+    elif isinstance(event, CashAdjusted) and "JNLC" in wanted:
         yield "JNLC", event.cash_delta
+    elif isinstance(event, AccountReset) and "JNLC" in wanted:
+        yield "JNLC", event.equity_delta  # archived positions leave equity with the reset
 
 
 @dataclass(slots=True)
@@ -514,7 +514,7 @@ def _walk(
             if isinstance(event, AccountStarted) and funding.at is None:
                 funding = _Funding(event.at, event.cash_delta)
             if isinstance(event, AccountReset):
-                reset_cash += event.cash_delta
+                reset_cash += event.equity_delta
             for kind, amount in _flows(event, cashflow):
                 flows[kind] = flows.get(kind, ZERO) + amount
             index += 1

@@ -74,6 +74,14 @@ def create_account(
     if pack is not None and not {"startingBalance", "starting_balance"} & set(overrides):
         overrides["starting_balance"] = pack.starting_balance
     policy = build_policy(request.preset, overrides)
+    limit = ctx.settings.max_starting_cash
+    if policy.starting_balance > limit:
+        raise Invalid(
+            "invalid_amount",
+            f"the starting balance {policy.starting_balance} is above the limit of {limit} "
+            "(PROPDESK_MAX_STARTING_CASH)",
+            {"field": "starting_balance", "max": str(limit)},
+        )
     if request.parent_account_id is not None:
         with UnitOfWork(ctx.engine, read_only=True) as uow:
             ownership.check(uow, principal, request.parent_account_id)

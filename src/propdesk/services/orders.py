@@ -356,6 +356,11 @@ def cancel_order(ctx: ServiceContext, account_id: str, order_id: str) -> Order:
     return _run(ctx, account_id, act)
 
 
+def is_multileg_leg(order: Order) -> bool:
+    """A leg of a multi-leg order: it is canceled or replaced only with its parent."""
+    return order.order_class is OrderClass.MLEG and order.parent_id is not None
+
+
 def cancel_all(ctx: ServiceContext, account_id: str) -> list[Order]:
     """Cancel every open order of the account (exits first, then their entries)."""
 
@@ -363,7 +368,7 @@ def cancel_all(ctx: ServiceContext, account_id: str) -> list[Order]:
         now = ctx.clock()
         canceled: list[Order] = []
         for order in sorted(book.open_orders(), key=lambda o: (o.parent_id is None, o.created_at, o.id)):
-            if book.orders[order.id].is_open:
+            if book.orders[order.id].is_open and not is_multileg_leg(order):  # legs end with their parent
                 canceled.append(book.cancel(order.id, now=now))
         return canceled
 
@@ -390,10 +395,22 @@ def replace_order(
             )
         if guard is not None:
             guard(uow)
+        now = ctx.clock()
+        if old.order_class is OrderClass.MLEG:
+            # The parent is the only handle: its legs' quotes price the replacement (a leg is refused).
+            legs = [o.symbol for o in book.orders.values() if o.parent_id == old.id]
+            quotes: dict[str, Quote | None] = dict(uow.prices.latest_quotes(legs, at_or_before=now))
+            return spread_orders.replace_spread(
+                book,
+                order_id,
+                change,
+                quotes=quotes,
+                session=session_view(AssetClass.US_OPTION, now),
+                now=now,
+            )
         if change.qty is not None and change.qty > old.qty:
             intent = OrderIntent(old.symbol, old.asset_class, old.side, change.qty - old.filled_qty)
             _rule_gate(ctx, uow, account, book, intent)
-        now = ctx.clock()
         quote = uow.prices.latest_quote(old.symbol, at_or_before=now)
         return book.replace(
             order_id, change, quote=quote, session=session_view(old.asset_class, now), now=now

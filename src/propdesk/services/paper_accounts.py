@@ -3,11 +3,14 @@ reset that starts an account over while its key pairs and its history stay.
 
 A reset is one transaction under the account lock: the open orders are canceled through the order
 book (reservations released, ``canceled`` trade updates recorded, exactly like a client's cancel),
-every position is closed at the latest quotes by the account's fill model (the closing fills of a
-liquidation), and the kernel's :class:`~propdesk.accounting.kernel.ResetAccount` brings cash and
-equity back to the starting balance. Old orders, fills and ledger events stay readable: the reset
-is more ledger, not less. Without a fresh quote for a held symbol nothing is closed and nothing
-changes (422 ``price_missing``), because the engine never closes at a guessed price.
+every open position is archived (it leaves the account with the reset, recorded with its last mark
+in the ledger's ``account_reset`` event; no fill, so no quote is needed), and the kernel's
+:class:`~propdesk.accounting.kernel.ResetAccount` brings cash and equity back to the starting
+balance. Old orders, fills and ledger events stay readable: the reset is more ledger, not less.
+
+An account holder (its own keys) may not undo an operator: while the account is paused, locked,
+liquidated or completed its reset is refused (409 ``account_operator_state``) and only an admin
+resets it. Starting balances are bounded by ``PROPDESK_MAX_STARTING_CASH``.
 
 Prop evaluations may be reset too (firms sell resets): the rule state starts over from the new
 starting balance and the evaluation's outcome is cleared.
@@ -20,7 +23,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from propdesk.accounting.kernel import CommandRejected, ResetAccount, handle
+from propdesk.accounting.kernel import ResetAccount, handle
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.execution.order_book import OrderBook
 from propdesk.model.policy import ExecutionPolicy
@@ -31,14 +34,16 @@ from propdesk.services.accounts import policy_of, policy_snapshot
 from propdesk.services.admin import figures
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Forbidden, Invalid
-from propdesk.services.lifecycle import NewAccount, _closing_fills, build_policy, create_account, start
-from propdesk.services.orders import AssetResolver, store_book
+from propdesk.services.lifecycle import NewAccount, build_policy, create_account, start
+from propdesk.services.orders import AssetResolver, is_multileg_leg, store_book
 from propdesk.store.accounts import AccountSummary
 from propdesk.store.uow import UnitOfWork
 
 DEFAULT_RESET_REASON = "account reset"
-# Beyond this an amount is a typo, and every column still stores it exactly on both databases.
-MAX_STARTING_CASH = Decimal(10) ** 15
+# Statuses an operator sets: while one holds, the account's own keys cannot reset it.
+OPERATOR_STATES = frozenset(
+    {AccountStatus.PAUSED, AccountStatus.LOCKED, AccountStatus.LIQUIDATED, AccountStatus.COMPLETED}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,22 +60,24 @@ class PaperAccount:
 
 @dataclass(frozen=True, slots=True)
 class ResetDone:
-    """What a reset did: the fresh state, when, and what it canceled and closed."""
+    """What a reset did: the fresh state, when, and what it canceled and archived."""
 
     state: AccountState
     reset_at: datetime
     starting_cash: Decimal
     canceled_order_ids: list[str]
-    closed_symbols: list[str]
+    archived_symbols: list[str]
 
 
-def check_starting_cash(amount: Decimal, field: str = "starting_cash") -> Decimal:
-    """A finite amount above zero (and below 10^15); anything else is a 422 naming ``field``."""
-    if not amount.is_finite() or not 0 < amount < MAX_STARTING_CASH:
+def check_starting_cash(ctx: ServiceContext, amount: Decimal, field: str = "starting_cash") -> Decimal:
+    """A finite amount above zero and at most ``PROPDESK_MAX_STARTING_CASH``; else a 422 naming ``field``."""
+    limit = ctx.settings.max_starting_cash
+    if not amount.is_finite() or not 0 < amount <= limit:
         raise Invalid(
             "invalid_amount",
-            f"{field} must be a number greater than 0 and less than {MAX_STARTING_CASH}, not {amount}",
-            {"field": field},
+            f"{field} must be a number greater than 0 and at most {limit} (PROPDESK_MAX_STARTING_CASH), "
+            f"not {amount}",
+            {"field": field, "max": str(limit)},
         )
     return amount
 
@@ -91,7 +98,7 @@ def create_paper_account(
     """
     overrides: dict[str, Any] = {}
     if starting_cash is not None:
-        overrides["starting_balance"] = check_starting_cash(starting_cash)
+        overrides["starting_balance"] = check_starting_cash(ctx, starting_cash)
     build_policy(preset, overrides)
     if owner_user_id is not None:
         _ensure_user(ctx, owner_user_id, user_name or owner_user_id)
@@ -135,14 +142,16 @@ def reset_account(
 
     Allowed from any started status, the ended ones included: the account is active afterwards.
     The audit row names ``actor`` (a key id or an admin token's name) with the figures before and
-    after. A pending account is refused (409 ``account_not_started``): start it instead.
+    after and the archived positions. A pending account is refused (409 ``account_not_started``):
+    start it instead.
 
     ``by_owner`` (the account's own keys, not an operator) may not undo an operator's decision:
-    a locked account or a prop evaluation under a rule pack is refused (403); their resets go
-    through the admin route.
+    a paused, locked, liquidated or completed account is refused (409 ``account_operator_state``),
+    a prop evaluation under a rule pack too (403 ``reset_needs_admin``); their resets go through
+    the admin route.
     """
     if starting_cash is not None:
-        check_starting_cash(starting_cash)
+        check_starting_cash(ctx, starting_cash)
     if not reason.strip():
         raise Invalid("reason_required", "a reset needs a reason", {"field": "reason"})
     with UnitOfWork(ctx.engine) as uow:
@@ -150,9 +159,11 @@ def reset_account(
         before = uow.accounts.load_state(account_id)
         if before.status is AccountStatus.PENDING:
             raise Conflict("account_not_started", f"account {account_id} is pending: start it, not reset it")
-        if by_owner and before.status is AccountStatus.LOCKED:
-            raise Forbidden(
-                "account_locked", "the account is locked by an operator; only an admin can reset it"
+        if by_owner and before.status in OPERATOR_STATES:
+            raise Conflict(
+                "account_operator_state",
+                f"the account is {before.status.value} by an operator; only an admin can reset it",
+                {"status": before.status.value},
             )
         if by_owner and account.rule_pack is not None:
             raise Forbidden(
@@ -168,18 +179,11 @@ def reset_account(
         canceled: list[str] = []
         # Exits before their entries, as a cancel-all does, so each order ends exactly once.
         for order in sorted(book.open_orders(), key=lambda o: (o.parent_id is None, o.created_at, o.id)):
-            if book.orders[order.id].is_open:  # a bracket's exits end with their entry
+            # A bracket's exits end with their entry, a multi-leg order's legs with their parent.
+            if book.orders[order.id].is_open and not is_multileg_leg(order):
                 canceled.append(book.cancel(order.id, now=now, reason="account reset").id)
-        try:
-            fills = _closing_fills(ctx, uow, book.state, "reset")
-        except CommandRejected as exc:
-            if exc.code == "price_missing":
-                raise Invalid("price_missing", exc.message) from None
-            raise
         store_book(ctx, uow, account, book, known={o.id for o in loaded})
-        decision = handle(
-            book.state, ResetAccount(at=now, fills=fills, starting_balance=balance, reason=reason)
-        )
+        decision = handle(book.state, ResetAccount(at=now, starting_balance=balance, reason=reason))
         uow.accounts.save(
             account_id, decision.state, decision.events, correlation_id="reset", recorded_at=now
         )
@@ -193,7 +197,11 @@ def reset_account(
         if pack is not None:
             fresh = start_rules(pack, now, starting_balance=balance)
             rules.save_state(uow, account_id, fresh, evaluate(pack, fresh, now), now)
-        closed = sorted(before.positions)
+        archived = [
+            {"symbol": p.symbol, "qty": str(p.qty), "cost": str(p.cost), "mark": str(p.mark)}
+            for _, p in sorted(before.positions.items())
+        ]
+        archived_symbols = sorted(before.positions)
         uow.audit.record(
             account_id=account_id,
             actor=actor,
@@ -208,9 +216,9 @@ def reset_account(
                 **figures(decision.state),
                 "startingCash": str(balance),
                 "canceledOrders": canceled,
-                "closedPositions": closed,
+                "archivedPositions": archived,
             },
             at=now,
         )
         uow.commit()
-    return ResetDone(decision.state, now, balance, canceled, closed)
+    return ResetDone(decision.state, now, balance, canceled, archived_symbols)

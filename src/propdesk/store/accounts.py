@@ -24,7 +24,6 @@ from sqlalchemy.engine import Connection, RowMapping
 from propdesk.accounting.events import (
     AccountCreated,
     AccountLiquidated,
-    AccountReset,
     AccountStarted,
     CashAdjusted,
     Event,
@@ -257,7 +256,6 @@ _POSITION_NEUTRAL: tuple[type[Event], ...] = (
     StatusChanged,
     TradingDayStarted,
     AccountLiquidated,
-    AccountReset,  # the positions were closed by the fills before it
 )
 
 

@@ -15,6 +15,10 @@ are replaced transparently; account serialization there is ``SELECT … FOR UPDA
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +27,36 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A new database file (and the -wal/-shm files SQLite derives from its mode) is readable by its owner only.
+SQLITE_FILE_MODE = 0o600
+
+log = logging.getLogger(__name__)
+
+
+def ensure_private_sqlite_file(database: str) -> None:
+    """Create the SQLite file ``database`` with mode 0600 if it does not exist yet.
+
+    SQLite creates its ``-wal`` and ``-shm`` files with the database file's permissions, so a
+    database created here never becomes readable by other users. An existing file keeps its mode;
+    if others may read it a warning says so (propdesk does not change a file it did not create).
+    URI filenames (``file:…``) are left to SQLite.
+    """
+    if database.startswith("file:"):
+        return
+    path = Path(database)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SQLITE_FILE_MODE)
+    except FileExistsError:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            log.warning("database file %s has mode %o: other users may read it (chmod 600)", path, mode)
+        return
+    except FileNotFoundError:
+        return  # the directory is missing: sqlite3 reports that itself on connect
+    try:
+        os.fchmod(fd, SQLITE_FILE_MODE)  # the umask may have removed bits, never added any
+    finally:
+        os.close(fd)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, connection_record: ConnectionPoolEntry) -> None:
@@ -78,6 +112,7 @@ def create_engine_for(url: str, echo: bool = False, *, pool_size: int | None = N
             raise ValueError(
                 "an in-memory SQLite database cannot be shared between connections; use a file path"
             )
+        ensure_private_sqlite_file(database)
         # The driver's own busy handler, in seconds, matches the PRAGMA set on connect.
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         engine = sa.create_engine(parsed, **kwargs)

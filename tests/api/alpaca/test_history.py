@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from propdesk.accounting.events import Event
+from propdesk.accounting.events import AccountReset, Event
 from propdesk.accounting.kernel import AdjustCash, ApplyFill, Command, handle, replay
 from propdesk.execution.order_book import OrderRequest
 from propdesk.model.fills import Fill
@@ -547,18 +547,20 @@ def test_a_reset_is_a_cash_journal_and_the_history_before_it_stays(paper: Paper)
     with paper.http() as http:
         newest = activities(http, page_size="2")
         body = history(http, period="1W", timeframe="1D")
-    closing, top_up = sorted(newest, key=lambda a: a["activity_type"])
-    assert (closing["activity_type"], closing["side"], closing["qty"], closing["price"]) == (
-        "FILL",
-        "sell",
-        "5",
-        "90",
+    with UnitOfWork(paper.ctx.engine, read_only=True) as uow:
+        reset = uow.accounts.ledger(paper.account_id)[-1].to_event()
+    assert isinstance(reset, AccountReset)
+    # The reset closes nothing (no fill, no quote needed): the 5 AAPL held are archived with it.
+    top_up = newest[0]
+    assert newest[1]["activity_type"] == "FILL"  # the last trade of the week, not a closing fill
+    # Cash 99,539 topped up by 461 to the starting balance.
+    assert (top_up["activity_type"], top_up["net_amount"]) == ("JNLC", "461")
+    assert top_up["description"] == (
+        "account reset to its starting balance of 100000: new strategy; positions archived: 5 AAPL"
     )
-    # 5 sold at 90: cash 99,539 + 450 = 99,989, topped up by 11 to the starting balance.
-    assert (top_up["activity_type"], top_up["net_amount"]) == ("JNLC", "11")
-    assert top_up["description"] == "account reset to its starting balance of 100000: new strategy"
     assert body["equity"] == [100049.5, 100079.25, 100000.0, 100000.0]
-    # The reset's top-up of 11 is not profit: P/L after it is what the trading made (−11).
+    # The reset moved equity by 100,000 minus what the account was worth (its cash and the archived
+    # position at its last mark); that move is not profit: P/L after it is what the trading made.
     assert [round(pl, 2) for pl in body["profit_loss"][2:]] == [
-        round(100000.0 - 11 - body["base_value"], 2)
+        round(100000.0 - float(reset.equity_delta) - body["base_value"], 2)
     ] * 2

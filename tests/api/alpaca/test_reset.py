@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
 from alpaca.trading.models import Clock, TradeAccount
 
@@ -74,12 +73,14 @@ def test_the_sdk_resets_its_account_and_the_same_keys_keep_working(paper: Paper)
     assert recompute(paper.ctx.engine, paper.account_id) == {}
     after = ledger_types(paper, paper.account_id)
     assert after[: len(history)] == history
-    assert after[len(history) :] == ["reservation_released", "fill_applied", "account_reset"]
-    # The closing sale at the bid: 100,000 - 2,001 + 2,100 = 100,099 before the reset's top-down.
+    # No closing fill: the position is archived in the reset event (a reset needs no quote).
+    assert after[len(history) :] == ["reservation_released", "account_reset"]
+    # Cash 100,000 - 2,001 = 97,999 is topped up to the starting 100,000.
     with UnitOfWork(paper.ctx.engine, read_only=True) as uow:
         reset = uow.accounts.ledger(paper.account_id)[-1].to_event()
     assert isinstance(reset, AccountReset)
-    assert reset.cash_delta == D(-99)
+    assert reset.cash_delta == D(2001)
+    assert [(p.symbol, p.qty) for p in reset.archived] == [("AAPL", D(10))]
     # The same pair still works, through the SDK's own models.
     assert isinstance(client.get_clock(), Clock)
     account = client.get_account()
@@ -127,16 +128,21 @@ def test_bad_bodies_are_refused_and_change_nothing(paper: Paper) -> None:
     assert get_state(paper.ctx.engine, paper.account_id) == before
 
 
-def test_a_stale_quote_refuses_the_reset_with_the_symbol_named(paper: Paper) -> None:
+def test_a_reset_needs_no_quote_and_archives_the_positions(paper: Paper) -> None:
+    """Issue 14 (hole 4): a stale quote used to refuse the reset (422 price_missing)."""
     trade(paper, paper.account_id)
-    paper.clock.advance(3600)
-    before = get_state(paper.ctx.engine, paper.account_id)
-    with pytest.raises(APIError) as refused:
-        sdk(paper).post("/account/reset")
-    assert refused.value.status_code == 422
-    assert refused.value.code == 42210000
-    assert "AAPL" in refused.value.message
-    assert get_state(paper.ctx.engine, paper.account_id) == before
+    paper.clock.advance(3600)  # the AAPL quote is an hour old
+    client = sdk(paper)
+    body: Any = client.post("/account/reset")
+    assert (body["cash"], body["equity"]) == ("100000", "100000")
+    assert client.get_all_positions() == []
+    assert client.get_orders() == []
+    assert recompute(paper.ctx.engine, paper.account_id) == {}
+    with paper.http() as http:
+        activities = http.get("/v2/account/activities/JNLC").json()
+    (reset,) = activities
+    assert reset["net_amount"] == "2001"
+    assert "positions archived: 10 AAPL" in reset["description"]
 
 
 def test_a_key_resets_only_its_own_account(paper: Paper) -> None:
@@ -191,12 +197,72 @@ def test_the_admin_route_resets_audited_with_a_reason(paper: Paper) -> None:
     assert isinstance(sdk(paper).get_clock(), Clock)
 
 
-def test_an_owner_cannot_reset_out_of_an_operator_lock(paper: Paper) -> None:
-    lifecycle.change_status(paper.ctx, paper.account_id, AccountStatus.LOCKED, "compliance review")
+def to_status(paper: Paper, status: AccountStatus) -> None:
+    if status is AccountStatus.LIQUIDATED:
+        lifecycle.liquidate(paper.ctx, paper.account_id, "operator")
+    else:
+        lifecycle.change_status(paper.ctx, paper.account_id, status, "operator decision")
+
+
+@pytest.mark.parametrize(
+    "status",
+    [AccountStatus.PAUSED, AccountStatus.LOCKED, AccountStatus.LIQUIDATED, AccountStatus.COMPLETED],
+)
+def test_an_owner_cannot_reset_out_of_an_operator_state_only_an_admin_can(
+    paper: Paper, status: AccountStatus
+) -> None:
+    """Issue 14 (hole 4): the holder's reset used to reopen an account an operator had stopped."""
+    to_status(paper, status)
     before = get_state(paper.ctx.engine, paper.account_id)
+    assert before.status is status
     with paper.http() as http:
         refused = http.post(RESET)
-    assert refused.status_code == 403
-    assert refused.json()["code"] == 40310000
-    assert refused.json()["reason"] == "account_locked"
+        refused_with_cash = http.post(RESET, json={"starting_cash": "5000"})
+    for response in (refused, refused_with_cash):
+        assert response.status_code == 409, response.text
+        assert response.json()["code"] == 40910000
+        assert response.json()["reason"] == "account_operator_state"
+        assert status.value in response.json()["message"]
     assert get_state(paper.ctx.engine, paper.account_id) == before
+    # The operator lifts it: the admin route resets from any of these states.
+    _, admin = create_token(paper.ctx.engine, role=Role.ADMIN, name="ops", clock=paper.clock)
+    with paper.http() as http:
+        done = http.post(
+            f"/api/v1/admin/prop/accounts/{paper.account_id}/reset",
+            json={"reason": "cleared"},
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+        assert done.status_code == 200, done.text
+        assert http.post(RESET).status_code == 200  # active again: the holder may reset
+    assert get_state(paper.ctx.engine, paper.account_id).status is AccountStatus.ACTIVE
+
+
+def test_starting_cash_is_bounded_by_the_setting(paper: Paper) -> None:
+    """Issue 14 (hole 4): any amount below 10^15 used to be accepted."""
+    before = get_state(paper.ctx.engine, paper.account_id)
+    _, admin = create_token(paper.ctx.engine, role=Role.ADMIN, name="ops", clock=paper.clock)
+    auth = {"Authorization": f"Bearer {admin}"}
+    with paper.http() as http:
+        over = http.post(RESET, json={"starting_cash": "10000000.01"})
+        admin_over = http.post(
+            f"/api/v1/admin/prop/accounts/{paper.account_id}/reset",
+            json={"reason": "x", "startingCash": "20000000"},
+            headers=auth,
+        )
+        created_over = http.post(
+            "/api/v1/prop/accounts",
+            json={"preset": "paper", "policy": {"startingBalance": "10000001"}},
+            headers=auth,
+        )
+        at_limit = http.post(RESET, json={"starting_cash": "10000000"})
+    assert over.status_code == 422, over.text
+    assert over.json()["code"] == 42210000
+    assert "10000000" in over.json()["message"]
+    assert admin_over.status_code == 422
+    assert admin_over.json()["code"] == "invalid_amount"
+    assert created_over.status_code == 422, created_over.text
+    assert created_over.json()["code"] == "invalid_amount"
+    assert at_limit.status_code == 200, at_limit.text
+    assert (
+        get_state(paper.ctx.engine, paper.account_id).starting_cash == D(10_000_000) != before.starting_cash
+    )

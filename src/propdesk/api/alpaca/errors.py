@@ -18,11 +18,20 @@ INVALID_PARAMETER = 40010001
 UNAUTHORIZED = 40110000
 FORBIDDEN = 40310000
 NOT_FOUND = 40410000
+CONFLICT = 40910000  # not Alpaca's: only POST /v2/account/reset, propdesk's own route, answers 409
+PAYLOAD_TOO_LARGE = 41310000
 UNPROCESSABLE = 42210000
 RATE_LIMITED = 42910000
 INTERNAL = 50010000
 
-_BY_STATUS = {400: MALFORMED, 401: UNAUTHORIZED, 403: FORBIDDEN, 404: NOT_FOUND, 429: RATE_LIMITED}
+_BY_STATUS = {
+    400: MALFORMED,
+    401: UNAUTHORIZED,
+    403: FORBIDDEN,
+    404: NOT_FOUND,
+    413: PAYLOAD_TOO_LARGE,
+    429: RATE_LIMITED,
+}
 
 
 class AlpacaError(Exception):
@@ -62,5 +71,5 @@ class AlpacaErrorOut(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": AlpacaErrorOut} for status in (400, 401, 403, 404, 422, 429)
+    status: {"model": AlpacaErrorOut} for status in (400, 401, 403, 404, 413, 422, 429)
 }

@@ -14,13 +14,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends
 
 from propdesk.api.alpaca.auth import authenticated
-from propdesk.api.alpaca.errors import ERROR_RESPONSES
+from propdesk.api.alpaca.errors import CONFLICT, ERROR_RESPONSES, AlpacaError, AlpacaErrorOut
 from propdesk.api.alpaca.requests import AlpacaBody, Positive
 from propdesk.api.alpaca.wire import dec, ts
 from propdesk.api.auth import context
 from propdesk.services import paper_accounts
 from propdesk.services.api_keys import KeyPrincipal
 from propdesk.services.context import ServiceContext
+from propdesk.services.errors import Conflict
 
 router = APIRouter(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
 Ctx = Annotated[ServiceContext, Depends(context)]
@@ -30,25 +31,31 @@ REASON = "reset through POST /v2/account/reset"
 
 
 class AlpacaResetIn(AlpacaBody):
-    """``starting_cash``: a positive decimal below 10^15, as a JSON number or a string."""
+    """``starting_cash``: a positive decimal (at most ``PROPDESK_MAX_STARTING_CASH``), as a JSON
+    number or a string."""
 
     starting_cash: Positive | None = None
 
 
-@router.post("/account/reset")
+@router.post("/account/reset", responses={409: {"model": AlpacaErrorOut}})
 def reset(ctx: Ctx, caller: Caller, body: Annotated[AlpacaResetIn | None, Body()] = None) -> dict[str, Any]:
-    """Cancel every open order, close every position at the latest quotes, and start over at the
-    starting balance (or ``starting_cash``); 422 ``price_missing`` without a fresh quote for a
-    held symbol, and then nothing changed; 403 for a locked account or a prop evaluation, which
-    only an operator may reset."""
-    done = paper_accounts.reset_account(
-        ctx,
-        caller.account_id,
-        actor=caller.key_id,
-        reason=REASON,
-        starting_cash=None if body is None else body.starting_cash,
-        by_owner=True,
-    )
+    """Cancel every open order, archive every open position (no quote needed) and start over at
+    the starting balance (or ``starting_cash``, at most ``PROPDESK_MAX_STARTING_CASH``, else 422).
+    409 while an operator has the account paused, locked, liquidated or completed (only an admin
+    resets it then); 403 for a prop evaluation, which only an operator may reset."""
+    try:
+        done = paper_accounts.reset_account(
+            ctx,
+            caller.account_id,
+            actor=caller.key_id,
+            reason=REASON,
+            starting_cash=None if body is None else body.starting_cash,
+            by_owner=True,
+        )
+    except Conflict as exc:
+        # Alpaca has no 409 (its errors turn one into a 422); a reset refused for the operator's
+        # state is our own route's conflict and keeps its status.
+        raise AlpacaError(409, CONFLICT, exc.message, {"reason": exc.code}) from None
     return {
         "id": done.state.account_id,
         "status": "ACTIVE",  # a reset always leaves the account active

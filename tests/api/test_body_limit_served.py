@@ -1,0 +1,151 @@
+"""Large bodies never hold up other clients of a served propdesk (issue 14, hole 5).
+
+``propdesk serve`` runs in a subprocess (one uvicorn worker, SQLite); four threads keep sending
+10 MB JSON bodies (half with ``Content-Length``, half chunked without it) to /api/v1 and /v2,
+while the test measures ``/healthz``. Its p99 must stay under 100 ms, and every large request is
+answered 413 (or its connection closed by the server after the 413) without the server reading
+the 10 MB.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.cli.test_service_commands import _free_port
+
+BODY_BYTES = 10 * 1024 * 1024
+CLIENTS = 4
+DURATION_SECONDS = 9.0
+HEALTH_P99_SECONDS = 0.100
+
+
+def big_json() -> bytes:
+    """10 MB of many small JSON numbers: the costliest kind of body to parse."""
+    head, tail = b'{"symbol": "AAPL", "qty": [', b"1]}"
+    return head + b"1," * ((BODY_BYTES - len(head) - len(tail)) // 2) + tail
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[int]:
+    port = _free_port()
+    env = {**os.environ, "PROPDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "propdesk", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, "server exited"
+                assert time.monotonic() < deadline, "server did not come up"
+                time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def post_raw(port: int, path: str, body: bytes, *, chunked: bool) -> int | None:
+    """Send ``body`` over a plain socket; the response status, or None if the server hung up first."""
+    framing = b"Transfer-Encoding: chunked" if chunked else b"Content-Length: %d" % len(body)
+    head = b"POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n%s\r\n\r\n" % (
+        path.encode(),
+        framing,
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        try:
+            sock.sendall(head)
+            step = 64 * 1024
+            for start in range(0, len(body), step):
+                part = body[start : start + step]
+                sock.sendall(b"%x\r\n%s\r\n" % (len(part), part) if chunked else part)
+            if chunked:
+                sock.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass  # the server answered and closed without reading the rest
+        try:
+            reply = sock.recv(65536)
+        except OSError:
+            return None
+    if not reply.startswith(b"HTTP/1.1 "):
+        return None
+    return int(reply.split(b" ", 2)[1])
+
+
+def flood(port: int, seconds: float) -> None:
+    """Four threads sending 10 MB bodies back to back for ``seconds``; prints the statuses seen.
+
+    Run in a child process (``python -c``) so that the clients' own work never stalls the
+    thread that measures ``/healthz`` on the test's interpreter lock.
+    """
+    body = big_json()
+    end = time.monotonic() + seconds
+    answers: list[int | None] = []
+
+    def client(index: int) -> None:
+        path = "/v2/orders" if index % 2 else "/api/v1/prop/accounts"
+        while time.monotonic() < end:
+            answers.append(post_raw(port, path, body, chunked=index >= CLIENTS // 2))
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(" ".join(str(a) for a in answers))
+
+
+def test_healthz_p99_stays_under_100ms_while_four_clients_send_10mb_bodies(server: int) -> None:
+    root = Path(__file__).resolve().parents[2]
+    latencies: list[float] = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{server}", timeout=30) as client:
+        client.get("/healthz")  # warm: the connection and the app
+        clients = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                f"from tests.api.test_body_limit_served import flood; flood({server}, {DURATION_SECONDS})",
+            ],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root)},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(0.5)  # the clients are connected and sending
+        end = time.monotonic() + DURATION_SECONDS - 1
+        while time.monotonic() < end:
+            started = time.perf_counter()
+            assert client.get("/healthz").status_code == 200
+            latencies.append(time.perf_counter() - started)
+            time.sleep(0.005)
+        out, _ = clients.communicate(timeout=120)
+    assert clients.returncode == 0
+    answers = [None if a == "None" else int(a) for a in out.split()]
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    print(
+        f"healthz under load: n={len(latencies)} p50={latencies[len(latencies) // 2] * 1000:.1f}ms "
+        f"p99={p99 * 1000:.1f}ms max={latencies[-1] * 1000:.1f}ms; large requests={len(answers)}"
+    )
+    assert len(latencies) >= 100  # a p99 of fewer samples is just the maximum
+    assert p99 < HEALTH_P99_SECONDS, f"healthz p99 {p99 * 1000:.0f} ms"
+    # Every large request was refused for its size (or cut off by the server after its 413).
+    assert answers, "no large request completed"
+    assert set(answers) <= {413, None}
+    assert 413 in answers
