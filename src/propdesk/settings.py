@@ -6,6 +6,8 @@ pass the result down.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -37,6 +39,9 @@ class Settings(BaseSettings):
     orders_interval_seconds: float = Field(default=1, gt=0)
     orders_bar_timeframe: str = "1Min"
     orders_catch_up_notice: int = Field(default=100, ge=1)
+
+    # The largest starting cash (and any balance a caller sets: account creation, resets); 422 above.
+    max_starting_cash: Decimal = Field(default=Decimal(10_000_000), gt=0, allow_inf_nan=False)
 
     # The Alpaca-compatible trading API (/v2): requests per minute per key, as Alpaca's 200.
     trading_api_rate_limit: int = Field(default=200, ge=1)

@@ -37,10 +37,11 @@ from pydantic import (
     PlainSerializer,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 
-from propdesk.model.numbers import NotExactError, to_decimal
+from propdesk.model.numbers import NotExactError, parse_decimal
 
 HUNDRED = Decimal(100)
 
@@ -52,16 +53,17 @@ class PackError(ValueError):
 # --- exact scalar types ------------------------------------------------------------------------
 
 
-def _exact(value: object) -> Decimal:
+def _exact(value: object, info: ValidationInfo) -> Decimal:
     if isinstance(value, float):
         raise ValueError(
-            f"{value!r} is a binary float (an unquoted YAML/JSON number with a decimal point); "
+            f"{value!r} is a binary float (an unquoted YAML number with a decimal point); "
             f"quote it, e.g. '{value}', so it stays exact"
         )
+    name = info.field_name or "value"
     try:
-        return to_decimal(value)
+        return parse_decimal(value, field=name, signed=True)
     except NotExactError as exc:
-        raise ValueError(str(exc)) from exc
+        raise ValueError(str(exc).removeprefix(f"{name}: ")) from exc
 
 
 def _clock_time(value: object) -> time:

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import Body, Depends
 
 from propdesk.api.alpaca.auth import authenticated
 from propdesk.api.alpaca.errors import ERROR_RESPONSES
 from propdesk.api.alpaca.requests import AlpacaBody, Positive
 from propdesk.api.alpaca.wire import dec, ts
 from propdesk.api.auth import context
-from propdesk.services import paper_accounts
+from propdesk.api.routing import api_router
+from propdesk.services import lifecycle, paper_accounts
 from propdesk.services.api_keys import KeyPrincipal
 from propdesk.services.context import ServiceContext
 
-router = APIRouter(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
+router = api_router(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
 Ctx = Annotated[ServiceContext, Depends(context)]
 Caller = Annotated[KeyPrincipal, Depends(authenticated)]
 
@@ -30,7 +31,8 @@ REASON = "reset through POST /v2/account/reset"
 
 
 class AlpacaResetIn(AlpacaBody):
-    """``starting_cash``: a positive decimal below 10^15, as a JSON number or a string."""
+    """``starting_cash``: a positive decimal, as a JSON number or a string, at most
+    ``PROPDESK_MAX_STARTING_CASH`` (10,000,000 by default)."""
 
     starting_cash: Positive | None = None
 
@@ -41,6 +43,8 @@ def reset(ctx: Ctx, caller: Caller, body: Annotated[AlpacaResetIn | None, Body()
     starting balance (or ``starting_cash``); 422 ``price_missing`` without a fresh quote for a
     held symbol, and then nothing changed; 403 for a locked account or a prop evaluation, which
     only an operator may reset."""
+    if body is not None and body.starting_cash is not None:
+        lifecycle.check_starting_balance(ctx, body.starting_cash, "starting_cash")
     done = paper_accounts.reset_account(
         ctx,
         caller.account_id,
