@@ -6,6 +6,7 @@ an independent reading of the grammar: optional "-", ASCII digits, optional "." 
 
 from __future__ import annotations
 
+import re
 import string
 from decimal import Decimal
 from fractions import Fraction
@@ -14,6 +15,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from propdesk.model.fields import SIGNED_PATTERN, UNSIGNED_PATTERN
 from propdesk.model.numbers import MAX_QUANTITY, NotExactError, parse_decimal
 
 ASCII_DIGITS = frozenset(string.digits)
@@ -148,3 +150,22 @@ def test_error_messages_escape_what_they_quote() -> None:
     assert "\ud800" not in message
     assert "\x00" not in message
     assert message.encode("utf-8")  # printable in any response
+
+
+@given(st.text(alphabet="0123456789.-+e_ ١") | NUMBERS | st.text())
+@example("1000000000000")
+@example("1000000000000.000")
+@example("1000000000000.001")
+@example("0001000000000000")
+@example("999999999999.999999999999999999")
+@example("1.0000000000000000000")
+@example("-0")
+def test_the_openapi_patterns_say_exactly_what_the_parser_accepts(text: str) -> None:
+    """The published schema and the parser agree on every string (bounds included)."""
+    for pattern, signed in ((UNSIGNED_PATTERN, False), (SIGNED_PATTERN, True)):
+        try:
+            parse_decimal(text, signed=signed)
+            accepted = True
+        except NotExactError:
+            accepted = False
+        assert (re.fullmatch(pattern, text) is not None) == accepted, (pattern, text)

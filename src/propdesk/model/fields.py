@@ -53,6 +53,9 @@ def _schema(*, signed: bool, positive: bool, what: str) -> dict[str, Any]:
     }
 
 
+SIGNED_SCHEMA: Final = _schema(signed=True, positive=False, what="any sign")
+
+
 def _parser(*, signed: bool, positive: bool) -> BeforeValidator:
     def parse(value: object, info: ValidationInfo) -> Decimal:
         try:
@@ -82,6 +85,6 @@ NonNegativeDecimal = Annotated[
 SignedDecimal = Annotated[
     Decimal,
     _parser(signed=True, positive=False),
-    WithJsonSchema(_schema(signed=True, positive=False, what="any sign")),
+    WithJsonSchema(SIGNED_SCHEMA),
 ]
 """An amount that may be negative (a credit, a PnL), at most 10^12 in absolute value."""

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from pydantic import BaseModel, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 # Field names whose text is prose: tab, line feed and carriage return are allowed there.
@@ -82,9 +82,37 @@ def check_printable_id(value: str, *, field: str, max_length: int = MAX_CLIENT_O
     return value
 
 
+# The same rules as JSON Schema patterns (ECMA-262), for the OpenAPI document: a string without
+# control characters (free text: tab, line feed and carriage return allowed). A lone surrogate
+# cannot be written in a pattern; the API refuses it all the same.
+TEXT_PATTERN: Final = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+FREE_TEXT_PATTERN: Final = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"
+
+
+def _with_patterns(schema: Any, free_text: bool) -> None:
+    if isinstance(schema, dict):
+        if schema.get("type") == "string" and not {"pattern", "enum", "const", "format"} & set(schema):
+            schema["pattern"] = FREE_TEXT_PATTERN if free_text else TEXT_PATTERN
+        for key in ("anyOf", "oneOf", "allOf"):
+            for option in schema.get(key, ()):
+                _with_patterns(option, free_text)
+        for key in ("items", "additionalProperties"):
+            _with_patterns(schema.get(key), free_text)
+
+
+def _text_schema(schema: dict[str, Any], model: type[Any]) -> None:
+    """Publish the text rules in the model's JSON schema: every plain string property gets a pattern."""
+    fields = getattr(model, "model_fields", {})
+    names = {(info.alias or name): name for name, info in fields.items()}
+    for prop, sub in schema.get("properties", {}).items():
+        _with_patterns(sub, names.get(prop, prop) in FREE_TEXT_FIELDS)
+
+
 class CheckedText(BaseModel):
     """Base of every request model: each field's raw input is checked by :func:`check_texts`
     before it is validated (the field's name decides whether it is free text)."""
+
+    model_config = ConfigDict(json_schema_extra=_text_schema)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -38,9 +38,11 @@ from pydantic import (
     PrivateAttr,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     model_validator,
 )
 
+from propdesk.model.fields import SIGNED_SCHEMA
 from propdesk.model.numbers import NotExactError, parse_decimal
 
 HUNDRED = Decimal(100)
@@ -91,7 +93,7 @@ def _zone(value: object) -> str:
     return value
 
 
-Exact = Annotated[Decimal, BeforeValidator(_exact)]
+Exact = Annotated[Decimal, BeforeValidator(_exact), WithJsonSchema(SIGNED_SCHEMA)]
 ClockTime = Annotated[
     time, BeforeValidator(_clock_time), PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str)
 ]

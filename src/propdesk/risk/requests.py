@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema, model_validator
 
+from propdesk.model.fields import SIGNED_SCHEMA
 from propdesk.model.numbers import NotExactError, parse_decimal
 from propdesk.model.text import CheckedText
 from propdesk.risk.challenge import BootstrapTrades, ChallengeResult, ParametricTrades, simulate_challenge
@@ -38,7 +39,7 @@ def _ratio(value: object, info: ValidationInfo) -> Decimal:
         raise ValueError(str(exc).removeprefix(f"{name}: ")) from None
 
 
-Ratio = Annotated[Decimal, BeforeValidator(_ratio)]
+Ratio = Annotated[Decimal, BeforeValidator(_ratio), WithJsonSchema(SIGNED_SCHEMA)]
 Probability = Annotated[Ratio, Field(ge=0, le=1)]
 
 

@@ -168,3 +168,21 @@ def test_the_maximum_starting_cash_itself_is_accepted(paper: Paper) -> None:
         done = post(http, '{"starting_cash": 1E+7}', "/v2/account/reset")
     assert done.status_code == 200, done.text
     assert done.json()["starting_cash"] == "10000000"
+
+
+def test_stream_messages_with_control_characters_get_an_error_and_the_connection_stays(paper: Paper) -> None:
+    from websockets.sync.client import connect
+
+    from tests.api.alpaca.test_stream import WAIT, authenticate, receive, ws_url
+
+    with connect(ws_url(paper), open_timeout=WAIT) as client:
+        for message in (
+            '{"action": "authenticate", "data": {"key_id": "PK\\u0000", "secret_key": "x"}}',
+            '{"action": "auth", "key": "\\ud800", "secret": "x"}',
+            '{"action": "listen", "data": {"streams": ["trade_updates\\u0001"]}}',
+        ):
+            client.send(message)
+            reply = receive(client)
+            assert reply["stream"] == "listening", reply
+            assert "must not contain" in reply["data"]["error"], reply
+        assert authenticate(client, paper.keys)["data"]["status"] == "authorized"
