@@ -56,7 +56,7 @@ _DECIMAL_FIELDS = frozenset(
 
 def _exact_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
     """The overrides by snake_case name, every decimal field parsed by :func:`parse_decimal` (a 422
-    naming the key as sent if one is not in the grammar or beyond 10^12), so ``"1e309"``,
+    naming the field if one is not in the grammar or beyond 10^12), so ``"1e309"``,
     ``"1_000"`` or ``"+5"`` never reach the policy."""
     exact: dict[str, Any] = {}
     problems: list[dict[str, str]] = []
@@ -64,9 +64,9 @@ def _exact_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
         name = to_snake(key)
         if name in _DECIMAL_FIELDS and value is not None:
             try:
-                value = parse_decimal(value, field=f"policy.{key}")
+                value = parse_decimal(value, field=f"policy.{name}")
             except NotExactError as exc:
-                problems.append({"field": f"policy.{key}", "message": str(exc)})
+                problems.append({"field": f"policy.{name}", "message": str(exc)})
         exact[name] = value
     if problems:
         raise Invalid("invalid_policy", problems[0]["message"], {"errors": problems})
