@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 # Field names whose text is prose: tab, line feed and carriage return are allowed there.
@@ -113,6 +113,15 @@ class CheckedText(BaseModel):
     before it is validated (the field's name decides whether it is free text)."""
 
     model_config = ConfigDict(json_schema_extra=_text_schema)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, data: Any) -> Any:
+        # FastAPI validates bodies with from_attributes, which would read a bare JSON number (a
+        # Decimal) as an object without attributes: a model of optional fields would accept it.
+        if not isinstance(data, Mapping | BaseModel):
+            raise PydanticCustomError("model_type", "Input should be a JSON object")
+        return data
 
     @field_validator("*", mode="before")
     @classmethod

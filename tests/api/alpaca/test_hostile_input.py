@@ -186,3 +186,13 @@ def test_stream_messages_with_control_characters_get_an_error_and_the_connection
             assert reply["stream"] == "listening", reply
             assert "must not contain" in reply["data"]["error"], reply
         assert authenticate(client, paper.keys)["data"]["status"] == "authorized"
+
+
+@pytest.mark.parametrize("body", ["2.5", "1e16", "0.0", "-1.5"])
+def test_a_bare_json_number_is_not_a_body(paper: Paper, body: str) -> None:
+    """FastAPI reads bodies with from_attributes: a number must not pass as an empty object."""
+    with paper.http() as http:
+        before = http.get("/v2/account").json()
+        response = post(http, body, "/v2/account/reset")
+        assert response.status_code == 422, response.text
+        assert http.get("/v2/account").json() == before
