@@ -226,14 +226,21 @@ def test_bad_order_input_is_a_422_with_a_stable_code_and_stores_nothing(api: Api
     schema_errors = {
         "negative qty": (limit_buy(qty="-3"), "qty"),
         "zero qty": (limit_buy(qty="0"), "qty"),
-        "float qty": (limit_buy(qty=10.5), "qty"),  # type: ignore[arg-type]
+        # One strict grammar for a number sent as a string (issue 14, hole 7).
+        "underscore": (limit_buy(qty="1_000"), "qty"),
+        "plus sign": (limit_buy(qty="+1"), "qty"),
+        "arabic-indic digits": (limit_buy(qty="١٢"), "qty"),
+        "full-width digits": (limit_buy(qty="１２"), "qty"),
+        "spaces": (limit_buy(qty=" 1"), "qty"),
+        "beyond 10^12": (limit_buy(qty="1000000000001"), "qty"),
+        "huge JSON number": (limit_buy(qty=10**400), "qty"),  # type: ignore[arg-type]
         "exponent": (limit_buy(limitPrice="1e2"), "limitPrice"),
         "unknown side": (limit_buy(side="long"), "side"),
         "unknown class": (limit_buy(orderClass="mleg"), "orderClass"),
         "unknown field": (limit_buy(price="99"), "price"),
         "missing symbol": ({"side": "buy", "qty": "1"}, "symbol"),
-        "float take profit": (
-            limit_buy(orderClass="oto", takeProfit={"limitPrice": 110.5}),
+        "take profit with an exponent": (
+            limit_buy(orderClass="oto", takeProfit={"limitPrice": "1.105e2"}),
             "takeProfit.limitPrice",
         ),
         "huge number as symbol": (limit_buy(symbol="1E9999999"), "symbol"),
@@ -263,10 +270,10 @@ def test_bad_order_input_is_a_422_with_a_stable_code_and_stores_nothing(api: Api
     order = placed(api, account_id, limit_buy("ok"))
     empty = api.client.patch(f"{ACCOUNTS}/{account_id}/orders/{order['id']}", json={}, headers=api.service)
     assert_error(empty, 422, "invalid_replace")
-    float_price = api.client.patch(
-        f"{ACCOUNTS}/{account_id}/orders/{order['id']}", json={"limitPrice": 98.5}, headers=api.service
+    exponent_price = api.client.patch(
+        f"{ACCOUNTS}/{account_id}/orders/{order['id']}", json={"limitPrice": "9.85e1"}, headers=api.service
     )
-    assert_error(float_price, 422, "invalid_request")
+    assert_error(exponent_price, 422, "invalid_request")
     taken = api.client.patch(
         f"{ACCOUNTS}/{account_id}/orders/{order['id']}",
         json={"qty": "5", "clientOrderId": "ok"},

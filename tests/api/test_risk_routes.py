@@ -73,13 +73,13 @@ def test_bad_inputs_are_422_naming_the_field(api: Api) -> None:
     assert bad.status_code == 422
     assert bad.json()["code"] == "invalid_request"
     assert bad.json()["details"]["errors"][0]["field"] == "riskFraction"
-    money_float = api.client.post(
+    money_exponent = api.client.post(
         f"{RISK}/size",
-        json={"effectiveCapital": 500.5, "riskFraction": 0.01, "stopDistance": "0.5", "pointValue": "10"},
+        json={"effectiveCapital": "5.005e2", "riskFraction": 0.01, "stopDistance": "0.5", "pointValue": "10"},
         headers=api.service,
     )
-    assert money_float.status_code == 422
-    assert money_float.json()["details"]["errors"][0]["field"] == "effectiveCapital"
+    assert money_exponent.status_code == 422
+    assert money_exponent.json()["details"]["errors"][0]["field"] == "effectiveCapital"
     unknown = api.client.post(
         f"{RISK}/challenge",
         json={"pack": "no-such-pack", "winRate": 0.5, "payoff": 2, "risk": "100"},

@@ -120,11 +120,26 @@ def test_accounts_and_keys_from_the_shell(cli_url: str) -> None:
     ("args", "message"),
     [
         (["accounts", "create", "--preset", "nope"], "unknown policy preset 'nope'"),
-        (["accounts", "create", "--starting-cash", "abc", "--user", "u"], "--starting-cash must be a number"),
+        (
+            ["accounts", "create", "--starting-cash", "abc", "--user", "u"],
+            "--starting-cash must be a positive number",
+        ),
         (["accounts", "create", "--starting-cash", "0", "--user", "u"], "must be a positive number"),
         (["accounts", "create", "--starting-cash", "-5"], "must be a positive number"),
         (["accounts", "create", "--starting-cash", "NaN"], "must be a positive number"),
-        (["accounts", "create", "--starting-cash", "1e20", "--user", "u"], "at most 10000000"),
+        # The strict number grammar: no exponent, "+", "_" or other digits (issue 14, hole 7).
+        (["accounts", "create", "--starting-cash", "1e20", "--user", "u"], 'no "+", "_", exponent'),
+        (["accounts", "create", "--starting-cash", "1e309", "--user", "u"], "must be a positive number"),
+        (["accounts", "create", "--starting-cash", "+5", "--user", "u"], "must be a positive number"),
+        (["accounts", "create", "--starting-cash", "1_000", "--user", "u"], "must be a positive number"),
+        (["accounts", "create", "--starting-cash", "١٢", "--user", "u"], "must be a positive number"),
+        # PROPDESK_MAX_STARTING_CASH (10,000,000 by default), checked before the user is created.
+        (
+            ["accounts", "create", "--starting-cash", "10000000.01", "--user", "u"],
+            "PROPDESK_MAX_STARTING_CASH",
+        ),
+        (["accounts", "create", "--user", "u\t"], "--user: must not contain a control character"),
+        (["accounts", "create", "--user", "u", "--name", "a\x00b"], "must not contain a control character"),
         (["accounts", "create", "--name", "x"], "give --user as well"),
         (["keys", "create", "--account", "no-such-account"], "no account no-such-account"),
         (["keys", "list", "--account", "no-such-account"], "no account no-such-account"),

@@ -6,9 +6,10 @@ from fastapi import Depends, FastAPI
 
 from propdesk import __version__
 from propdesk.api import alpaca, auth, errors
-from propdesk.api.auth import no_nul_in_url
+from propdesk.api.auth import clean_url
 from propdesk.api.limits import BodyLimit
 from propdesk.api.routers import admin, health, orders, prices, prop, risk
+from propdesk.api.routing import ExactJsonRoute
 from propdesk.api.schemas import ErrorOut
 from propdesk.services.context import ServiceContext
 from propdesk.services.rate_limits import AuthThrottle, RateLimiter, shared_counter
@@ -21,9 +22,10 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         version=__version__,
         description="Paper-trading and prop-firm account engine: service API, admin API.",
         responses={code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 413, 422, 429)},
-        dependencies=[Depends(no_nul_in_url)],
+        dependencies=[Depends(clean_url)],
         openapi_url="/openapi.json" if ctx.settings.docs else None,
     )
+    app.router.route_class = ExactJsonRoute  # routes added on the app itself decode exactly too
     app.state.ctx = ctx
     settings = ctx.settings
     # Revocation: every cache of valid credentials is dropped when the shared version changes.

@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
+from propdesk.model.text import escape_text, text_problem
 from propdesk.services import ownership
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Invalid, ServiceError
@@ -51,16 +52,17 @@ def _failures_message(window: Window) -> str:
     return f"too many failed authentications from this address (limit {window.limit} a minute); retry later"
 
 
-def no_nul_in_url(request: Request) -> None:
-    """Refuse a NUL character in path or query parameters (PostgreSQL text cannot hold one)."""
-    for where, params in (("path", request.path_params), ("query", request.query_params)):
-        for name, value in params.items():
-            if "\x00" in str(value):
-                raise Invalid(
-                    "invalid_request",
-                    f"{name}: must not contain a NUL character",
-                    {"field": name, "in": where},
-                )
+def clean_url(request: Request) -> None:
+    """Refuse control characters (NUL included: PostgreSQL text cannot hold one) in path and query
+    parameters, names and values, with a 422 naming the parameter (see :mod:`propdesk.model.text`)."""
+    query = request.query_params.multi_items()
+    for where, params in (("path", list(request.path_params.items())), ("query", query)):
+        for name, value in params:
+            for text in (str(name), str(value)):
+                problem = text_problem(text)
+                if problem is not None:
+                    shown = escape_text(str(name))
+                    raise Invalid("invalid_request", f"{shown}: {problem}", {"field": shown, "in": where})
 
 
 def context(request: Request) -> ServiceContext:

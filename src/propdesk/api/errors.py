@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from propdesk.accounting.kernel import CommandRejected
 from propdesk.api.alpaca import errors as alpaca_errors
 from propdesk.api.alpaca.errors import AlpacaError
+from propdesk.model.text import escape_text
 from propdesk.services.errors import ServiceError
 from propdesk.store.errors import AccountNotFound, ProjectionConflict, StaleStateError, UserNotFound
 
@@ -25,7 +26,8 @@ def body(code: str, message: str, details: dict[str, Any] | None = None) -> dict
 
 
 def _field(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    # A location may hold a client's dict key: escaped, so a lone surrogate cannot break the response.
+    parts = [escape_text(str(p)) for p in loc if p not in ("body", "query", "path")]
     return ".".join(parts) or "body"
 
 
@@ -73,7 +75,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+        errors = [{"field": _field(tuple(e["loc"])), "message": escape_text(e["msg"])} for e in exc.errors()]
         first = errors[0] if errors else {"field": "body", "message": "invalid request"}
         return reply(
             request, 422, "invalid_request", f"{first['field']}: {first['message']}", {"errors": errors}

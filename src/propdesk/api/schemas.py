@@ -1,42 +1,34 @@
 """Wire shapes of the service and admin APIs: camelCase JSON, decimals as strings.
 
-Requests accept decimals as JSON strings (exact) or numbers; responses always send strings, so
-no client parser turns money into a float by accident.
+Requests accept decimals as JSON strings or JSON numbers, both read exactly (the body is decoded
+with ``parse_float=Decimal``, see :mod:`propdesk.api.routing`) in the one grammar of
+:func:`propdesk.model.numbers.parse_decimal`; responses always send strings, so no client parser
+turns money into a float by accident. Every request model checks its text (:mod:`propdesk.model.text`).
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    WithJsonSchema,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 
+from propdesk.model.fields import PositiveDecimal
 from propdesk.model.instruments import AssetClass
 from propdesk.model.orders import ActionKind, OrderType, Side, TimeInForce
+from propdesk.model.text import CheckedText, check_printable_id
 from propdesk.risk.requests import ChallengeRequest, KellyRequest, RuinRequest, SizeRequest
 
 
-class Wire(BaseModel):
+class Wire(CheckedText):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        # PostgreSQL text cannot hold U+0000; refuse it here instead of failing in the database.
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("must not contain a NUL character")
-        return value
 
 
 class ErrorOut(Wire):
@@ -219,7 +211,7 @@ class OrderOut(Wire):
     failed_at: datetime | None = None
     voided_at: datetime | None = None
     reason: str | None = None
-    legs: list[OrderOut] = []
+    legs: list[OrderOut] = Field(default_factory=list)
 
 
 class LedgerEventOut(Wire):
@@ -285,8 +277,8 @@ class ActionIn(Wire):
     decision_action_id: str = Field(min_length=1, max_length=128)
     action: ActionKind
     symbol: str | None = Field(default=None, min_length=1, max_length=64)
-    qty: Decimal | None = Field(default=None, gt=0, allow_inf_nan=False)
-    notional: Decimal | None = Field(default=None, gt=0, allow_inf_nan=False)
+    qty: PositiveDecimal | None = None
+    notional: PositiveDecimal | None = None
     side: Side | None = None
     asset_class: AssetClass | None = None
     note: str | None = Field(default=None, max_length=2000)
@@ -379,9 +371,9 @@ class HealthOut(Wire):
 
 class ManualQuoteIn(Wire):
     symbol: str = Field(min_length=1, max_length=64)
-    bid: Decimal = Field(gt=0, allow_inf_nan=False)
-    ask: Decimal = Field(gt=0, allow_inf_nan=False)
-    last: Decimal | None = Field(default=None, gt=0, allow_inf_nan=False)
+    bid: PositiveDecimal
+    ask: PositiveDecimal
+    last: PositiveDecimal | None = None
     time: datetime | None = Field(default=None, description="defaults to now; must carry a time zone")
     reason: str = Field(min_length=1, max_length=2000)
 
@@ -451,43 +443,11 @@ class RulePackListOut(Wire):
 
 
 # --- orders --------------------------------------------------------------------------------------
-# Order amounts and prices are exact: a decimal string ("10", "150.25") or a JSON integer. A JSON
-# number with a decimal point is a binary float and is refused, as are exponents, signs, NaN and
-# infinities; bounds keep every value storable as it is on both databases.
+# Order amounts and prices are exact: a decimal string ("10", "150.25") or a JSON number, both read
+# exactly in the grammar of propdesk.model.numbers (no "+", "_", exponent in a string, NaN or
+# infinity); at most 10^12 and 18 decimals, so every value is stored as it is on both databases.
 
-_EXACT_TEXT = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,18})?")
-_EXACT_MAX = 10**15
-
-
-def _exact_positive(value: object) -> Decimal:
-    if isinstance(value, bool | float):
-        raise ValueError(
-            f'{value!r} is not exact; send a decimal string such as "10.5" (a JSON float is refused)'
-        )
-    if isinstance(value, int) or (isinstance(value, str) and _EXACT_TEXT.fullmatch(value)):
-        number = Decimal(value)
-    elif isinstance(value, Decimal):
-        number = value
-    else:
-        raise ValueError('must be a decimal string of digits with an optional fraction, e.g. "10.5"')
-    if not 0 < number < _EXACT_MAX:
-        raise ValueError(f"must be greater than 0 and less than {_EXACT_MAX}")
-    return number
-
-
-PositiveExact = Annotated[
-    Decimal,
-    BeforeValidator(_exact_positive),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "pattern": r"^[0-9]{1,15}(\.[0-9]{1,18})?$", "examples": ["10.5"]},
-                {"type": "integer", "exclusiveMinimum": 0, "maximum": _EXACT_MAX - 1},
-            ],
-            "description": 'an exact decimal: a string ("10.5") or an integer; JSON floats are refused',
-        }
-    ),
-]
+PositiveExact = PositiveDecimal
 StrictFlag = Annotated[bool, Field(strict=True)]
 
 
@@ -525,6 +485,11 @@ class OrderIn(Wire):
     stop_loss: StopLossIn | None = None
     extended_hours: StrictFlag = False
 
+    @field_validator("client_order_id")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        return None if value is None else check_printable_id(value, field="clientOrderId")
+
     @field_validator("client_order_id", "symbol")
     @classmethod
     def _within_the_decimal_range(cls, value: str | None) -> str | None:
@@ -555,6 +520,11 @@ class ReplaceIn(Wire):
     client_order_id: str | None = Field(
         default=None, min_length=1, max_length=128, description="the new order's; a new id if absent"
     )
+
+    @field_validator("client_order_id")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        return None if value is None else check_printable_id(value, field="clientOrderId")
 
 
 class OrderListOut(Wire):

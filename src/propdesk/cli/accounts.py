@@ -8,7 +8,7 @@ on stderr, having created nothing.
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, NoReturn
 
 import typer
@@ -21,13 +21,13 @@ def fail(message: str) -> NoReturn:
 
 
 def parse_amount(text: str, option: str) -> Decimal:
+    """An amount in the strict number grammar (:func:`propdesk.model.numbers.parse_decimal`), above 0."""
+    from propdesk.model.numbers import NotExactError, parse_decimal
+
     try:
-        amount = Decimal(text.strip())
-    except InvalidOperation:
-        fail(f"{option} must be a number, not {text!r}")
-    if not amount.is_finite() or amount <= 0:
-        fail(f"{option} must be a positive number, not {text!r}")
-    return amount
+        return parse_decimal(text, field=option, positive=True, maximum=None)
+    except NotExactError as exc:
+        fail(f"{option} must be a positive number: {str(exc).removeprefix(option + ': ')}")
 
 
 def register(cli: typer.Typer) -> None:
@@ -48,15 +48,25 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Create and start an account; prints its id (create a key pair with `propdesk keys create`)."""
         from propdesk.bootstrap import build_context
+        from propdesk.model.text import TextError, check_text
         from propdesk.services.errors import ServiceError
+        from propdesk.services.lifecycle import check_starting_balance
         from propdesk.services.paper_accounts import create_paper_account
         from propdesk.settings import load_settings
 
         cash = None if starting_cash is None else parse_amount(starting_cash, "--starting-cash")
+        try:
+            for option, value in (("--user", user), ("--name", name)):
+                if value is not None:
+                    check_text(value, field=option)
+        except TextError as exc:
+            fail(str(exc))
         if name is not None and user is None:
             fail("--name names the user: give --user as well")
         ctx = build_context(load_settings())
         try:
+            if cash is not None:  # before anything is written: a user is created first otherwise
+                check_starting_balance(ctx, cash, "--starting-cash")
             account = create_paper_account(
                 ctx, preset=preset, starting_cash=cash, owner_user_id=user, user_name=name
             )

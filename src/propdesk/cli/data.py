@@ -173,7 +173,7 @@ def register(cli: typer.Typer) -> None:
         """Write a manual quote into the price store (audited)."""
         from propdesk.marketdata.clock import SystemClock
         from propdesk.model.market import Quote
-        from propdesk.model.numbers import NotExactError, to_decimal
+        from propdesk.model.numbers import NotExactError, parse_decimal
         from propdesk.services.prices import QuoteConflict, write_manual_quote
 
         console = Console()
@@ -182,11 +182,11 @@ def register(cli: typer.Typer) -> None:
             new = Quote(
                 symbol=symbol.strip().upper(),
                 time=_when(time) or clock.now(),
-                bid=to_decimal(bid, field="bid"),
-                ask=to_decimal(ask, field="ask"),
-                last=None if last is None else to_decimal(last, field="last"),
-                bid_size=to_decimal(bid_size, field="bid size"),
-                ask_size=to_decimal(ask_size, field="ask size"),
+                bid=parse_decimal(bid, field="--bid", signed=True),
+                ask=parse_decimal(ask, field="--ask", signed=True),
+                last=None if last is None else parse_decimal(last, field="--last", signed=True),
+                bid_size=parse_decimal(bid_size, field="--bid-size"),
+                ask_size=parse_decimal(ask_size, field="--ask-size"),
             )
         except (ValueError, NotExactError) as exc:
             raise _fail(console, str(exc)) from exc

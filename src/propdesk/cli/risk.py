@@ -38,10 +38,10 @@ def _fail(console: Console, message: str) -> typer.Exit:
 def _decimal(console: Console, text: str | None, name: str) -> Decimal | None:
     if text is None:
         return None
-    from propdesk.model.numbers import NotExactError, to_decimal
+    from propdesk.model.numbers import NotExactError, parse_decimal
 
     try:
-        return to_decimal(text, field=name)
+        return parse_decimal(text, field=name, signed=True)
     except NotExactError as exc:
         raise _fail(console, str(exc)) from None
 

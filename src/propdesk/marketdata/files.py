@@ -53,7 +53,7 @@ from propdesk.marketdata.timeframes import (
     timeframe_for,
 )
 from propdesk.model.market import Bar
-from propdesk.model.numbers import NotExactError, to_decimal
+from propdesk.model.numbers import NotExactError, parse_decimal
 
 NEW_YORK = ZoneInfo("America/New_York")
 # The shipped intraday files are Eurex (Frankfurt) exchange-local time.
@@ -169,8 +169,15 @@ def detect_format(path: Path) -> BarFormat:
     return BarFormat.CSV
 
 
+def _number(text: str, field: str, *, signed: bool = False) -> Decimal:
+    """A field in the strict number grammar (:func:`propdesk.model.numbers.parse_decimal`); spaces
+    around it, as some exports write after a comma, are not part of it."""
+    return parse_decimal(text.strip(" \t"), field=field, signed=signed)
+
+
 def _decimal_fields(values: Sequence[str], names: Sequence[str]) -> list[Decimal]:
-    return [to_decimal(v, field=n) for v, n in zip(values, names, strict=True)]
+    # Prices may be negative (a future's settlement can be, as crude oil's was in April 2020).
+    return [_number(v, n, signed=True) for v, n in zip(values, names, strict=True)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +207,7 @@ def _yahoo_rows(
                 raise ValueError(f"expected 7 fields, found {len(row)}")
             day = _parse_date(row[0])
             o, h, low, c = _decimal_fields(row[1:5], ("open", "high", "low", "close"))
-            volume = to_decimal(row[6], field="volume")
+            volume = _number(row[6], "volume")
             out.append(_Row(line, datetime.combine(day, time(0), zone), o, h, low, c, volume))
         except (ValueError, NotExactError) as exc:
             bad.append(BadRow(line, str(exc)))
@@ -223,7 +230,7 @@ def _intraday_rows(
                 )
             stamp = _local(_parse_date(row[0]), _parse_clock(row[1]), zone)
             o, h, low, c, volume = _decimal_fields(row[2:7], ("open", "high", "low", "close", "volume"))
-            to_decimal(row[7], field="open interest")  # validated, not stored
+            _number(row[7], "open interest")  # validated, not stored
             out.append(_Row(line, stamp, o, h, low, c, volume))
         except (ValueError, NotExactError) as exc:
             bad.append(BadRow(line, str(exc)))
@@ -264,9 +271,9 @@ def _csv_rows(
             o, h, low, c = _decimal_fields(
                 [row[index[n]] for n in ("open", "high", "low", "close")], ("open", "high", "low", "close")
             )
-            volume = to_decimal(row[index["volume"]], field="volume") if "volume" in index else Decimal(0)
+            volume = _number(row[index["volume"]], "volume") if "volume" in index else Decimal(0)
             vwap_text = row[index["vwap"]].strip() if "vwap" in index else ""
-            vwap = to_decimal(vwap_text, field="vwap") if vwap_text else None
+            vwap = _number(vwap_text, "vwap", signed=True) if vwap_text else None
             count_text = row[index["trade_count"]].strip() if "trade_count" in index else ""
             trade_count = int(count_text) if count_text else None
             stamp = _parse_instant(row[index[time_column]], zone)

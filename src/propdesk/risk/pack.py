@@ -37,10 +37,13 @@ from pydantic import (
     PlainSerializer,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
     model_validator,
 )
 
-from propdesk.model.numbers import NotExactError, to_decimal
+from propdesk.model.fields import SIGNED_SCHEMA
+from propdesk.model.numbers import NotExactError, parse_decimal
 
 HUNDRED = Decimal(100)
 
@@ -52,16 +55,17 @@ class PackError(ValueError):
 # --- exact scalar types ------------------------------------------------------------------------
 
 
-def _exact(value: object) -> Decimal:
+def _exact(value: object, info: ValidationInfo) -> Decimal:
     if isinstance(value, float):
         raise ValueError(
-            f"{value!r} is a binary float (an unquoted YAML/JSON number with a decimal point); "
+            f"{value!r} is a binary float (an unquoted YAML number with a decimal point); "
             f"quote it, e.g. '{value}', so it stays exact"
         )
+    name = info.field_name or "value"
     try:
-        return to_decimal(value)
+        return parse_decimal(value, field=name, signed=True)
     except NotExactError as exc:
-        raise ValueError(str(exc)) from exc
+        raise ValueError(str(exc).removeprefix(f"{name}: ")) from exc
 
 
 def _clock_time(value: object) -> time:
@@ -89,7 +93,7 @@ def _zone(value: object) -> str:
     return value
 
 
-Exact = Annotated[Decimal, BeforeValidator(_exact)]
+Exact = Annotated[Decimal, BeforeValidator(_exact), WithJsonSchema(SIGNED_SCHEMA)]
 ClockTime = Annotated[
     time, BeforeValidator(_clock_time), PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str)
 ]

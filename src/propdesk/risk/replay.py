@@ -40,7 +40,7 @@ from propdesk.accounting.state import AccountState
 from propdesk.model.fills import Fill
 from propdesk.model.instruments import FUTURE_ROOTS, AssetClass, Instrument, InvalidSymbolError, future
 from propdesk.model.instruments import parse_instrument as _parse_instrument
-from propdesk.model.numbers import ZERO, NotExactError, to_decimal
+from propdesk.model.numbers import ZERO, NotExactError, parse_decimal
 from propdesk.model.orders import Side
 from propdesk.risk.evaluate import RuleStatus, evaluate
 from propdesk.risk.gates import OrderIntent, check_rule_gates
@@ -108,7 +108,8 @@ def _parse_time(text: str, line: int, zone: ZoneInfo | None) -> datetime:
 
 def _number(text: str, line: int, column: str) -> Decimal:
     try:
-        return to_decimal(text.strip().replace(",", ""), field=column)
+        # Thousands separators ("1,234.50", as broker exports write them) are dropped first.
+        return parse_decimal(text.strip(" \t").replace(",", ""), field=column, signed=True)
     except NotExactError as exc:
         raise TradesCsvError(f"line {line}: {exc}") from None
 

@@ -3,10 +3,12 @@
 Each model validates its input (pydantic, ``extra`` fields refused) and ``run()`` returns the
 result dataclass of the pure function behind it, which the API can serialize as is.
 
-Number handling: money (capital, stop distance, point value, caps, commissions, PnLs) must be
-exact, an int or a decimal string; a JSON float is refused. Dimensionless statistics (win rate,
-payoff ratio, risk fraction, ruin level, Kelly fraction, excursions, block length) also accept
-JSON numbers, read by their shortest decimal form (``0.55`` is exactly 0.55).
+Number handling: every number is read by :func:`propdesk.model.numbers.parse_decimal` (a decimal
+string in the strict grammar, an int, or a JSON number that the API decoded exactly as a
+``Decimal``); a YAML or Python float is refused for money (capital, stop distance, point value,
+caps, commissions, PnLs). Dimensionless statistics (win rate, payoff ratio, risk fraction, ruin
+level, Kelly fraction, excursions, block length) also take a Python float by its shortest decimal
+form (``0.55`` is exactly 0.55). Text is checked as in every request model (:mod:`propdesk.model.text`).
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema, model_validator
 
+from propdesk.model.fields import SIGNED_SCHEMA
+from propdesk.model.numbers import NotExactError, parse_decimal
+from propdesk.model.text import CheckedText
 from propdesk.risk.challenge import BootstrapTrades, ChallengeResult, ParametricTrades, simulate_challenge
 from propdesk.risk.pack import Exact, RulePack, validate_pack
 from propdesk.risk.ruin import Sizing, classic_ruin, monte_carlo_ruin, two_barrier_ruin, vince_ruin
@@ -24,26 +29,21 @@ from propdesk.risk.sizing import KellyResult, RiskLevel, SizeResult, kelly, posi
 from propdesk.risk.stats import Proportion
 
 
-def _ratio(value: object) -> Decimal:
-    if isinstance(value, bool):
-        raise ValueError("a boolean is not a number")
-    if isinstance(value, float):
+def _ratio(value: object, info: ValidationInfo) -> Decimal:
+    if isinstance(value, float):  # a Python caller's float, by its shortest text; JSON never gives one
         return Decimal(repr(value))
-    if isinstance(value, int | Decimal):
-        return Decimal(value)
-    if isinstance(value, str):
-        try:
-            return Decimal(value.strip())
-        except ArithmeticError:
-            raise ValueError(f"{value!r} is not a number") from None
-    raise ValueError(f"{type(value).__name__} is not a number")
+    name = info.field_name or "value"
+    try:
+        return parse_decimal(value, field=name, signed=True)
+    except NotExactError as exc:
+        raise ValueError(str(exc).removeprefix(f"{name}: ")) from None
 
 
-Ratio = Annotated[Decimal, BeforeValidator(_ratio)]
+Ratio = Annotated[Decimal, BeforeValidator(_ratio), WithJsonSchema(SIGNED_SCHEMA)]
 Probability = Annotated[Ratio, Field(ge=0, le=1)]
 
 
-class _Request(BaseModel):
+class _Request(CheckedText):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 

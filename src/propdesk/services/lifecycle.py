@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,6 +21,7 @@ from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.execution.pipeline import liquidation_fills
 from propdesk.model.fills import Fill
 from propdesk.model.instruments import Instrument, parse_instrument
+from propdesk.model.numbers import NotExactError, parse_decimal
 from propdesk.model.policy import ExecutionPolicy, preset
 from propdesk.services import ownership, rules
 from propdesk.services.accounts import IdempotencyConflict, open_account, policy_of, start_account
@@ -45,9 +47,49 @@ class NewAccount:
     rule_pack: str | None = None
 
 
+# The policy fields that hold decimals: an override of one is read by the strict number grammar.
+_DECIMAL_FIELDS = frozenset(
+    name
+    for name, info in ExecutionPolicy.model_fields.items()
+    if info.annotation in (Decimal, Decimal | None)
+)
+
+
+def _exact_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The overrides by snake_case name, every decimal field parsed by :func:`parse_decimal` (a 422
+    naming the field if one is not in the grammar or beyond 10^12), so ``"1e309"``,
+    ``"1_000"`` or ``"+5"`` never reach the policy."""
+    exact: dict[str, Any] = {}
+    problems: list[dict[str, str]] = []
+    for key, value in overrides.items():
+        name = to_snake(key)
+        if name in _DECIMAL_FIELDS and value is not None:
+            try:
+                value = parse_decimal(value, field=f"policy.{name}")
+            except NotExactError as exc:
+                problems.append({"field": f"policy.{name}", "message": str(exc)})
+        exact[name] = value
+    if problems:
+        raise Invalid("invalid_policy", problems[0]["message"], {"errors": problems})
+    return exact
+
+
+def check_starting_balance(ctx: ServiceContext, amount: Decimal, field: str = "startingBalance") -> Decimal:
+    """``amount`` if it is a starting balance a caller may set: above 0 and at most
+    ``PROPDESK_MAX_STARTING_CASH``; else a 422 ``invalid_amount`` naming ``field``."""
+    limit = ctx.settings.max_starting_cash
+    if not amount.is_finite() or not 0 < amount <= limit:
+        raise Invalid(
+            "invalid_amount",
+            f"{field} must be greater than 0 and at most {limit:,} (PROPDESK_MAX_STARTING_CASH)",
+            {"field": field, "limit": str(limit)},
+        )
+    return amount
+
+
 def build_policy(name: str, overrides: Mapping[str, Any] | None) -> ExecutionPolicy:
     """A preset with overrides (snake_case or camelCase keys), validated whole; a bad field is a 422."""
-    fields = {to_snake(key): value for key, value in (overrides or {}).items()}
+    fields = _exact_overrides(overrides or {})
     try:
         return preset(name, **fields)
     except ValidationError as exc:
@@ -74,14 +116,7 @@ def create_account(
     if pack is not None and not {"startingBalance", "starting_balance"} & set(overrides):
         overrides["starting_balance"] = pack.starting_balance
     policy = build_policy(request.preset, overrides)
-    limit = ctx.settings.max_starting_cash
-    if policy.starting_balance > limit:
-        raise Invalid(
-            "invalid_amount",
-            f"the starting balance {policy.starting_balance} is above the limit of {limit} "
-            "(PROPDESK_MAX_STARTING_CASH)",
-            {"field": "starting_balance", "max": str(limit)},
-        )
+    check_starting_balance(ctx, policy.starting_balance, "policy.startingBalance")
     if request.parent_account_id is not None:
         with UnitOfWork(ctx.engine, read_only=True) as uow:
             ownership.check(uow, principal, request.parent_account_id)

@@ -34,7 +34,13 @@ from propdesk.services.accounts import policy_of, policy_snapshot
 from propdesk.services.admin import figures
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Forbidden, Invalid
-from propdesk.services.lifecycle import NewAccount, build_policy, create_account, start
+from propdesk.services.lifecycle import (
+    NewAccount,
+    build_policy,
+    check_starting_balance,
+    create_account,
+    start,
+)
 from propdesk.services.orders import AssetResolver, is_multileg_leg, store_book
 from propdesk.store.accounts import AccountSummary
 from propdesk.store.uow import UnitOfWork
@@ -69,19 +75,6 @@ class ResetDone:
     archived_symbols: list[str]
 
 
-def check_starting_cash(ctx: ServiceContext, amount: Decimal, field: str = "starting_cash") -> Decimal:
-    """A finite amount above zero and at most ``PROPDESK_MAX_STARTING_CASH``; else a 422 naming ``field``."""
-    limit = ctx.settings.max_starting_cash
-    if not amount.is_finite() or not 0 < amount <= limit:
-        raise Invalid(
-            "invalid_amount",
-            f"{field} must be a number greater than 0 and at most {limit} (PROPDESK_MAX_STARTING_CASH), "
-            f"not {amount}",
-            {"field": field, "max": str(limit)},
-        )
-    return amount
-
-
 def create_paper_account(
     ctx: ServiceContext,
     *,
@@ -98,7 +91,7 @@ def create_paper_account(
     """
     overrides: dict[str, Any] = {}
     if starting_cash is not None:
-        overrides["starting_balance"] = check_starting_cash(ctx, starting_cash)
+        overrides["starting_balance"] = check_starting_balance(ctx, starting_cash, "starting_cash")
     build_policy(preset, overrides)
     if owner_user_id is not None:
         _ensure_user(ctx, owner_user_id, user_name or owner_user_id)
@@ -151,7 +144,7 @@ def reset_account(
     the admin route.
     """
     if starting_cash is not None:
-        check_starting_cash(ctx, starting_cash)
+        check_starting_balance(ctx, starting_cash, "starting_cash")
     if not reason.strip():
         raise Invalid("reason_required", "a reset needs a reason", {"field": "reason"})
     with UnitOfWork(ctx.engine) as uow:

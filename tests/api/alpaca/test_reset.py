@@ -176,8 +176,10 @@ def test_the_admin_route_resets_audited_with_a_reason(paper: Paper) -> None:
         assert denied.status_code == 403
         auth = {"Authorization": f"Bearer {admin}"}
         assert http.post(path, json={}, headers=auth).status_code == 422  # a reason is required
-        floats = http.post(path, json={"reason": "x", "startingCash": 1.5}, headers=auth)
-        assert floats.status_code == 422  # the service API takes exact decimals only
+        # The one number grammar and PROPDESK_MAX_STARTING_CASH (issue 14, hole 7).
+        for cash in ("1e3", "+5", "1_000", 10**309, "10000000.01"):
+            refused = http.post(path, json={"reason": "x", "startingCash": cash}, headers=auth)
+            assert refused.status_code == 422, cash
         done = http.post(path, json={"reason": "contest round 2", "startingCash": "50000"}, headers=auth)
         assert done.status_code == 200, done.text
         account = done.json()

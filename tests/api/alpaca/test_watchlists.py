@@ -135,7 +135,8 @@ def _refusals(own: str, other: str) -> list[tuple[str, str, dict[str, Any] | Non
             {"name": "a\x00b"},
             422,
             40010001,
-            "watchlist name must not contain control characters",
+            # Every request model refuses control characters before a service sees them (issue 14).
+            "name: must not contain a control character (U+0000 at position 1)",
         ),
         ("POST", lists, {"name": "New", "symbols": ["AAPL", "NOPE"]}, 422, 40010001, "asset not found: NOPE"),
         (

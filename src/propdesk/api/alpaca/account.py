@@ -14,7 +14,7 @@ import base64
 import hashlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from propdesk.accounting.state import AccountStatus
 from propdesk.api.alpaca.auth import authenticated
@@ -22,6 +22,7 @@ from propdesk.api.alpaca.errors import ERROR_RESPONSES
 from propdesk.api.alpaca.requests import ConfigurationIn
 from propdesk.api.alpaca.wire import dec, ts
 from propdesk.api.auth import context
+from propdesk.api.routing import api_router
 from propdesk.model.instruments import AssetClass
 from propdesk.model.orders import Direction
 from propdesk.services import trading_account
@@ -29,7 +30,7 @@ from propdesk.services.api_keys import KeyPrincipal
 from propdesk.services.context import ServiceContext
 from propdesk.services.trading_account import Configuration, TradingAccount
 
-router = APIRouter(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
+router = api_router(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
 Ctx = Annotated[ServiceContext, Depends(context)]
 Caller = Annotated[KeyPrincipal, Depends(authenticated)]
 

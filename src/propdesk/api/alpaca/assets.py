@@ -12,21 +12,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from propdesk.api.alpaca.auth import authenticated
 from propdesk.api.alpaca.errors import ERROR_RESPONSES, INVALID_PARAMETER, NOT_FOUND, AlpacaError
 from propdesk.api.alpaca.wire import asset_id, dec
 from propdesk.api.auth import context
+from propdesk.api.routing import api_router
+from propdesk.model.numbers import NotExactError, parse_decimal
 from propdesk.services import accounts, assets
 from propdesk.services.api_keys import KeyPrincipal
 from propdesk.services.assets import AssetInfo, ContractFilter, ContractInfo
 from propdesk.services.context import ServiceContext
 
-router = APIRouter(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
+router = api_router(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
 Ctx = Annotated[ServiceContext, Depends(context)]
 Caller = Annotated[KeyPrincipal, Depends(authenticated)]
 Text = Annotated[str | None, Query()]
@@ -137,12 +139,9 @@ def _price(name: str, text: str | None) -> Decimal | None:
     if not text:
         return None
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise AlpacaError(422, INVALID_PARAMETER, f"{name} must be a number, not {text!r}") from None
-    if not value.is_finite():
-        raise AlpacaError(422, INVALID_PARAMETER, f"{name} must be a finite number")
-    return value
+        return parse_decimal(text, field=name)
+    except NotExactError as exc:
+        raise AlpacaError(422, INVALID_PARAMETER, str(exc)) from None
 
 
 @router.get("/options/contracts", summary="Option contracts with stored prices")

@@ -11,19 +11,20 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from propdesk.api.alpaca.auth import authenticated
 from propdesk.api.alpaca.errors import ERROR_RESPONSES
 from propdesk.api.alpaca.wire import dec, parse_bool, ts
 from propdesk.api.auth import context
+from propdesk.api.routing import api_router
 from propdesk.services import activities as activity_log
 from propdesk.services import history
 from propdesk.services.api_keys import KeyPrincipal
 from propdesk.services.context import ServiceContext
 from propdesk.services.market_hours import nyse
 
-router = APIRouter(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
+router = api_router(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
 Ctx = Annotated[ServiceContext, Depends(context)]
 Caller = Annotated[KeyPrincipal, Depends(authenticated)]
 Text = Annotated[str | None, Query()]

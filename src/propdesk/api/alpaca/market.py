@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from propdesk.api.alpaca.auth import authenticated
 from propdesk.api.alpaca.errors import ERROR_RESPONSES, INVALID_PARAMETER, AlpacaError
 from propdesk.api.auth import context
+from propdesk.api.routing import api_router
 from propdesk.services import market_hours
 from propdesk.services.api_keys import KeyPrincipal
 from propdesk.services.context import ServiceContext
 
-router = APIRouter(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
+router = api_router(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
 Ctx = Annotated[ServiceContext, Depends(context)]
 Caller = Annotated[KeyPrincipal, Depends(authenticated)]
 

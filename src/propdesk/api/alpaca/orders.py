@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 from fastapi.responses import JSONResponse
 
 from propdesk.api.alpaca import present
@@ -23,6 +23,7 @@ from propdesk.api.alpaca.errors import ERROR_RESPONSES, FORBIDDEN, NOT_FOUND, UN
 from propdesk.api.alpaca.requests import OrderIn, ReplaceIn, order_symbol
 from propdesk.api.alpaca.wire import dec, parse_bool
 from propdesk.api.auth import context
+from propdesk.api.routing import api_router
 from propdesk.execution.order_book import OrderRequest
 from propdesk.model.instruments import AssetClass
 from propdesk.model.order import Order
@@ -32,7 +33,7 @@ from propdesk.services.api_keys import KeyPrincipal
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Forbidden, Invalid, NotFound
 
-router = APIRouter(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
+router = api_router(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
 Ctx = Annotated[ServiceContext, Depends(context)]
 Caller = Annotated[KeyPrincipal, Depends(authenticated)]
 Nested = Annotated[str | None, Query(description="true or false, any case: put legs under their order")]

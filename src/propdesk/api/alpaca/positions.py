@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from propdesk.api.alpaca import errors
 from propdesk.api.alpaca.auth import authenticated
@@ -26,14 +26,16 @@ from propdesk.api.alpaca.errors import ERROR_RESPONSES, INVALID_PARAMETER, NOT_F
 from propdesk.api.alpaca.present import alpaca_asset_class, order
 from propdesk.api.alpaca.wire import asset_id, dec, derived, parse_bool
 from propdesk.api.auth import context
+from propdesk.api.routing import api_router
 from propdesk.model.instruments import AssetClass
+from propdesk.model.numbers import NotExactError, parse_decimal
 from propdesk.services import positions
 from propdesk.services.api_keys import KeyPrincipal
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import ServiceError
 from propdesk.services.positions import HeldPosition
 
-router = APIRouter(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
+router = api_router(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
 Ctx = Annotated[ServiceContext, Depends(context)]
 Caller = Annotated[KeyPrincipal, Depends(authenticated)]
 
@@ -90,15 +92,12 @@ def _symbol(ctx: ServiceContext, account_id: str, text: str) -> str:
 
 
 def _query_decimal(name: str, text: str | None) -> Decimal | None:
-    if text is None or text.strip() == "":
+    if text is None or text == "":
         return None
     try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise AlpacaError(422, INVALID_PARAMETER, f"{name} must be a decimal number, not {text!r}") from None
-    if not value.is_finite():
-        raise AlpacaError(422, INVALID_PARAMETER, f"{name} must be a finite number")
-    return value
+        return parse_decimal(text, field=name, positive=True)
+    except NotExactError as exc:
+        raise AlpacaError(422, INVALID_PARAMETER, str(exc)) from None
 
 
 def _failure(exc: ServiceError) -> tuple[int, dict[str, Any]]:

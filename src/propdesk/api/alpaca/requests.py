@@ -1,84 +1,42 @@
 """Request bodies of the Alpaca-compatible API, in Alpaca's snake_case vocabulary.
 
-Decimals arrive as JSON numbers from alpaca-py (``"qty": 10.0``) and as strings from curl users
-and Alpaca's own examples (``"qty": "10"``); both are accepted. A JSON number is read through
-its shortest text (``Decimal(str(10.0))`` is ``10.0``), which is the text alpaca-py wrote, so no
-binary-float digits slip in (alpaca-py writes 0.00001 as ``1e-05``, so exponents are read too).
-Booleans, NaN, infinities and anything outside what the store keeps exactly are refused with a
-422 naming the field. Unknown fields are refused too: a
-misspelt ``stop_price`` must not turn a stop order into a market order.
+Decimals arrive as JSON numbers from alpaca-py (``"qty": 10.0``, ``"qty": 1e-05``) and as strings
+from curl users and Alpaca's own examples (``"qty": "10"``); both are read exactly: the body is
+decoded with ``parse_float=Decimal`` (:mod:`propdesk.api.routing`), so ``1e-05`` is exactly
+0.00001, and a string must be in the one grammar of :func:`propdesk.model.numbers.parse_decimal`
+(ASCII digits, optional ``-`` and fraction; no ``+``, ``_``, exponent or other digits). Booleans,
+NaN, infinities and anything beyond 10^12 or 18 decimals are refused with a 422 naming the field,
+and so is text with a control character or an unpaired surrogate (:mod:`propdesk.model.text`).
+Unknown fields are refused too: a misspelt ``stop_price`` must not turn a stop order into a
+market order.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Literal, Self
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
     StrictInt,
-    WithJsonSchema,
+    field_validator,
     model_validator,
 )
 
 from propdesk.execution.multileg import Leg
 from propdesk.execution.order_book import OrderRequest, ReplaceRequest, StopLoss, TakeProfit
 from propdesk.execution.spread_orders import SpreadRequest
+from propdesk.model.fields import PositiveDecimal, SignedDecimal
 from propdesk.model.instruments import InvalidSymbolError, crypto_pair
 from propdesk.model.orders import OrderClass, OrderType, Side, TimeInForce
+from propdesk.model.text import CheckedText, check_printable_id
 from propdesk.services.trading_account import CheckTiming, ConfigurationChange, ConfirmEmail
 
-_TEXT = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,18})?")
-_MAX = Decimal(10) ** 15
-
-
-def _decimal(value: object) -> Decimal:
-    """A finite decimal of at most 15 integer and 18 fraction digits, from a string or a JSON number."""
-    if isinstance(value, bool):
-        raise ValueError("must be a number or a decimal string, not a boolean")
-    if isinstance(value, float):
-        text = str(value)  # the shortest text that reads back as this float: what the client wrote
-    elif isinstance(value, int | Decimal):
-        text = str(value)
-    elif isinstance(value, str):
-        text = value
-    else:
-        raise ValueError('must be a number or a decimal string such as "10.5"')
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not a decimal number") from None
-    if not number.is_finite():
-        raise ValueError("must be a finite number")
-    plain = format(number, "f")
-    if not _TEXT.fullmatch(plain) or abs(number) >= _MAX:
-        raise ValueError("must have at most 15 digits before the point and 18 after it")
-    return number
-
-
-def _positive(value: object) -> Decimal:
-    number = _decimal(value)
-    if number <= 0:
-        raise ValueError("must be greater than 0")
-    return number
-
-
-_SCHEMA = {
-    "anyOf": [
-        {"type": "string", "pattern": r"^-?[0-9]{1,15}(\.[0-9]{1,18})?$", "examples": ["10.5"]},
-        {"type": "number"},
-    ],
-    "description": 'a decimal as a JSON number (alpaca-py) or a string ("10.5")',
-}
-Amount = Annotated[Decimal, BeforeValidator(_decimal), WithJsonSchema(_SCHEMA)]
-Positive = Annotated[Decimal, BeforeValidator(_positive), WithJsonSchema(_SCHEMA)]
+Amount = SignedDecimal
+Positive = PositiveDecimal
 
 
 def order_symbol(symbol: str) -> str:
@@ -111,8 +69,12 @@ def _side_of(side: Side | None, intent: PositionIntent | None, where: str) -> Si
     return side if side is not None else None if intent is None else intent.side
 
 
-class AlpacaBody(BaseModel):
+class AlpacaBody(CheckedText):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _client_order_id(value: str | None) -> str | None:
+    return None if value is None else check_printable_id(value, field="client_order_id")
 
 
 class TakeProfitIn(AlpacaBody):
@@ -166,6 +128,8 @@ class OrderIn(AlpacaBody):
     stop_loss: StopLossIn | None = None
     legs: list[LegIn] | None = Field(default=None, min_length=2, max_length=4)
     position_intent: PositionIntent | None = None
+
+    _printable = field_validator("client_order_id")(_client_order_id)
 
     @property
     def is_mleg(self) -> bool:
@@ -248,6 +212,8 @@ class ReplaceIn(AlpacaBody):
     stop_price: Positive | None = None
     trail: Positive | None = Field(default=None, description="the new trail_price or trail_percent")
     client_order_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+    _printable = field_validator("client_order_id")(_client_order_id)
 
     @model_validator(mode="after")
     def _changes_something(self) -> Self:

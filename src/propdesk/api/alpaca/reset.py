@@ -11,19 +11,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import Body, Depends
 
 from propdesk.api.alpaca.auth import authenticated
 from propdesk.api.alpaca.errors import CONFLICT, ERROR_RESPONSES, AlpacaError, AlpacaErrorOut
 from propdesk.api.alpaca.requests import AlpacaBody, Positive
 from propdesk.api.alpaca.wire import dec, ts
 from propdesk.api.auth import context
+from propdesk.api.routing import api_router
 from propdesk.services import paper_accounts
 from propdesk.services.api_keys import KeyPrincipal
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict
 
-router = APIRouter(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
+router = api_router(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
 Ctx = Annotated[ServiceContext, Depends(context)]
 Caller = Annotated[KeyPrincipal, Depends(authenticated)]
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, WebSocket
+from fastapi import WebSocket
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
@@ -35,6 +35,8 @@ from propdesk.api.alpaca.auth import TOO_MANY_FAILURES, check_pair
 from propdesk.api.alpaca.present import order as present_order
 from propdesk.api.alpaca.wire import dec, ts
 from propdesk.api.auth import client_address
+from propdesk.api.routing import api_router
+from propdesk.model.text import TextError, check_texts
 from propdesk.services import api_keys, trade_updates
 from propdesk.services.api_keys import KeyPrincipal
 from propdesk.services.context import ServiceContext
@@ -43,7 +45,7 @@ from propdesk.services.tokens import AuthVersionWatcher
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["alpaca"])
+router = api_router(tags=["alpaca"])
 
 TRADE_UPDATES = "trade_updates"
 # How often a listening connection looks for new updates (seconds).
@@ -127,6 +129,11 @@ class _Connection:
             message = None
         if not isinstance(message, dict):
             await self.send({"stream": "listening", "data": {"error": "invalid syntax"}})
+            return
+        try:  # no control character or lone surrogate reaches a key lookup (PostgreSQL refuses NUL)
+            check_texts(message, field="message")
+        except TextError as exc:
+            await self.send({"stream": "listening", "data": {"error": str(exc)}})
             return
         credentials = _credentials(message)
         if credentials is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from propdesk.api.alpaca.assets import present_asset
 from propdesk.api.alpaca.auth import authenticated
@@ -19,13 +19,14 @@ from propdesk.api.alpaca.errors import ERROR_RESPONSES
 from propdesk.api.alpaca.requests import AlpacaBody
 from propdesk.api.alpaca.wire import ts
 from propdesk.api.auth import context
+from propdesk.api.routing import api_router
 from propdesk.services import watchlists
 from propdesk.services.api_keys import KeyPrincipal
 from propdesk.services.context import ServiceContext
 from propdesk.services.watchlists import WatchlistView
 from propdesk.store.records import AlpacaWatchlistRecord
 
-router = APIRouter(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
+router = api_router(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
 Ctx = Annotated[ServiceContext, Depends(context)]
 Caller = Annotated[KeyPrincipal, Depends(authenticated)]
 

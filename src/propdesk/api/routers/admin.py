@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from propdesk.api import presenters as present
 from propdesk.api import schemas as s
 from propdesk.api.auth import admin_only, context
 from propdesk.api.routers.prop import Limit, Offset, _account_out
-from propdesk.services import admin, decisions, paper_accounts, views
+from propdesk.api.routing import api_router
+from propdesk.services import admin, decisions, lifecycle, paper_accounts, views
 from propdesk.services.context import ServiceContext
 from propdesk.services.tokens import Principal
 from propdesk.store.records import Page
 
-router = APIRouter(prefix="/api/v1/admin/prop", tags=["admin"])
+router = api_router(prefix="/api/v1/admin/prop", tags=["admin"])
 Ctx = Annotated[ServiceContext, Depends(context)]
 Admin = Annotated[Principal, Depends(admin_only)]
 
@@ -56,6 +57,8 @@ def reset(account_id: str, body: AdminResetIn, ctx: Ctx, who: Admin) -> s.Accoun
     equity back to the starting balance (``startingCash`` sets a new one), active again from any
     started status; key pairs, orders, fills and the ledger stay. A prop evaluation's rule state
     and outcome start afresh. Without a fresh quote for a held symbol nothing changes (422)."""
+    if body.starting_cash is not None:
+        lifecycle.check_starting_balance(ctx, body.starting_cash, "startingCash")
     paper_accounts.reset_account(
         ctx, account_id, actor=who.name, reason=body.reason, starting_cash=body.starting_cash
     )

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from fastapi.responses import JSONResponse
 
 from propdesk.api.auth import context
+from propdesk.api.routing import api_router
 from propdesk.services import views
 from propdesk.services.context import ServiceContext
 
-router = APIRouter(tags=["health"])
+router = api_router(tags=["health"])
 
 
 @router.get("/healthz")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 
 from propdesk.api import presenters as present
 from propdesk.api import schemas as s
 from propdesk.api.auth import context, service_or_admin
+from propdesk.api.routing import api_router
 from propdesk.execution.order_book import OrderRequest, ReplaceRequest, StopLoss, TakeProfit
 from propdesk.model.order import Order
 from propdesk.model.orders import OrderClass
@@ -22,7 +23,7 @@ from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Invalid
 from propdesk.services.tokens import Principal
 
-router = APIRouter(prefix="/api/v1/prop", tags=["orders"])
+router = api_router(prefix="/api/v1/prop", tags=["orders"])
 Ctx = Annotated[ServiceContext, Depends(context)]
 Caller = Annotated[Principal, Depends(service_or_admin)]
 ORDERS = "/accounts/{account_id}/orders"

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from propdesk.api import schemas as s
 from propdesk.api.auth import admin_only, context
+from propdesk.api.routing import api_router
 from propdesk.model.market import Quote
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Invalid
 from propdesk.services.prices import QuoteConflict, write_manual_quote
 from propdesk.services.tokens import Principal
 
-router = APIRouter(prefix="/api/v1/admin/prices", tags=["admin"])
+router = api_router(prefix="/api/v1/admin/prices", tags=["admin"])
 
 
 @router.post("/quotes", response_model=s.ManualQuoteOut)

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from propdesk.accounting.state import AccountStatus
 from propdesk.api import presenters as present
 from propdesk.api import schemas as s
 from propdesk.api.auth import context, service_or_admin
+from propdesk.api.routing import api_router
 from propdesk.services import decisions, lifecycle, marking, rules, views
 from propdesk.services.context import ServiceContext
 from propdesk.services.decisions import ActionRequest
 from propdesk.services.tokens import Principal
 from propdesk.store.records import Page
 
-router = APIRouter(prefix="/api/v1/prop", tags=["prop"])
+router = api_router(prefix="/api/v1/prop", tags=["prop"])
 Ctx = Annotated[ServiceContext, Depends(context)]
 Caller = Annotated[Principal, Depends(service_or_admin)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]

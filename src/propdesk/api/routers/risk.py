@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from propdesk.api import schemas as s
 from propdesk.api.auth import service_or_admin
 from propdesk.api.presenters import result_json
+from propdesk.api.routing import api_router
 from propdesk.risk.pack import PackError
 from propdesk.services.errors import Invalid
 from propdesk.services.tokens import Principal
 
-router = APIRouter(prefix="/api/v1/risk", tags=["risk"])
+router = api_router(prefix="/api/v1/risk", tags=["risk"])
 Caller = Annotated[Principal, Depends(service_or_admin)]
 Result = dict[str, Any]
 
