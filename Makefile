@@ -29,8 +29,11 @@ typecheck: install
 layers: install
 	$(BIN)/lint-imports
 
+# Latency tests measure wall-clock time against a served propdesk; they run after the parallel
+# run, one at a time, so that the other worker's tests do not take their CPU.
 pytest: install
-	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 -m "not latency" $(PYTEST_ARGS)
+	$(BIN)/pytest -n 0 -m latency $(PYTEST_ARGS)
 
 test: lint typecheck layers pytest
 
