@@ -108,7 +108,7 @@ def create_account(ctx: ServiceContext, request: NewAccount) -> AccountRow:
     if pack is not None and not {"startingBalance", "starting_balance"} & set(overrides):
         overrides["starting_balance"] = pack.starting_balance
     policy = build_policy(request.preset, overrides)
-    check_starting_balance(ctx, policy.starting_balance, "policy.startingBalance")
+    check_starting_balance(ctx, policy.starting_balance, "policy.starting_balance")
     if request.owner_user_id is not None:
         _ensure_user(ctx, request.owner_user_id)
     if request.parent_account_id is not None:
