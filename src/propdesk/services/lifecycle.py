@@ -116,7 +116,7 @@ def create_account(
     if pack is not None and not {"startingBalance", "starting_balance"} & set(overrides):
         overrides["starting_balance"] = pack.starting_balance
     policy = build_policy(request.preset, overrides)
-    check_starting_balance(ctx, policy.starting_balance, "policy.startingBalance")
+    check_starting_balance(ctx, policy.starting_balance, "policy.starting_balance")
     if request.parent_account_id is not None:
         with UnitOfWork(ctx.engine, read_only=True) as uow:
             ownership.check(uow, principal, request.parent_account_id)
