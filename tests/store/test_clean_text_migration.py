@@ -1,6 +1,6 @@
 """Revision 0012 cleans stored control characters (issue 14, hole 3), keeping unique columns unique.
 
-Seeded at revision 0009 with what each database could hold before the API refused it: SQLite
+Seeded at revision 0011 (the one before 0012) with what each database could hold before the API refused it: SQLite
 kept NUL and every other control character; PostgreSQL refused NUL but kept the others.
 """
 
@@ -44,7 +44,7 @@ def order(
 
 
 def test_revision_0012_replaces_control_characters_and_keeps_ids_unique(empty_db_url: str) -> None:
-    migrate.upgrade(empty_db_url, "0009")
+    migrate.upgrade(empty_db_url, "0011")
     engine = create_engine_for(empty_db_url)
     sqlite = engine.dialect.name == "sqlite"
     worst = "\x00" if sqlite else "\x1b"  # PostgreSQL text cannot hold NUL
@@ -143,7 +143,7 @@ def test_revision_0012_replaces_control_characters_and_keeps_ids_unique(empty_db
     assert audit == (f"ops{BAD}", f"line\r\nend{BAD}")
     assert token == f"bot{BAD}"
     # Idempotent: running the cleaning again changes nothing.
-    migrate.downgrade(empty_db_url, "0009")
+    migrate.downgrade(empty_db_url, "0011")
     migrate.upgrade(empty_db_url)
     engine = create_engine_for(empty_db_url)
     try:

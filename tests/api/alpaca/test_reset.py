@@ -259,7 +259,7 @@ def test_starting_cash_is_bounded_by_the_setting(paper: Paper) -> None:
         at_limit = http.post(RESET, json={"starting_cash": "10000000"})
     assert over.status_code == 422, over.text
     assert over.json()["code"] == 42210000
-    assert "10000000" in over.json()["message"]
+    assert "10,000,000" in over.json()["message"]
     assert admin_over.status_code == 422
     assert admin_over.json()["code"] == "invalid_amount"
     assert created_over.status_code == 422, created_over.text
