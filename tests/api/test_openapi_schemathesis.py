@@ -281,11 +281,33 @@ def steer_actions(case: schemathesis.Case[Any], data: st.DataObject) -> None:
             }
 
 
+ORDER_PATHS = {"/v2/orders": "asset_class", f"{ACCOUNTS}/{{account_id}}/orders": "assetClass"}
+
+
+def steer_orders(case: schemathesis.Case[Any], data: st.DataObject) -> None:
+    """Give some generated orders a quoted symbol, a side and an amount, the rest as generated.
+
+    Without this nearly every order stops at ``invalid_symbol``; with it orders also reach
+    the risk checks, the book and the database with generated text, prices and flags.
+    """
+    if case.method != "POST" or case.path not in ORDER_PATHS or not isinstance(case.body, dict):
+        return
+    if case.meta is not None and case.meta.is_negative_at(ParameterLocation.BODY):
+        return
+    if data.draw(st.booleans(), label="steer order"):
+        symbol = data.draw(st.sampled_from(list(QUOTED)), label="symbol")
+        case.body |= {"symbol": symbol, ORDER_PATHS[case.path]: QUOTED[symbol][2]}
+        case.body.setdefault("side", data.draw(st.sampled_from(["buy", "sell"]), label="side"))
+        if case.body.get("qty") is None and case.body.get("notional") is None:
+            case.body["qty"] = "1"
+
+
 def _fuzz(case: schemathesis.Case[Any], data: st.DataObject, seeded: Seeded) -> None:
     for name, value in (case.path_parameters or {}).items():
         if name in seeded.known:
             case.path_parameters[name] = data.draw(st.sampled_from([value, *seeded.known[name]]), label=name)
     steer_actions(case, data)
+    steer_orders(case, data)
     fuzz_budget.sent()
     case.call_and_validate(app=seeded.api.client.app, headers=seeded.token_for(case.path), checks=CHECKS)
 
