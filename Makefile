@@ -6,7 +6,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?= -q
 
-.PHONY: install demo test lint typecheck layers pytest bench clean lock
+.PHONY: install demo test lint typecheck layers pytest fuzz bench clean lock
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ pytest: install
 	$(BIN)/pytest -n 0 -m latency $(PYTEST_ARGS)
 
 test: lint typecheck layers pytest
+
+# A deep schemathesis run over /api/v1 and /v2 on SQLite and PostgreSQL: the examples per
+# operation that `make test` uses (36) times about 30. `make fuzz FUZZ_EXAMPLES=5000` for more.
+FUZZ_EXAMPLES ?= 1000
+fuzz: install
+	PROPDESK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -n 2 $(PYTEST_ARGS) tests/api/test_openapi_schemathesis.py
 
 lock: install
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^propdesk' > requirements.lock

@@ -13,12 +13,14 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from propdesk.store import migrate
 from propdesk.store.engine import create_engine_for
+from tests import fuzz_budget
 from tests.db import (
     PG_ADMIN_URL,
     drop_postgres_database,
@@ -102,3 +104,66 @@ def engine(db_url: str) -> Iterator[Engine]:
     built = create_engine_for(db_url)
     yield built
     built.dispose()
+
+
+# --- the schemathesis request budget (see tests/fuzz_budget.py) -----------------------------------
+
+
+class _FuzzRun:
+    """What this process saw of the fuzz module: filtered or skipped items, worker counts."""
+
+    filtered = False
+    skipped = False
+    ran = False
+    worker_requests = 0
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if any(item.nodeid.startswith(fuzz_budget.MODULE) for item in items):
+        _FuzzRun.filtered = True
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.nodeid.startswith(fuzz_budget.MODULE):
+        _FuzzRun.ran = True
+        _FuzzRun.skipped = _FuzzRun.skipped or report.skipped
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """xdist controller: add up what each worker counted."""
+    output = getattr(node, "workeroutput", {})
+    _FuzzRun.worker_requests += output.get("fuzz_requests", 0)
+    _FuzzRun.filtered = _FuzzRun.filtered or output.get("fuzz_filtered", False)
+
+
+def _fuzz_total() -> int:
+    return fuzz_budget.requests + _FuzzRun.worker_requests
+
+
+def _fuzz_budget_applies(config: pytest.Config) -> bool:
+    whole = not any("::" in arg for arg in config.args)
+    return _FuzzRun.ran and whole and not _FuzzRun.filtered and not _FuzzRun.skipped
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: report to the controller
+        workeroutput["fuzz_requests"] = fuzz_budget.requests
+        workeroutput["fuzz_filtered"] = _FuzzRun.filtered
+        return
+    if _fuzz_budget_applies(session.config) and _fuzz_total() < fuzz_budget.MINIMUM:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if getattr(config, "workeroutput", None) is not None or not _FuzzRun.ran:
+        return
+    total = _fuzz_total()
+    line = f"schemathesis: {total} generated requests"
+    if not _fuzz_budget_applies(config):
+        terminalreporter.write_line(f"{line} (part of the module ran: budget not checked)")
+    elif total < fuzz_budget.MINIMUM:
+        terminalreporter.write_line(f"{line}, FAILED: fewer than {fuzz_budget.MINIMUM}", red=True, bold=True)
+    else:
+        terminalreporter.write_line(f"{line} (at least {fuzz_budget.MINIMUM})", green=True)

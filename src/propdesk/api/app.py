@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Depends, FastAPI
 
 from propdesk import __version__
@@ -15,13 +17,19 @@ from propdesk.services.context import ServiceContext
 from propdesk.services.rate_limits import AuthThrottle, RateLimiter, shared_counter
 from propdesk.services.tokens import AuthVersionWatcher, read_auth_version, token_authenticator
 
+# Every status the service and admin API may answer besides success, each with an ErrorOut body:
+# the OpenAPI document declares them all (schemathesis checks that every answer is declared).
+# 413 is a body over the size limit, 429 a rate limit. /v2 declares its own, in Alpaca's shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 413, 422, 429)
+}
+
 
 def create_app(ctx: ServiceContext) -> FastAPI:
     app = FastAPI(
         title="propdesk",
         version=__version__,
         description="Paper-trading and prop-firm account engine: service API, admin API.",
-        responses={code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 413, 422, 429)},
         dependencies=[Depends(clean_url)],
         openapi_url="/openapi.json" if ctx.settings.docs else None,
     )
@@ -43,12 +51,8 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     )
     errors.install(app)
     auth.install(app)
-    app.include_router(health.router)
-    app.include_router(prop.router)
-    app.include_router(orders.router)
-    app.include_router(admin.router)
-    app.include_router(prices.router)
-    app.include_router(risk.router)
+    for module in (health, prop, orders, admin, prices, risk):
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     alpaca.install(app, ctx, counter=counter, auth_version=watcher)
     # Added last, so it is the outermost of our middlewares: nothing reads a body before the limit.
     app.add_middleware(BodyLimit, max_bytes=ctx.settings.max_body_bytes)

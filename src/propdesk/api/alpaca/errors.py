@@ -70,6 +70,8 @@ class AlpacaErrorOut(BaseModel):
     message: str
 
 
+# Every error status a /v2 route may answer (409 is translated to 422; 413 is a body over the
+# size limit), declared in the OpenAPI document with Alpaca's body.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": AlpacaErrorOut} for status in (400, 401, 403, 404, 413, 422, 429)
 }
