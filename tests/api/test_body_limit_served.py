@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli.test_service_commands import _free_port
+from tests.served import server as served
 
 BODY_BYTES = 10 * 1024 * 1024
 CLIENTS = 4
@@ -37,33 +37,25 @@ def big_json(size: int = BODY_BYTES) -> bytes:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[int]:
-    port = _free_port()
-    env = {**os.environ, "PROPDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "propdesk", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    with served(f"sqlite:///{tmp_path / 'served.db'}", tmp_path / "served.log") as (_, base_url):
+        yield int(base_url.rsplit(":", 1)[1])
+
+
+def chunked(body: bytes, step: int = 64 * 1024) -> bytes:
+    """``body`` in HTTP/1.1 chunked framing (built once: the flood spends its CPU sending, not
+    framing, so that the measurement sees the server, not the clients)."""
+    parts = [
+        b"%x\r\n%s\r\n" % (len(body[i : i + step]), body[i : i + step]) for i in range(0, len(body), step)
+    ]
+    return b"".join(parts) + b"0\r\n\r\n"
+
+
+def post_raw(port: int, path: str, payload: bytes, *, framed_length: int | None) -> int | None:
+    """Send ``payload`` (with ``Content-Length: framed_length``, or chunked when it is None) over a
+    plain socket; the response status, or None if the server hung up first."""
+    framing = (
+        b"Transfer-Encoding: chunked" if framed_length is None else b"Content-Length: %d" % framed_length
     )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, "server exited"
-                assert time.monotonic() < deadline, "server did not come up"
-                time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def post_raw(port: int, path: str, body: bytes, *, chunked: bool) -> int | None:
-    """Send ``body`` over a plain socket; the response status, or None if the server hung up first."""
-    framing = b"Transfer-Encoding: chunked" if chunked else b"Content-Length: %d" % len(body)
     head = b"POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n%s\r\n\r\n" % (
         path.encode(),
         framing,
@@ -71,12 +63,7 @@ def post_raw(port: int, path: str, body: bytes, *, chunked: bool) -> int | None:
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         try:
             sock.sendall(head)
-            step = 64 * 1024
-            for start in range(0, len(body), step):
-                part = body[start : start + step]
-                sock.sendall(b"%x\r\n%s\r\n" % (len(part), part) if chunked else part)
-            if chunked:
-                sock.sendall(b"0\r\n\r\n")
+            sock.sendall(payload)
         except OSError:
             pass  # the server answered and closed without reading the rest
         try:
@@ -95,13 +82,17 @@ def flood(port: int, seconds: float, size: int = BODY_BYTES) -> None:
     thread that measures ``/healthz`` on the test's interpreter lock.
     """
     body = big_json(size)
+    framed = chunked(body)
     end = time.monotonic() + seconds
     answers: list[int | None] = []
 
     def client(index: int) -> None:
         path = "/v2/orders" if index % 2 else "/api/v1/prop/accounts"
         while time.monotonic() < end:
-            answers.append(post_raw(port, path, body, chunked=index >= CLIENTS // 2))
+            if index >= CLIENTS // 2:
+                answers.append(post_raw(port, path, framed, framed_length=None))
+            else:
+                answers.append(post_raw(port, path, body, framed_length=len(body)))
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
     for thread in threads:

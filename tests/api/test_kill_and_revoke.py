@@ -29,7 +29,7 @@ from propdesk.services import api_keys, lifecycle
 from propdesk.services.context import ServiceContext
 from propdesk.services.tokens import Role, create_token
 from propdesk.store.engine import create_engine_for
-from tests.api.test_restart_recovery import server
+from tests.served import server
 
 LIMIT = 1.0
 

@@ -24,14 +24,9 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -50,50 +45,11 @@ from propdesk.services.tokens import Role, create_token
 from propdesk.store.orders import OPEN_ORDER_STATUSES
 from propdesk.store.tables import orders
 from propdesk.store.uow import UnitOfWork
+from tests.served import server
 
 CLIENTS = 6
 KILL_AFTER_ACKED = 60  # acknowledged submits before the SIGKILL
 SYMBOL = "BTC/USD"
-STARTUP_SECONDS = 30
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def server(db_url: str, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """``propdesk serve`` on a free port, up and answering /healthz; killed if still alive at exit."""
-    port = _free_port()
-    env = {**os.environ, "PROPDESK_DATABASE_URL": db_url}
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "propdesk", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=log.parent,  # no stray .env file is read
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, f"server exited: {log.read_text()[-2000:]}"
-            assert time.monotonic() < deadline, f"server did not come up: {log.read_text()[-2000:]}"
-            time.sleep(0.05)
-        yield process, base_url
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
 
 
 def order_body(coid: str, step: int) -> dict[str, Any]:

@@ -1,20 +1,13 @@
-import socket
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from propdesk.cli import build_cli
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.served import free_port
 
 
 def test_demo_runs_the_service_with_an_agent_and_ends_without_drift(tmp_path: Path) -> None:
-    args = ["demo", "--exit", "--port", str(_free_port()), "--database", str(tmp_path / "demo.db")]
+    args = ["demo", "--exit", "--port", str(free_port()), "--database", str(tmp_path / "demo.db")]
     result = CliRunner().invoke(build_cli(), [*args, "--start", "2013-01-01", "--end", "2013-12-31"])
     assert result.exit_code == 0, result.output
     assert "decision actions:" in result.output

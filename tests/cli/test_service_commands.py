@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from typer.testing import CliRunner
 from propdesk.cli import build_cli
 from propdesk.services.tokens import Role, authenticate
 from propdesk.store.engine import create_engine_for
+from tests.served import free_port
 
 
 @pytest.fixture
@@ -57,15 +57,8 @@ def test_boundaries_once_reports_the_pass(sqlite_env: str) -> None:
     assert CliRunner().invoke(build_cli(), ["boundaries"]).exit_code == 2
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_serve_answers_health_and_refuses_unauthenticated_calls(sqlite_env: str) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PROPDESK_DATABASE_URL": sqlite_env}
     server = subprocess.Popen(
         [sys.executable, "-m", "propdesk", "serve", "--port", str(port)],

@@ -9,7 +9,6 @@ key headers) or ``paper.client`` (a TestClient on the same app, no network).
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from propdesk.services.context import ServiceContext
 from propdesk.settings import Settings
 from propdesk.store.uow import UnitOfWork
 from tests.api.conftest import SetClock
+from tests.served import free_port
 
 # Wednesday 2026-01-07, 10:00 in New York: the NYSE is open.
 SESSION_OPEN = datetime(2026, 1, 7, 15, 0, tzinfo=UTC)
@@ -80,13 +80,6 @@ class Paper:
 
 def key_headers(keys: KeyPair) -> dict[str, str]:
     return {"APCA-API-KEY-ID": keys.key_id, "APCA-API-SECRET-KEY": keys.secret_key}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def serve(app: FastAPI) -> Iterator[str]:
