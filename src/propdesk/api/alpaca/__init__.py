@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from propdesk.api.alpaca import (
     account,
@@ -27,7 +26,7 @@ from propdesk.api.alpaca import (
 from propdesk.api.auth import rate_limit_headers
 from propdesk.services import api_keys
 from propdesk.services.context import ServiceContext
-from propdesk.services.rate_limits import Counter, RateLimiter
+from propdesk.services.rate_limits import Counter, MemoryCounter, RateLimiter
 from propdesk.services.tokens import AuthVersionWatcher, CachedAuthenticator
 
 
@@ -38,6 +37,7 @@ def install(app: FastAPI, ctx: ServiceContext, *, counter: Counter, auth_version
         api_keys.lookup(ctx.engine), version=auth_version.current
     )
     app.state.trading_api_limiter = RateLimiter(counter, ctx.settings.trading_api_rate_limit, scope="v2")
+    anonymous = RateLimiter(MemoryCounter(), ctx.settings.trading_api_rate_limit, scope="v2")
 
     @app.middleware("http")
     async def alpaca_rate_headers(
@@ -46,10 +46,10 @@ def install(app: FastAPI, ctx: ServiceContext, *, counter: Counter, auth_version
         response = await call_next(request)
         if request.url.path.startswith("/v2"):
             if getattr(request.state, "rate_window", None) is None:  # not authenticated: by address
+                # Counted in this process only: an anonymous request (a 401 anyway) must not cost
+                # a database write. Failed credentials are throttled across processes (auth.py).
                 host = request.client.host if request.client else "unknown"
-                request.state.rate_window = await run_in_threadpool(
-                    app.state.trading_api_limiter.hit, f"address:{host}"
-                )
+                request.state.rate_window = anonymous.hit(f"address:{host}")
             rate_limit_headers(request, response)
         return response
 
