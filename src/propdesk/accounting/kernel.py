@@ -5,6 +5,10 @@
 and recompute all use these two functions, so an account rebuilt by folding its ledger from zero
 is identical to the one the service stored. Time comes in on each command (read from the
 injected clock by the caller), never from the system clock.
+
+Commands (:data:`Command`) and events (:data:`propdesk.accounting.events.Event`) are closed unions
+of frozen dataclasses; ``decide`` and ``evolve`` ``match`` them and end in ``assert_never``, so
+mypy rejects a new kind until each of them (and every other fold over events) handles it.
 """
 
 from __future__ import annotations
