@@ -17,6 +17,7 @@ from propdesk.accounting.kernel import (
     AdjustCash,
     ApplyFill,
     ChangeStatus,
+    Command,
     CommandRejected,
     Liquidate,
     MarkToPrices,
@@ -176,13 +177,14 @@ def test_trading_day_anchors_take_the_equity_and_balance_at_the_boundary() -> No
 def test_replay_of_the_events_reproduces_the_state() -> None:
     state = AccountState(account_id="r")
     events = []
-    for command in [
+    commands: list[Command] = [
         Start(at=T0, starting_cash=Decimal(1000), leverage=Decimal(2)),
         ApplyFill(at=at(1), fill=make_fill(AAPL, Side.BUY, "3", "10.01", fee="0.01")),
         ReserveForOrder(at=at(2), order_id="o", amount=Decimal(5)),
         MarkToPrices(at=at(3), prices={"AAPL": Decimal("10.5")}),
         ApplyFill(at=at(4), fill=make_fill(AAPL, Side.SELL, "1", "10.7")),
-    ]:
+    ]
+    for command in commands:
         decision = handle(state, command)
         state = decision.state
         events.extend(decision.events)

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from propdesk.accounting.events import Event
+from propdesk.accounting.events import EventBase
 from propdesk.accounting.kernel import ApplyFill, ReserveForOrder, handle
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.model.orders import Side
@@ -190,8 +190,11 @@ def test_save_refuses_another_accounts_state(engine: Engine) -> None:
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class _PositionsRebuilt(Event):
-    """An event type the store has never heard of (stands in for a future kernel addition)."""
+class _PositionsRebuilt(EventBase):
+    """An event type the store has never heard of (stands in for a future kernel addition).
+
+    Outside the closed :data:`~propdesk.accounting.events.Event` union, so mypy is told to let it
+    through below: the store's fallback is for a ledger written by newer code than it runs."""
 
     type: ClassVar[str] = "positions_rebuilt_for_test"
 
@@ -210,7 +213,7 @@ def test_an_unknown_event_type_makes_save_rewrite_every_position(engine: Engine)
             positions=MappingProxyType({"AAPL": dataclasses.replace(aapl, qty=aapl.qty * 2)}),
             seq=state.seq + 1,
         )
-        uow.accounts.save(account_id, changed, [_PositionsRebuilt(at=T0)])
+        uow.accounts.save(account_id, changed, [_PositionsRebuilt(at=T0)])  # type: ignore[list-item]
         uow.commit()
     with engine.connect() as conn:
         rows = conn.execute(sa.select(positions.c.symbol, positions.c.qty)).all()

@@ -5,6 +5,10 @@
 and recompute all use these two functions, so an account rebuilt by folding its ledger from zero
 is identical to the one the service stored. Time comes in on each command (read from the
 injected clock by the caller), never from the system clock.
+
+Commands (:data:`Command`) and events (:data:`propdesk.accounting.events.Event`) are closed unions
+of frozen dataclasses; ``decide`` and ``evolve`` ``match`` them and end in ``assert_never``, so
+mypy rejects a new kind until each of them (and every other fold over events) handles it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from types import MappingProxyType
+from typing import TypeAlias, assert_never
 
 from propdesk.accounting.events import (
     AccountCreated,
@@ -50,12 +55,17 @@ class CommandRejected(Exception):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Command:
+class CommandBase:
+    """The field every command has: its time, read from the injected clock by the caller.
+
+    The commands themselves form the closed union :data:`Command`.
+    """
+
     at: datetime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CreateAccount(Command):
+class CreateAccount(CommandBase):
     """Open the ledger of a new (pending) account."""
 
     mode: str
@@ -64,7 +74,7 @@ class CreateAccount(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class VoidFill(Command):
+class VoidFill(CommandBase):
     """Take back fill ``fill_id``; ``history`` is every live fill of its symbol in applied order."""
 
     fill_id: str
@@ -73,36 +83,36 @@ class VoidFill(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RecordIncident(Command):
+class RecordIncident(CommandBase):
     kind: str
     message: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Start(Command):
+class Start(CommandBase):
     starting_cash: Decimal
     currency: str = "USD"
     leverage: Decimal = ONE
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ApplyFill(Command):
+class ApplyFill(CommandBase):
     fill: Fill
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class MarkToPrices(Command):
+class MarkToPrices(CommandBase):
     prices: Mapping[str, Decimal]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReserveForOrder(Command):
+class ReserveForOrder(CommandBase):
     order_id: str
     amount: Decimal
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReleaseReservation(Command):
+class ReleaseReservation(CommandBase):
     """Release all of an order's reservation, or ``amount`` of it (partial fills)."""
 
     order_id: str
@@ -111,24 +121,24 @@ class ReleaseReservation(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AdjustCash(Command):
+class AdjustCash(CommandBase):
     amount: Decimal
     reason: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ChangeStatus(Command):
+class ChangeStatus(CommandBase):
     to: AccountStatus
     reason: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class StartTradingDay(Command):
+class StartTradingDay(CommandBase):
     trading_day: date
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Liquidate(Command):
+class Liquidate(CommandBase):
     """Close every position with ``fills`` (priced by execution), release reservations, end."""
 
     fills: Sequence[Fill]
@@ -136,7 +146,7 @@ class Liquidate(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ResetAccount(Command):
+class ResetAccount(CommandBase):
     """Start the account over at ``starting_balance``: release every reservation, apply ``fills``
     if any are given (priced by execution, like a liquidation's), then
     :class:`~propdesk.accounting.events.AccountReset`, which archives every position still held
@@ -145,6 +155,25 @@ class ResetAccount(Command):
     starting_balance: Decimal
     reason: str
     fills: Sequence[Fill] = ()
+
+
+# The closed union of commands: ``decide`` matches it exhaustively (``assert_never``), so mypy
+# reports a new command that the kernel does not handle.
+Command: TypeAlias = (
+    CreateAccount
+    | VoidFill
+    | RecordIncident
+    | Start
+    | ApplyFill
+    | MarkToPrices
+    | ReserveForOrder
+    | ReleaseReservation
+    | AdjustCash
+    | ChangeStatus
+    | StartTradingDay
+    | Liquidate
+    | ResetAccount
+)
 
 
 # --- decide --------------------------------------------------------------------------------------
@@ -184,155 +213,166 @@ def _release_all(state: AccountState, at: datetime, reason: str) -> list[Event]:
 def decide(state: AccountState, command: Command) -> list[Event]:
     """The events ``command`` causes on ``state``; raises :class:`CommandRejected` if it may not."""
     at = command.at
-    if isinstance(command, CreateAccount):
-        _require(state.seq == 0, "account_exists", f"account {state.account_id} already has a ledger")
-        return [
-            AccountCreated(
-                at=at, mode=command.mode, currency=command.currency, starting_balance=command.starting_balance
+    match command:
+        case CreateAccount():
+            _require(state.seq == 0, "account_exists", f"account {state.account_id} already has a ledger")
+            return [
+                AccountCreated(
+                    at=at,
+                    mode=command.mode,
+                    currency=command.currency,
+                    starting_balance=command.starting_balance,
+                )
+            ]
+        case VoidFill():
+            return [_void_event(state, command)]
+        case RecordIncident():
+            _require(bool(command.kind.strip()), "invalid_incident", "an incident needs a kind")
+            return [IncidentRecorded(at=at, kind=command.kind, message=command.message)]
+        case Start():
+            _require(
+                state.status is AccountStatus.PENDING,
+                "account_already_started",
+                f"account is {state.status.value}",
             )
-        ]
-    if isinstance(command, VoidFill):
-        return [_void_event(state, command)]
-    if isinstance(command, RecordIncident):
-        _require(bool(command.kind.strip()), "invalid_incident", "an incident needs a kind")
-        return [IncidentRecorded(at=at, kind=command.kind, message=command.message)]
-    if isinstance(command, Start):
-        _require(
-            state.status is AccountStatus.PENDING,
-            "account_already_started",
-            f"account is {state.status.value}",
-        )
-        _require(command.starting_cash > 0, "invalid_amount", "starting cash must be positive")
-        _require(command.leverage > 0, "invalid_amount", "leverage must be positive")
-        return [
-            AccountStarted(
-                at=at,
-                cash_delta=command.starting_cash,
-                currency=command.currency,
-                leverage=command.leverage,
-            ),
-            StatusChanged(at=at, from_status=state.status, to_status=AccountStatus.ACTIVE, reason="started"),
-        ]
-    if isinstance(command, ApplyFill):
-        _require_active(state)
-        return [_fill_event(state, command.fill, at)]
-    if isinstance(command, MarkToPrices):
-        _require(state.status.is_open, "account_not_open", f"account is {state.status.value}")
-        prices = {
-            s: p
-            for s, p in sorted(command.prices.items())
-            if s in state.positions and state.positions[s].mark != p
-        }
-        if not prices:
-            return []  # nothing held moved: no ledger row for a no-op sweep
-        _require(
-            all(p >= 0 for p in prices.values()),
-            "invalid_price",
-            "mark prices must not be negative",
-        )
-        marked = evolve_positions_marked(state, prices)
-        return [
-            PositionsMarked(
-                at=at,
-                prices=prices,
-                equity_after=marked.equity,
-                unrealized_pnl_after=marked.unrealized_pnl,
+            _require(command.starting_cash > 0, "invalid_amount", "starting cash must be positive")
+            _require(command.leverage > 0, "invalid_amount", "leverage must be positive")
+            return [
+                AccountStarted(
+                    at=at,
+                    cash_delta=command.starting_cash,
+                    currency=command.currency,
+                    leverage=command.leverage,
+                ),
+                StatusChanged(
+                    at=at, from_status=state.status, to_status=AccountStatus.ACTIVE, reason="started"
+                ),
+            ]
+        case ApplyFill():
+            _require_active(state)
+            return [_fill_event(state, command.fill, at)]
+        case MarkToPrices():
+            _require(state.status.is_open, "account_not_open", f"account is {state.status.value}")
+            prices = {
+                s: p
+                for s, p in sorted(command.prices.items())
+                if s in state.positions and state.positions[s].mark != p
+            }
+            if not prices:
+                return []  # nothing held moved: no ledger row for a no-op sweep
+            _require(
+                all(p >= 0 for p in prices.values()),
+                "invalid_price",
+                "mark prices must not be negative",
             )
-        ]
-    if isinstance(command, ReserveForOrder):
-        _require_active(state)
-        _require(command.amount > 0, "invalid_amount", "a reservation must be positive")
-        _require(
-            command.order_id not in state.reservations,
-            "reservation_exists",
-            f"order {command.order_id} already holds a reservation",
-        )
-        available = state.available_capital
-        _require(
-            command.amount <= available,
-            "insufficient_buying_power",
-            f"reservation {command.amount} exceeds available capital {available}",
-        )
-        return [FundsReserved(at=at, order_id=command.order_id, amount=command.amount)]
-    if isinstance(command, ReleaseReservation):
-        held = state.reservations.get(command.order_id)
-        _require(
-            held is not None,
-            "unknown_reservation",
-            f"order {command.order_id} holds no reservation",
-        )
-        assert held is not None
-        amount = held if command.amount is None else command.amount
-        _require(0 < amount <= held, "invalid_amount", f"release {amount} is not within the held {held}")
-        return [ReservationReleased(at=at, order_id=command.order_id, amount=amount, reason=command.reason)]
-    if isinstance(command, AdjustCash):
-        _require(
-            state.status is not AccountStatus.PENDING,
-            "account_not_started",
-            "account is not started",
-        )
-        _require(command.amount != 0, "invalid_amount", "an adjustment must not be zero")
-        _require(bool(command.reason.strip()), "reason_required", "a cash adjustment needs a reason")
-        return [CashAdjusted(at=at, cash_delta=command.amount, reason=command.reason)]
-    if isinstance(command, ChangeStatus):
-        _require(
-            command.to in TRANSITIONS[state.status],
-            "invalid_transition",
-            f"account cannot go from {state.status.value} to {command.to.value}",
-        )
-        _require(command.to is not AccountStatus.LIQUIDATED, "use_liquidate", "liquidate with Liquidate")
-        _require(state.status is not AccountStatus.PENDING, "use_start", "start an account with Start")
-        _require(
-            command.to is not AccountStatus.COMPLETED or not state.reservations,
-            "open_reservations",
-            "release open orders' reservations before completing",
-        )
-        return [StatusChanged(at=at, from_status=state.status, to_status=command.to, reason=command.reason)]
-    if isinstance(command, StartTradingDay):
-        _require(state.status.is_open, "account_not_open", f"account is {state.status.value}")
-        _require(
-            state.trading_day is None or command.trading_day > state.trading_day,
-            "trading_day_not_after",
-            f"trading day {command.trading_day} is not after {state.trading_day}",
-        )
-        return [
-            TradingDayStarted(
-                at=at,
-                trading_day=command.trading_day,
-                day_start_equity=state.equity,
-                day_start_balance=state.balance,
+            marked = evolve_positions_marked(state, prices)
+            return [
+                PositionsMarked(
+                    at=at,
+                    prices=prices,
+                    equity_after=marked.equity,
+                    unrealized_pnl_after=marked.unrealized_pnl,
+                )
+            ]
+        case ReserveForOrder():
+            _require_active(state)
+            _require(command.amount > 0, "invalid_amount", "a reservation must be positive")
+            _require(
+                command.order_id not in state.reservations,
+                "reservation_exists",
+                f"order {command.order_id} already holds a reservation",
             )
-        ]
-    if isinstance(command, Liquidate):
-        _require(
-            AccountStatus.LIQUIDATED in TRANSITIONS[state.status],
-            "invalid_transition",
-            f"account cannot go from {state.status.value} to liquidated",
-        )
-        events: list[Event] = _release_all(state, at, "liquidation")
-        working = state
-        for fill in command.fills:
-            event = _fill_event(working, fill, at)
-            events.append(event)
-            working = evolve(working, event)
-        _require(
-            not working.positions,
-            "liquidation_incomplete",
-            f"liquidation fills leave open positions: {', '.join(sorted(working.positions))}",
-        )
-        events.append(
-            StatusChanged(
-                at=at,
-                from_status=state.status,
-                to_status=AccountStatus.LIQUIDATED,
-                reason=command.reason,
+            available = state.available_capital
+            _require(
+                command.amount <= available,
+                "insufficient_buying_power",
+                f"reservation {command.amount} exceeds available capital {available}",
             )
-        )
-        events.append(AccountLiquidated(at=at, reason=command.reason, equity_after=working.equity))
-        return events
-    if isinstance(command, ResetAccount):
-        return _reset_events(state, command)
-    raise CommandRejected("unsupported_command", f"unsupported command {type(command).__name__}")
+            return [FundsReserved(at=at, order_id=command.order_id, amount=command.amount)]
+        case ReleaseReservation():
+            held = state.reservations.get(command.order_id)
+            _require(
+                held is not None,
+                "unknown_reservation",
+                f"order {command.order_id} holds no reservation",
+            )
+            assert held is not None
+            amount = held if command.amount is None else command.amount
+            _require(0 < amount <= held, "invalid_amount", f"release {amount} is not within the held {held}")
+            return [
+                ReservationReleased(at=at, order_id=command.order_id, amount=amount, reason=command.reason)
+            ]
+        case AdjustCash():
+            _require(
+                state.status is not AccountStatus.PENDING,
+                "account_not_started",
+                "account is not started",
+            )
+            _require(command.amount != 0, "invalid_amount", "an adjustment must not be zero")
+            _require(bool(command.reason.strip()), "reason_required", "a cash adjustment needs a reason")
+            return [CashAdjusted(at=at, cash_delta=command.amount, reason=command.reason)]
+        case ChangeStatus():
+            _require(
+                command.to in TRANSITIONS[state.status],
+                "invalid_transition",
+                f"account cannot go from {state.status.value} to {command.to.value}",
+            )
+            _require(command.to is not AccountStatus.LIQUIDATED, "use_liquidate", "liquidate with Liquidate")
+            _require(state.status is not AccountStatus.PENDING, "use_start", "start an account with Start")
+            _require(
+                command.to is not AccountStatus.COMPLETED or not state.reservations,
+                "open_reservations",
+                "release open orders' reservations before completing",
+            )
+            return [
+                StatusChanged(at=at, from_status=state.status, to_status=command.to, reason=command.reason)
+            ]
+        case StartTradingDay():
+            _require(state.status.is_open, "account_not_open", f"account is {state.status.value}")
+            _require(
+                state.trading_day is None or command.trading_day > state.trading_day,
+                "trading_day_not_after",
+                f"trading day {command.trading_day} is not after {state.trading_day}",
+            )
+            return [
+                TradingDayStarted(
+                    at=at,
+                    trading_day=command.trading_day,
+                    day_start_equity=state.equity,
+                    day_start_balance=state.balance,
+                )
+            ]
+        case Liquidate():
+            _require(
+                AccountStatus.LIQUIDATED in TRANSITIONS[state.status],
+                "invalid_transition",
+                f"account cannot go from {state.status.value} to liquidated",
+            )
+            events: list[Event] = _release_all(state, at, "liquidation")
+            working = state
+            for fill in command.fills:
+                event = _fill_event(working, fill, at)
+                events.append(event)
+                working = evolve(working, event)
+            _require(
+                not working.positions,
+                "liquidation_incomplete",
+                f"liquidation fills leave open positions: {', '.join(sorted(working.positions))}",
+            )
+            events.append(
+                StatusChanged(
+                    at=at,
+                    from_status=state.status,
+                    to_status=AccountStatus.LIQUIDATED,
+                    reason=command.reason,
+                )
+            )
+            events.append(AccountLiquidated(at=at, reason=command.reason, equity_after=working.equity))
+            return events
+        case ResetAccount():
+            return _reset_events(state, command)
+        case _:
+            assert_never(command)
 
 
 def _reset_events(state: AccountState, command: ResetAccount) -> list[Event]:
@@ -424,87 +464,94 @@ def _with_watermark(state: AccountState) -> AccountState:
 def evolve(state: AccountState, event: Event) -> AccountState:
     """Apply one event; the only place state changes."""
     state = replace(state, cash=state.cash + event.cash_delta, seq=state.seq + 1, updated_at=event.at)
-    if isinstance(event, AccountStarted):
-        state = replace(
-            state,
-            currency=event.currency,
-            leverage=event.leverage,
-            starting_cash=event.cash_delta,
-            high_watermark=event.cash_delta,
-            day_start_equity=event.cash_delta,
-            day_start_balance=event.cash_delta,
-        )
-    elif isinstance(event, FillApplied):
-        effect = apply_fill(state.positions.get(event.fill.symbol), event.fill)
-        positions: dict[str, Position] = dict(state.positions)
-        if effect.position is None:
-            positions.pop(event.fill.symbol, None)
-        else:
-            positions[event.fill.symbol] = effect.position
-        state = replace(
-            state,
-            positions=MappingProxyType(positions),
-            realized_pnl=state.realized_pnl + effect.realized_pnl,
-            fees=state.fees + event.fill.fee,
-        )
-    elif isinstance(event, PositionsMarked):
-        state = evolve_positions_marked(state, event.prices)
-    elif isinstance(event, FundsReserved):
-        reservations = dict(state.reservations)
-        reservations[event.order_id] = event.amount
-        state = replace(state, reservations=MappingProxyType(reservations))
-    elif isinstance(event, ReservationReleased):
-        reservations = dict(state.reservations)
-        left = reservations[event.order_id] - event.amount
-        if left:
-            reservations[event.order_id] = left
-        else:
-            del reservations[event.order_id]
-        state = replace(state, reservations=MappingProxyType(reservations))
-    elif isinstance(event, CashAdjusted):
-        state = replace(state, adjustments=state.adjustments + event.cash_delta)
-    elif isinstance(event, StatusChanged):
-        state = replace(state, status=event.to_status)
-    elif isinstance(event, FillVoided):
-        positions = dict(state.positions)
-        symbol = event.instrument.symbol
-        if event.position_qty == 0 or event.position_opened_at is None:
-            positions.pop(symbol, None)
-        else:
-            positions[symbol] = Position(
-                event.instrument,
-                event.position_qty,
-                event.position_cost,
-                event.position_mark,
-                event.position_opened_at,
+    match event:
+        case AccountStarted():
+            state = replace(
+                state,
+                currency=event.currency,
+                leverage=event.leverage,
+                starting_cash=event.cash_delta,
+                high_watermark=event.cash_delta,
+                day_start_equity=event.cash_delta,
+                day_start_balance=event.cash_delta,
             )
-        state = replace(
-            state,
-            positions=MappingProxyType(positions),
-            realized_pnl=state.realized_pnl + event.realized_pnl_delta,
-            fees=state.fees - event.fee_refund,
-        )
-    elif isinstance(event, AccountReset):
-        start = event.starting_balance
-        state = replace(
-            state,
-            positions=MappingProxyType({}),
-            status=AccountStatus.ACTIVE,
-            starting_cash=start,
-            realized_pnl=ZERO,
-            fees=ZERO,
-            adjustments=ZERO,
-            high_watermark=start,
-            day_start_equity=start,
-            day_start_balance=start,
-        )
-    elif isinstance(event, TradingDayStarted):
-        state = replace(
-            state,
-            trading_day=event.trading_day,
-            day_start_equity=event.day_start_equity,
-            day_start_balance=event.day_start_balance,
-        )
+        case FillApplied():
+            effect = apply_fill(state.positions.get(event.fill.symbol), event.fill)
+            positions: dict[str, Position] = dict(state.positions)
+            if effect.position is None:
+                positions.pop(event.fill.symbol, None)
+            else:
+                positions[event.fill.symbol] = effect.position
+            state = replace(
+                state,
+                positions=MappingProxyType(positions),
+                realized_pnl=state.realized_pnl + effect.realized_pnl,
+                fees=state.fees + event.fill.fee,
+            )
+        case PositionsMarked():
+            state = evolve_positions_marked(state, event.prices)
+        case FundsReserved():
+            reservations = dict(state.reservations)
+            reservations[event.order_id] = event.amount
+            state = replace(state, reservations=MappingProxyType(reservations))
+        case ReservationReleased():
+            reservations = dict(state.reservations)
+            left = reservations[event.order_id] - event.amount
+            if left:
+                reservations[event.order_id] = left
+            else:
+                del reservations[event.order_id]
+            state = replace(state, reservations=MappingProxyType(reservations))
+        case CashAdjusted():
+            state = replace(state, adjustments=state.adjustments + event.cash_delta)
+        case StatusChanged():
+            state = replace(state, status=event.to_status)
+        case FillVoided():
+            positions = dict(state.positions)
+            symbol = event.instrument.symbol
+            if event.position_qty == 0 or event.position_opened_at is None:
+                positions.pop(symbol, None)
+            else:
+                positions[symbol] = Position(
+                    event.instrument,
+                    event.position_qty,
+                    event.position_cost,
+                    event.position_mark,
+                    event.position_opened_at,
+                )
+            state = replace(
+                state,
+                positions=MappingProxyType(positions),
+                realized_pnl=state.realized_pnl + event.realized_pnl_delta,
+                fees=state.fees - event.fee_refund,
+            )
+        case AccountReset():
+            start = event.starting_balance
+            state = replace(
+                state,
+                positions=MappingProxyType({}),
+                status=AccountStatus.ACTIVE,
+                starting_cash=start,
+                realized_pnl=ZERO,
+                fees=ZERO,
+                adjustments=ZERO,
+                high_watermark=start,
+                day_start_equity=start,
+                day_start_balance=start,
+            )
+        case TradingDayStarted():
+            state = replace(
+                state,
+                trading_day=event.trading_day,
+                day_start_equity=event.day_start_equity,
+                day_start_balance=event.day_start_balance,
+            )
+        case AccountCreated() | IncidentRecorded() | AccountLiquidated():
+            # Facts without state of their own: only their cash delta (above) applies; a
+            # liquidation's positions and status change come with its fills and StatusChanged.
+            pass
+        case _:
+            assert_never(event)
     return _with_watermark(state)
 
 

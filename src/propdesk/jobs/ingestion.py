@@ -21,7 +21,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from propdesk.marketdata.clock import AnyClock, now_of
+from propdesk.marketdata.clock import Clock, now_of
 from propdesk.marketdata.sources import QuoteSource
 from propdesk.store.prices import PriceRepository, WatchlistRepository
 from propdesk.store.uow import UnitOfWork
@@ -49,7 +49,7 @@ def symbols_to_quote(engine: Engine, extra_symbols: Sequence[str] = ()) -> list[
 def poll_latest_quotes(
     engine: Engine,
     source: QuoteSource,
-    clock: AnyClock,
+    clock: Clock,
     *,
     extra_symbols: Sequence[str] = (),
 ) -> IngestionReport:

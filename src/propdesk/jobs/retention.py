@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from propdesk.marketdata.clock import AnyClock, now_of
+from propdesk.marketdata.clock import Clock, now_of
 from propdesk.store.prices import AccessLogRepository
 from propdesk.store.uow import UnitOfWork
 
@@ -30,7 +30,7 @@ def months_before(moment: datetime, months: int) -> datetime:
 
 
 def purge_market_data_access_log(
-    engine: Engine, clock: AnyClock, *, months: int = ACCESS_LOG_RETENTION_MONTHS
+    engine: Engine, clock: Clock, *, months: int = ACCESS_LOG_RETENTION_MONTHS
 ) -> int:
     """Delete access-log rows older than ``months`` months; returns how many were deleted."""
     cutoff = months_before(now_of(clock), months)

@@ -55,7 +55,7 @@ from typing import Any, Self, TypeVar
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from propdesk.marketdata.clock import AnyClock, SystemClock, now_of
+from propdesk.marketdata.clock import Clock, SystemClock, now_of
 from propdesk.marketdata.sources import AccessLog
 from propdesk.marketdata.timeframes import normalize_timeframe
 from propdesk.model.market import Bar, Quote
@@ -265,7 +265,7 @@ class AlpacaDataClient:
         feed: str = "iex",
         option_feed: str = "indicative",
         http: httpx.Client | None = None,
-        clock: AnyClock | None = None,
+        clock: Clock | None = None,
         sleep: Callable[[float], None] = time.sleep,
         access_log: AccessLog | None = None,
         retry: RetryPolicy = RetryPolicy(),
@@ -278,7 +278,7 @@ class AlpacaDataClient:
         self.option_feed = option_feed
         self._own_http = http is None
         self._http = http if http is not None else httpx.Client(timeout=timeout)
-        self._clock: AnyClock = clock if clock is not None else SystemClock()
+        self._clock: Clock = clock if clock is not None else SystemClock()
         self._sleep = sleep
         self._access_log = access_log
         self._retry = retry

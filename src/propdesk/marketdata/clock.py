@@ -1,8 +1,8 @@
 """Clocks: where propdesk reads the time from, so that a replay or a failing test reproduces exactly.
 
-A :class:`Clock` has ``now()`` (timezone-aware UTC). Both implementations here are also
-callable (``clock()`` is ``clock.now()``), so they can be passed wherever a service expects the
-plain ``Callable[[], datetime]`` of :mod:`propdesk.services.clock`.
+The clock type is :data:`propdesk.model.clock.Clock`, a callable returning aware "now". Both
+implementations here are clocks (``clock()`` is ``clock.now()``), so they can be passed wherever
+a service or job expects one; ``now()`` stays for code that holds one of these classes.
 
 * :class:`SystemClock` is the wall clock, for production.
 * :class:`ReplayClock` is simulated time. Stopped (``speed`` 0, the default) it only moves when
@@ -18,27 +18,15 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, runtime_checkable
+
+from propdesk.model.clock import Clock
+
+__all__ = ["Clock", "ReplayClock", "SystemClock", "now_of"]
 
 
-@runtime_checkable
-class Clock(Protocol):
-    """The source of "now" for services, jobs, feeds and staleness checks."""
-
-    def now(self) -> datetime:
-        """The current time, timezone-aware UTC."""
-        ...
-
-
-# Services receive the plain ``Callable[[], datetime]`` of propdesk.services.clock (e.g. from a
-# ServiceContext); market-data code accepts either form and reads it through ``now_of``.
-AnyClock = Clock | Callable[[], datetime]
-
-
-def now_of(clock: AnyClock) -> datetime:
-    """The current time of a :class:`Clock` or of a plain clock function, as aware UTC."""
-    moment = clock.now() if isinstance(clock, Clock) else clock()
-    return _utc(moment, "the clock's time")
+def now_of(clock: Clock) -> datetime:
+    """The current time of ``clock``, checked timezone-aware and converted to UTC."""
+    return _utc(clock(), "the clock's time")
 
 
 def _utc(moment: datetime, what: str) -> datetime:

@@ -22,7 +22,7 @@ from typing import Protocol, runtime_checkable
 
 from sqlalchemy.engine import Engine
 
-from propdesk.marketdata.clock import AnyClock, now_of
+from propdesk.marketdata.clock import Clock, now_of
 from propdesk.model.market import Bar, Quote
 from propdesk.store.prices import PriceRepository
 from propdesk.store.uow import UnitOfWork
@@ -56,7 +56,7 @@ def fresh_quotes(quotes: Mapping[str, Quote], *, max_age: timedelta, now: dateti
 
 
 def latest_fresh_quotes(
-    reader: PriceReader, symbols: Iterable[str], *, max_age: timedelta, clock: AnyClock
+    reader: PriceReader, symbols: Iterable[str], *, max_age: timedelta, clock: Clock
 ) -> dict[str, Quote]:
     """The latest quotes that are fresh on ``clock``, not after its ``now`` (no look-ahead in replay)."""
     now = now_of(clock)

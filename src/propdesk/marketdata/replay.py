@@ -33,7 +33,7 @@ from decimal import Decimal
 from sqlalchemy.engine import Engine
 
 from propdesk.marketdata.calendars import NYSE, TradingCalendar, get_calendar
-from propdesk.marketdata.clock import AnyClock, ReplayClock, now_of
+from propdesk.marketdata.clock import Clock, ReplayClock, now_of
 from propdesk.marketdata.timeframes import normalize_timeframe, timeframe_duration
 from propdesk.model.instruments import InvalidSymbolError, parse_instrument
 from propdesk.model.market import Bar, Quote, quote_from_bar
@@ -222,7 +222,7 @@ class ReplayFeed:
 
 def latest_bar_quotes(
     engine: Engine,
-    clock: AnyClock,
+    clock: Clock,
     symbols: Sequence[str],
     timeframe: str,
     *,

@@ -23,7 +23,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from propdesk.marketdata.clock import AnyClock, now_of
+from propdesk.marketdata.clock import Clock, now_of
 from propdesk.marketdata.replay import tick_for
 from propdesk.model.market import Quote
 
@@ -44,7 +44,7 @@ class SyntheticFeed:
 
     def __init__(
         self,
-        clock: AnyClock,
+        clock: Clock,
         *,
         seed: int,
         start_prices: Mapping[str, Decimal] | None = None,

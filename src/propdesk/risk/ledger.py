@@ -16,8 +16,24 @@ Day boundaries roll from the event times.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import assert_never
 
-from propdesk.accounting.events import AccountReset, AccountStarted, CashAdjusted, Event, FillApplied
+from propdesk.accounting.events import (
+    AccountCreated,
+    AccountLiquidated,
+    AccountReset,
+    AccountStarted,
+    CashAdjusted,
+    Event,
+    FillApplied,
+    FillVoided,
+    FundsReserved,
+    IncidentRecorded,
+    PositionsMarked,
+    ReservationReleased,
+    StatusChanged,
+    TradingDayStarted,
+)
 from propdesk.accounting.kernel import evolve
 from propdesk.accounting.state import AccountState
 from propdesk.risk.pack import RulePack
@@ -34,21 +50,43 @@ def fold_ledger(
     rules: RuleState | None = None
     for event in events:
         account = evolve(account, event)
-        if isinstance(event, AccountStarted):
-            rules = start_rules(pack, event.at, starting_balance=event.cash_delta)
-            continue
-        if isinstance(event, AccountReset):
-            rules = start_rules(pack, event.at, starting_balance=event.starting_balance)
-            continue
-        if rules is None:
-            continue
-        if (
-            isinstance(event, CashAdjusted)
-            and event.cash_delta < 0
-            and event.reason.strip().lower().startswith(PAYOUT_PREFIX)
-        ):
-            rules = record_payout(pack, rules, amount=-event.cash_delta, at=event.at)
-            continue
-        fill = event if isinstance(event, FillApplied) else None
-        rules = observe(pack, rules, observation_from_account(pack, account, event.at, fill_event=fill))
+        match event:
+            case AccountStarted():
+                rules = start_rules(pack, event.at, starting_balance=event.cash_delta)
+            case AccountReset():
+                rules = start_rules(pack, event.at, starting_balance=event.starting_balance)
+            case _ if rules is not None:
+                rules = _apply(pack, rules, account, event)
+            case _:
+                pass  # before the account starts there are no rules to observe
     return account, rules
+
+
+def _apply(pack: RulePack, rules: RuleState, account: AccountState, event: Event) -> RuleState:
+    """The rule state after one event of a started account (``account`` already includes it)."""
+    match event:
+        case CashAdjusted() if event.cash_delta < 0 and event.reason.strip().lower().startswith(
+            PAYOUT_PREFIX
+        ):
+            return record_payout(pack, rules, amount=-event.cash_delta, at=event.at)
+        case FillApplied():
+            return observe(pack, rules, observation_from_account(pack, account, event.at, fill_event=event))
+        case (
+            AccountStarted()
+            | AccountReset()
+            | AccountCreated()
+            | CashAdjusted()
+            | PositionsMarked()
+            | FundsReserved()
+            | ReservationReleased()
+            | StatusChanged()
+            | TradingDayStarted()
+            | AccountLiquidated()
+            | FillVoided()
+            | IncidentRecorded()
+        ):
+            # Every other event is observed as the account's new values (a start or a reset never
+            # reaches here: fold_ledger starts the rules afresh on those).
+            return observe(pack, rules, observation_from_account(pack, account, event.at))
+        case _:
+            assert_never(event)

@@ -6,10 +6,11 @@ points pass :func:`system_clock`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
-Clock = Callable[[], datetime]
+from propdesk.model.clock import Clock
+
+__all__ = ["Clock", "system_clock"]
 
 
 def system_clock() -> datetime:

@@ -20,9 +20,24 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, assert_never
 
-from propdesk.accounting.events import AccountReset, AccountStarted, CashAdjusted, FillApplied
+from propdesk.accounting.events import (
+    AccountCreated,
+    AccountLiquidated,
+    AccountReset,
+    AccountStarted,
+    CashAdjusted,
+    Event,
+    FillApplied,
+    FillVoided,
+    FundsReserved,
+    IncidentRecorded,
+    PositionsMarked,
+    ReservationReleased,
+    StatusChanged,
+    TradingDayStarted,
+)
 from propdesk.accounting.kernel import evolve
 from propdesk.accounting.state import AccountState
 from propdesk.marketdata.calendars import Session, TradingCalendar
@@ -479,15 +494,38 @@ class _Sample:
     reset_cash: Decimal = ZERO
 
 
-def _flows(event: object, wanted: frozenset[str]) -> Iterable[tuple[str, Decimal]]:
-    if isinstance(event, AccountStarted) and "CSD" in wanted:
-        yield "CSD", event.cash_delta
-    elif isinstance(event, FillApplied) and "FEE" in wanted and event.fill.fee:
-        yield "FEE", -event.fill.fee
-    elif isinstance(event, CashAdjusted) and "JNLC" in wanted:
-        yield "JNLC", event.cash_delta
-    elif isinstance(event, AccountReset) and "JNLC" in wanted:
-        yield "JNLC", event.equity_delta  # archived positions leave equity with the reset
+def _flows(event: Event, wanted: frozenset[str]) -> Iterable[tuple[str, Decimal]]:
+    """The cash flows (Alpaca's activity kinds) one ledger event carries, of the ``wanted`` kinds."""
+    match event:
+        case AccountStarted():
+            if "CSD" in wanted:
+                yield "CSD", event.cash_delta
+        case FillApplied():
+            if "FEE" in wanted and event.fill.fee:
+                yield "FEE", -event.fill.fee
+        case CashAdjusted():
+            if "JNLC" in wanted:
+                yield "JNLC", event.cash_delta
+        case AccountReset():
+            if "JNLC" in wanted:
+                yield "JNLC", event.equity_delta  # archived positions leave equity with the reset
+        case (
+            AccountCreated()
+            | PositionsMarked()
+            | FundsReserved()
+            | ReservationReleased()
+            | StatusChanged()
+            | TradingDayStarted()
+            | AccountLiquidated()
+            | FillVoided()
+            | IncidentRecorded()
+        ):
+            # Not a cash flow of these kinds: marks, reservations, status, incidents and the
+            # liquidation record move no cash themselves (its fills do), and a voided fill's
+            # correction (fee refund included) is deliberately not reported as a flow.
+            pass
+        case _:
+            assert_never(event)
 
 
 @dataclass(slots=True)

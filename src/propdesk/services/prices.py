@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from propdesk.marketdata.clock import AnyClock, now_of
+from propdesk.marketdata.clock import Clock, now_of
 from propdesk.marketdata.files import BarFormat, Progress, read_bars
 from propdesk.marketdata.sources import QuoteSource
 from propdesk.model.market import Bar, Quote
@@ -70,7 +70,7 @@ class ManualQuoteResult:
 
 
 def write_manual_quote(
-    engine: Engine, quote: Quote, *, actor: str, reason: str, clock: AnyClock
+    engine: Engine, quote: Quote, *, actor: str, reason: str, clock: Clock
 ) -> ManualQuoteResult:
     """Store an operator's quote and audit it; retrying the same quote changes nothing.
 
@@ -107,9 +107,7 @@ def write_manual_quote(
     return ManualQuoteResult(quote, written=True)
 
 
-def write_manual_bars(
-    engine: Engine, bars: Sequence[Bar], *, actor: str, reason: str, clock: AnyClock
-) -> int:
+def write_manual_bars(engine: Engine, bars: Sequence[Bar], *, actor: str, reason: str, clock: Clock) -> int:
     """Store an operator's bars (existing bars are kept) and audit them; returns how many were new."""
     if not actor.strip() or not reason.strip():
         raise ValueError("manual bars need an actor and a reason")
@@ -219,7 +217,7 @@ def import_bar_file(
     )
 
 
-def watch(engine: Engine, account_id: str, symbol: str, *, clock: AnyClock) -> None:
+def watch(engine: Engine, account_id: str, symbol: str, *, clock: Clock) -> None:
     """Keep ``symbol`` quoted for ``account_id`` (the ingestion job polls watched symbols)."""
     with UnitOfWork(engine) as uow:
         uow.accounts.get(account_id)  # raises for an unknown account

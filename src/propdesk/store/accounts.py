@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Never
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from propdesk.accounting.events import (
     AccountCreated,
     AccountLiquidated,
+    AccountReset,
     AccountStarted,
     CashAdjusted,
     Event,
@@ -243,35 +244,43 @@ def _fill_values(account_id: str, fill: Fill) -> dict[str, Any]:
     }
 
 
-# Event types known to leave positions alone. An event type that is neither one of these nor a
-# fill or a mark (a kernel addition the store has not learned yet) makes save rewrite every
-# position row from the state: slower, never wrong.
-_POSITION_NEUTRAL: tuple[type[Event], ...] = (
-    AccountCreated,
-    IncidentRecorded,
-    AccountStarted,
-    FundsReserved,
-    ReservationReleased,
-    CashAdjusted,
-    StatusChanged,
-    TradingDayStarted,
-    AccountLiquidated,
-)
-
-
 def _touched_symbols(events: Iterable[Event]) -> list[str] | None:
     """Symbols whose position rows the events may change (first-touched order); None for all."""
     seen: dict[str, None] = {}
     for event in events:
-        if isinstance(event, FillApplied):
-            seen[event.fill.symbol] = None
-        elif isinstance(event, PositionsMarked):
-            seen.update(dict.fromkeys(event.prices))
-        elif isinstance(event, FillVoided):
-            seen[event.instrument.symbol] = None
-        elif not isinstance(event, _POSITION_NEUTRAL):
-            return None
+        match event:
+            case FillApplied():
+                seen[event.fill.symbol] = None
+            case PositionsMarked():
+                seen.update(dict.fromkeys(event.prices))
+            case FillVoided():
+                seen[event.instrument.symbol] = None
+            case AccountReset():
+                return None  # it archives every position held
+            case (
+                AccountCreated()
+                | IncidentRecorded()
+                | AccountStarted()
+                | FundsReserved()
+                | ReservationReleased()
+                | CashAdjusted()
+                | StatusChanged()
+                | TradingDayStarted()
+                | AccountLiquidated()
+            ):
+                pass  # these leave positions alone (a liquidation's closes are its fills)
+            case _:
+                return _every_position(event)
     return list(seen)
+
+
+def _every_position(event: Never) -> None:
+    """A kind not in the union (mypy refuses the call for any member, so each is handled above).
+
+    At run time it can only be a ledger written by newer code: save then rewrites every position
+    row from the state, slower and never wrong.
+    """
+    return
 
 
 def _ledger_select(account_id: str) -> sa.Select[Any]:
