@@ -8,7 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from propdesk.jobs.boundaries import BoundaryResult, advance_all
-from propdesk.services import marking
+from propdesk.risk.codec import rule_state_from_payload
+from propdesk.services import activities, marking, trade_updates
 from propdesk.services.accounts import recompute
 from propdesk.store.tables import accounts, rule_states
 from tests.api.conftest import Api
@@ -213,3 +214,74 @@ def test_an_unstored_mark_still_moves_an_intraday_trailing_floor(api: Api) -> No
     floors = {f["rule"]: f for f in rules(api, account_id)["floors"]}
     assert Decimal(floors["max_loss"]["floor"]) == Decimal(47700)
     assert Decimal(rules(api, account_id)["highWatermark"]) >= Decimal(50200)
+
+
+def test_a_voided_fill_that_breached_the_daily_floor_un_breaches_after_recompute(api: Api) -> None:
+    account_id = started(api)
+    api.quote("MES", "5000", "5000")
+    assert act(api, account_id, "r-1", "open_long")["status"] == "filled"
+    # Closing 2 MES 100 points lower realizes $1,000: Topstep's daily loss limit, a soft breach.
+    api.quote("MES", "4900", "4900")
+    closing = act(api, account_id, "r-2", "close")
+    assert closing["status"] == "filled"
+    breached = rules(api, account_id)
+    assert (breached["dayLocked"], breached["canTrade"], breached["requiredAction"]) == (
+        True,
+        False,
+        "lock_day",
+    )
+
+    # The close was a bad print: the operator voids it (the position is back) and recomputes.
+    api.quote("MES", "5000", "5000")
+    admin = "/api/v1/admin/prop/accounts"
+    voided = api.client.post(
+        f"{admin}/{account_id}/void-fill/{closing['fillId']}", json={"reason": "bad print"}, headers=api.admin
+    )
+    assert voided.status_code == 200, voided.text
+    report = api.client.post(f"{admin}/{account_id}/recompute", json={}, headers=api.admin).json()
+    assert report == {"accountId": account_id, "drift": [], "applied": False}
+    # The rule state was rebuilt from the ledger by the same fold, without the voided fill.
+    with api.ctx.engine.connect() as conn:
+        payload, locked_until = conn.execute(
+            sa.select(rule_states.c.payload, rule_states.c.locked_until).where(
+                rule_states.c.account_id == account_id
+            )
+        ).one()
+    stored = rule_state_from_payload(payload)
+    assert (stored.breaches, stored.day_locked_by, locked_until) == ((), None, None)
+    assert stored.balance == Decimal(50000)
+    # Marked at the good price the account trades again.
+    mark(api, account_id)
+    after = rules(api, account_id)
+    assert (after["dayLocked"], after["canTrade"], after["requiredAction"]) == (False, True, "none")
+    assert after["breaches"] == []
+    assert act(api, account_id, "r-3", "increase", qty="1")["status"] == "filled"
+    assert recompute(api.ctx.engine, account_id) == {}
+
+
+def test_a_rule_flatten_and_an_auto_liquidation_are_trade_updates_and_activities(api: Api) -> None:
+    flat_id, failed_id = started(api, "k-flat"), started(api, "k-fail")
+    api.quote("MES", "5000", "5000")
+    assert act(api, flat_id, "r-1", "open_long", qty="2")["status"] == "filled"
+    assert act(api, failed_id, "r-1", "open_long", qty="4")["status"] == "filled"
+    # A soft breach flattens one account, a hard breach liquidates the other (both from a mark).
+    api.quote("MES", "4899", "4899")
+    assert mark(api, flat_id)["liquidated"] is False
+    assert mark(api, failed_id)["liquidated"] is True
+    for account_id, qty in ((flat_id, "2"), (failed_id, "4")):
+        updates = trade_updates.updates_after(api.ctx, account_id, 0)
+        assert [(u.event, u.order.side.value) for u in updates] == [
+            ("new", "buy"),
+            ("fill", "buy"),
+            ("fill", "sell"),
+        ]
+        closing = updates[-1]
+        assert (closing.qty, closing.position_qty, closing.order.status.value) == (
+            Decimal(qty),
+            Decimal(0),
+            "filled",
+        )
+        fills = activities.account_activities(
+            api.ctx, account_id, activities.activity_query(activity_types="FILL")
+        )
+        assert closing.order.id in {a.order_id for a in fills if isinstance(a, activities.TradeActivity)}

@@ -35,6 +35,7 @@ from propdesk.services.history import (
 )
 from propdesk.services.market_hours import nyse
 from propdesk.store.accounts import LedgerRow
+from propdesk.store.orders import order_id_of_fill
 from propdesk.store.uow import UnitOfWork
 
 TRADE_TYPES = frozenset({"FILL"})
@@ -311,7 +312,7 @@ def _fill_activities(
             order = orders.get(fill.order_id) if fill.order_id is not None else None
             if order is None:  # a fill of no order (a liquidation, a flatten): complete on its own
                 cum, leaves = fill.qty, ZERO
-                order_id = str(uuid.uuid5(_NAMESPACE, f"order-of:{fill.fill_id}"))
+                order_id = order_id_of_fill(fill.fill_id)
             else:
                 cum = cumulative.get(fill.fill_id, fill.qty)
                 leaves = max(order.qty - cum, ZERO)

@@ -13,6 +13,7 @@ from typing import Any
 from propdesk.accounting.events import FillApplied, FillVoided
 from propdesk.accounting.kernel import ChangeStatus, Decision, VoidFill, handle, replay
 from propdesk.accounting.state import AccountState, AccountStatus
+from propdesk.services import rules
 from propdesk.services.accounts import FieldDrift, recompute
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Invalid, NotFound
@@ -49,8 +50,10 @@ def _audited(
     action: str,
     reason: str,
     change: Any,
+    rebuild_rules: bool = False,
 ) -> AccountState:
-    """Lock, apply ``change(uow, state) -> Decision``, save, audit, commit."""
+    """Lock, apply ``change(uow, state) -> Decision``, save, audit, commit; with ``rebuild_rules``
+    the rule state is rebuilt from the ledger after the save (a void rewrites history)."""
     _require_reason(reason)
     with UnitOfWork(ctx.engine) as uow:
         uow.lock_account(account_id)
@@ -60,6 +63,8 @@ def _audited(
         uow.accounts.save(
             account_id, decision.state, decision.events, correlation_id=f"admin:{action}", recorded_at=now
         )
+        if rebuild_rules:
+            rules.rebuild(ctx, uow, account_id)
         uow.audit.record(
             account_id=account_id,
             actor=actor,
@@ -116,6 +121,7 @@ def void_fill(ctx: ServiceContext, account_id: str, fill_id: str, *, actor: str,
         action="void_fill",
         reason=reason,
         change=lambda uow, state: _void(uow, state, fill_id, reason, ctx),
+        rebuild_rules=True,
     )
 
 
@@ -140,7 +146,9 @@ def void_order(
         uow.orders.void(order_id, ctx.clock())
         return Decision(current, [])
 
-    return _audited(ctx, account_id, actor=actor, action="void_order", reason=reason, change=change)
+    return _audited(
+        ctx, account_id, actor=actor, action="void_order", reason=reason, change=change, rebuild_rules=True
+    )
 
 
 @dataclass(frozen=True)
@@ -174,6 +182,7 @@ def recompute_account(
         before = uow.accounts.load_state(account_id)
         rebuilt = replay(account_id, uow.accounts.load_events(account_id))
         uow.accounts.overwrite_projections(account_id, rebuilt)
+        rules.rebuild(ctx, uow, account_id)
         uow.audit.record(
             account_id=account_id,
             actor=actor,

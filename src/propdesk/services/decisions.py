@@ -25,13 +25,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from propdesk.accounting.events import FillApplied
 from propdesk.accounting.state import AccountState
 from propdesk.execution.actions import ProposedAction
 from propdesk.execution.gates import GateReport, GateResult, check_action
 from propdesk.execution.pipeline import execute_market_action
 from propdesk.model.instruments import AssetClass, InvalidSymbolError, parse_instrument
+from propdesk.model.numbers import ZERO
 from propdesk.model.order import Order
-from propdesk.model.orders import ActionKind, OrderStatus, OrderType, Side, TimeInForce
+from propdesk.model.orders import ActionKind, OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
 from propdesk.model.policy import ExecutionPolicy
 from propdesk.risk.gates import OrderIntent
 from propdesk.services import ownership, rules
@@ -40,6 +42,7 @@ from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Disabled, Invalid, NotFound
 from propdesk.services.tokens import Principal
 from propdesk.store.accounts import AccountRow
+from propdesk.store.orders import update_row
 from propdesk.store.records import PENDING_APPROVAL, DecisionActionRecord
 from propdesk.store.uow import UnitOfWork
 
@@ -304,27 +307,26 @@ def execute_record(
         _settle(uow, rejected, stored)
         return rejected, state
     fill = outcome.fill
+    order = Order(
+        id=order_id,
+        account_id=state.account_id,
+        client_order_id=order_id,
+        symbol=fill.symbol,
+        asset_class=fill.instrument.asset_class,
+        side=fill.side,
+        type=OrderType.MARKET,
+        time_in_force=TimeInForce.IOC,
+        status=OrderStatus.FILLED,
+        qty=fill.qty,
+        notional=request.notional,
+        filled_qty=fill.qty,
+        filled_value=fill.qty * fill.price,
+        filled_at=now,
+        created_at=now,
+        updated_at=now,
+    )
     uow.orders.save(
-        [
-            Order(
-                id=order_id,
-                account_id=state.account_id,
-                client_order_id=order_id,
-                symbol=fill.symbol,
-                asset_class=fill.instrument.asset_class,
-                side=fill.side,
-                type=OrderType.MARKET,
-                time_in_force=TimeInForce.IOC,
-                status=OrderStatus.FILLED,
-                qty=fill.qty,
-                notional=request.notional,
-                filled_qty=fill.qty,
-                filled_value=fill.qty * fill.price,
-                filled_at=now,
-                created_at=now,
-                updated_at=now,
-            )
-        ],
+        [order],
         known=(),
         payloads={order_id: {"source": "decision_action", "decisionActionId": record.id}},
     )
@@ -335,6 +337,17 @@ def execute_record(
         correlation_id=record.id,
         causation_id=order_id,
         recorded_at=now,
+    )
+    # The same trade updates a /v2 market order that fills at once writes: new, then fill.
+    position_after = next(
+        (e.position_qty_after for e in outcome.decision.events if isinstance(e, FillApplied)), None
+    )
+    accepted = order.changed(status=OrderStatus.NEW, filled_qty=ZERO, filled_value=ZERO, filled_at=None)
+    uow.orders.record_updates(
+        [
+            update_row(state.account_id, OrderUpdate.NEW, accepted, now),
+            update_row(state.account_id, OrderUpdate.FILL, order, now, fill, position_after),
+        ]
     )
     filled = _with(
         record, status=FILLED, gate_results=gates, order_id=order_id, fill_id=fill_id, updated_at=now

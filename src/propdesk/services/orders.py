@@ -47,7 +47,7 @@ from propdesk.services.accounts import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Disabled, Forbidden, Invalid, NotFound, Refused, ServiceError
 from propdesk.store.accounts import AccountRow
-from propdesk.store.orders import AssetFlags, order_json
+from propdesk.store.orders import AssetFlags, update_row
 from propdesk.store.uow import UnitOfWork
 
 T = TypeVar("T")
@@ -171,17 +171,14 @@ def store_book(
     }
     uow.orders.record_updates(
         [
-            {
-                "account_id": account.id,
-                "order_id": u.order.id,
-                "event": u.event.value,
-                "at": u.at,
-                "fill_id": None if u.fill is None else u.fill.fill_id,
-                "qty": None if u.fill is None else u.fill.qty,
-                "price": None if u.fill is None else u.fill.price,
-                "position_qty": None if u.fill is None else positions_after.get(u.fill.fill_id),
-                "order": order_json(u.order),
-            }
+            update_row(
+                account.id,
+                u.event,
+                u.order,
+                u.at,
+                u.fill,
+                None if u.fill is None else positions_after.get(u.fill.fill_id),
+            )
             for u in book.updates
         ]
     )

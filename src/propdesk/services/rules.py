@@ -18,12 +18,13 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from propdesk.accounting.events import Event, FillApplied
+from propdesk.accounting.events import Event, FillApplied, FillVoided
 from propdesk.accounting.kernel import ChangeStatus, CommandRejected, RecordIncident, StartTradingDay, handle
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.risk.codec import rule_state_from_payload, rule_state_payload
 from propdesk.risk.evaluate import RequiredAction, RuleStatus, evaluate
 from propdesk.risk.gates import OrderIntent, RuleGateReport, RuleGateResult, check_rule_gates
+from propdesk.risk.ledger import fold_ledger
 from propdesk.risk.pack import PackError, RulePack, pack_from_snapshot
 from propdesk.risk.state import RuleState, advance_to, observation_from_account, observe, start_rules
 from propdesk.services.context import ServiceContext
@@ -105,6 +106,35 @@ def fold(
         rules = observe(pack, rules, observation_from_account(pack, state, now))
     status = evaluate(pack, rules, now)
     save_state(uow, account.id, rules, status, now)
+    return status
+
+
+def rebuild(ctx: ServiceContext, uow: UnitOfWork, account_id: str) -> RuleStatus | None:
+    """Rebuild the rule state from the ledger with :func:`~propdesk.risk.ledger.fold_ledger` (inside
+    the caller's locked unit of work); None for an account without a pack or not started.
+
+    A voided fill and its void are left out of the fold, as if the fill never happened: what it
+    breached is breached no more (a fold through it would replay the breach, and a day lock or a
+    failed outcome is sticky). Nothing is liquidated or completed here: an operator decides.
+    """
+    account = uow.accounts.get(account_id)
+    pack = pack_of(account)
+    if pack is None:
+        return None
+    events = uow.accounts.load_events(account_id)
+    voided = {e.fill_id for e in events if isinstance(e, FillVoided)}
+    kept = [
+        e
+        for e in events
+        if not isinstance(e, FillVoided) and not (isinstance(e, FillApplied) and e.fill.fill_id in voided)
+    ]
+    _, folded = fold_ledger(pack, kept, account_id=account_id)
+    if folded is None:
+        return None
+    now = max(ctx.clock(), folded.last_at)
+    folded = advance_to(pack, folded, now)
+    status = evaluate(pack, folded, now)
+    save_state(uow, account_id, folded, status, now)
     return status
 
 

@@ -44,6 +44,7 @@ from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.model.fills import Fill
 from propdesk.model.instruments import AssetClass, InstrumentSpec
 from propdesk.model.numbers import ZERO
+from propdesk.model.orders import OrderStatus, OrderUpdate
 from propdesk.store._sql import insert_on_conflict
 from propdesk.store.errors import (
     AccountNotFound,
@@ -51,12 +52,13 @@ from propdesk.store.errors import (
     StaleStateError,
     UserNotFound,
 )
-from propdesk.store.orders import OPEN_ORDER_STATUSES
+from propdesk.store.orders import OPEN_ORDER_STATUSES, order_of, order_of_fill, update_row
 from propdesk.store.tables import (
     accounts,
     balances,
     fills,
     ledger_events,
+    order_updates,
     orders,
     positions,
     reservations,
@@ -565,6 +567,22 @@ class AccountRepository:
         fill_rows = [_fill_values(account_id, e.fill) for e in events if isinstance(e, FillApplied)]
         if fill_rows:
             self._conn.execute(sa.insert(fills), fill_rows)
+        # A fill no order placed (a liquidation, a flatten) is a trade update too, of an order that
+        # stands for it; fills of orders get theirs from the order's own door.
+        orderless = [
+            update_row(
+                account_id,
+                OrderUpdate.FILL,
+                order_of_fill(account_id, e.fill),
+                e.at,
+                e.fill,
+                e.position_qty_after,
+            )
+            for e in events
+            if isinstance(e, FillApplied) and e.fill.order_id is None
+        ]
+        if orderless:
+            self._conn.execute(sa.insert(order_updates), orderless)
         for event in events:
             if isinstance(event, FillVoided):
                 self._conn.execute(
@@ -630,11 +648,41 @@ class AccountRepository:
         self._conn.execute(sa.insert(ledger_events), rows)
 
     def _cancel_open_orders(self, account_id: str, at: datetime, reason: str) -> None:
-        """A liquidation released every reservation; the open orders that held them end with it."""
+        """A liquidation released every reservation; the open orders that held them end with it,
+        each with a ``canceled`` trade update."""
+        where = (orders.c.account_id == account_id, orders.c.status.in_(OPEN_ORDER_STATUSES))
+        open_orders = [
+            order_of(r)
+            for r in self._conn.execute(
+                sa.select(orders).where(*where).order_by(orders.c.created_at, orders.c.id)
+            )
+            .mappings()
+            .all()
+        ]
+        if not open_orders:
+            return
         self._conn.execute(
             sa.update(orders)
-            .where(orders.c.account_id == account_id, orders.c.status.in_(OPEN_ORDER_STATUSES))
+            .where(*where)
             .values(status="canceled", reserved_amount=ZERO, canceled_at=at, updated_at=at, reason=reason)
+        )
+        self._conn.execute(
+            sa.insert(order_updates),
+            [
+                update_row(
+                    account_id,
+                    OrderUpdate.CANCELED,
+                    o.changed(
+                        status=OrderStatus.CANCELED,
+                        reserved=ZERO,
+                        canceled_at=at,
+                        updated_at=at,
+                        reason=reason,
+                    ),
+                    at,
+                )
+                for o in open_orders
+            ],
         )
 
     def _apply_reservations(self, account_id: str, events: Sequence[Event]) -> None:

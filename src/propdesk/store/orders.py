@@ -7,6 +7,7 @@ order's status, its reservation and its fills always commit together.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from propdesk.model.codec import from_json, to_json
+from propdesk.model.fills import Fill
 from propdesk.model.instruments import AssetClass
 from propdesk.model.order import Order
 from propdesk.model.orders import LegRole, OrderClass, OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
@@ -452,6 +454,60 @@ def _asset(row: RowMapping) -> AssetFlags:
         name=row["name"],
         exchange=row["exchange"],
     )
+
+
+# Orders standing for fills of no order (a liquidation, a flatten): ids derived from the fill's id, so
+# the trade update and the activity of one such fill name the same order.
+_ORDER_OF_FILL_NAMESPACE = uuid.UUID("0b7f3c52-6a1e-4f7e-9c1d-616374697669")
+
+
+def order_id_of_fill(fill_id: str) -> str:
+    """The id of the order that stands for a fill placed by no order (stable per fill)."""
+    return str(uuid.uuid5(_ORDER_OF_FILL_NAMESPACE, f"order-of:{fill_id}"))
+
+
+def order_of_fill(account_id: str, fill: Fill) -> Order:
+    """A filled market order standing for ``fill`` when no order placed it (liquidation, flatten)."""
+    order_id = order_id_of_fill(fill.fill_id)
+    return Order(
+        id=order_id,
+        account_id=account_id,
+        client_order_id=order_id,
+        symbol=fill.symbol,
+        asset_class=fill.instrument.asset_class,
+        side=fill.side,
+        type=OrderType.MARKET,
+        time_in_force=TimeInForce.DAY,
+        status=OrderStatus.FILLED,
+        qty=fill.qty,
+        filled_qty=fill.qty,
+        filled_value=fill.qty * fill.price,
+        filled_at=fill.time,
+        created_at=fill.time,
+        updated_at=fill.time,
+    )
+
+
+def update_row(
+    account_id: str,
+    event: OrderUpdate,
+    order: Order,
+    at: datetime,
+    fill: Fill | None = None,
+    position_qty: Decimal | None = None,
+) -> dict[str, Any]:
+    """One ``order_updates`` row (the one shape every door writes): ``order`` as it is after the change."""
+    return {
+        "account_id": account_id,
+        "order_id": order.id,
+        "event": event.value,
+        "at": at,
+        "fill_id": None if fill is None else fill.fill_id,
+        "qty": None if fill is None else fill.qty,
+        "price": None if fill is None else fill.price,
+        "position_qty": None if fill is None else position_qty,
+        "order": order_json(order),
+    }
 
 
 def order_json(order: Order) -> dict[str, Any]:
