@@ -39,6 +39,7 @@ from propdesk.services.accounts import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Disabled, Invalid, NotFound
 from propdesk.services.tokens import Principal
+from propdesk.services.transactions import account_tx
 from propdesk.store.accounts import AccountRow
 from propdesk.store.records import PENDING_APPROVAL, DecisionActionRecord
 from propdesk.store.uow import UnitOfWork
@@ -124,8 +125,8 @@ def submit_batch(
             f"decision action ids repeat inside the batch: {', '.join(duplicates)}",
             {"field": "actions", "duplicates": duplicates},
         )
-    with UnitOfWork(ctx.engine) as uow:
-        account = uow.lock_account(account_id)
+    with account_tx(ctx.engine, account_id) as tx:
+        uow, account = tx.uow, tx.account
         stored = uow.decision_actions.find_many(account_id, run_id, [a.decision_action_id for a in actions])
         conflicts = [
             a.decision_action_id

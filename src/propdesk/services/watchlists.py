@@ -23,6 +23,7 @@ from propdesk.services import assets
 from propdesk.services.assets import AssetInfo
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Invalid, NotFound
+from propdesk.services.transactions import account_tx
 from propdesk.store.records import AlpacaWatchlistRecord
 from propdesk.store.uow import UnitOfWork
 
@@ -161,8 +162,8 @@ def create_watchlist(
     name = _check_name(name)
     stored = _symbols(catalogue, symbols)
     now = ctx.clock()
-    with UnitOfWork(ctx.engine) as uow:
-        uow.lock_account(account_id)
+    with account_tx(ctx.engine, account_id) as tx:
+        uow = tx.uow
         _unique_name(uow, account_id, name)
         record = AlpacaWatchlistRecord(ctx.ids(), account_id, name, stored, now, now)
         uow.watchlists.insert(record)
@@ -227,8 +228,8 @@ def remove_symbol(ctx: ServiceContext, account_id: str, watchlist_id: str, symbo
 
 def delete_watchlist(ctx: ServiceContext, account_id: str, watchlist_id: str) -> None:
     key = _key(watchlist_id)
-    with UnitOfWork(ctx.engine) as uow:
-        uow.lock_account(account_id)
+    with account_tx(ctx.engine, account_id) as tx:
+        uow = tx.uow
         if key is None or not uow.watchlists.delete(account_id, key):
             raise _not_found(watchlist_id)
         uow.commit()
@@ -242,8 +243,8 @@ def _change(
     edit: Callable[[AlpacaWatchlistRecord], AlpacaWatchlistRecord],
 ) -> WatchlistView:
     """Apply ``edit`` (which raises to refuse) to the current record and store the result."""
-    with UnitOfWork(ctx.engine) as uow:
-        uow.lock_account(account_id)
+    with account_tx(ctx.engine, account_id) as tx:
+        uow = tx.uow
         current = _owned(uow, account_id, watchlist_id)
         changed = replace(edit(current), updated_at=ctx.clock())
         if changed.name != current.name:
