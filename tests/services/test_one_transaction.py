@@ -485,13 +485,7 @@ UNCOUNTED: dict[str, str] = {
 
 # Commands that still run more than one transaction, with the count they run today. Fixing one
 # makes its test fail until it is removed from here.
-_CATALOGUE = "the asset catalogue is read in a read-only transaction before the write"
 NOT_YET_ONE: dict[str, tuple[int, int, str]] = {
-    "watchlists.create_watchlist": (1, 1, _CATALOGUE),
-    "watchlists.update_watchlist": (1, 1, _CATALOGUE),
-    "watchlists.add_symbol": (1, 1, _CATALOGUE),
-    "watchlists.remove_symbol": (1, 1, _CATALOGUE),
-    "watchlists.delete_watchlist": (1, 0, ""),
     "positions.close_position": (1, 1, "get_position reads the position before the order's transaction"),
     "positions.close_all": (1, 2, "reads positions and orders before the closing orders' transaction"),
 }
