@@ -198,6 +198,13 @@ def submit_batch(api: Api) -> Command:
     return lambda: decisions.submit_batch(api.ctx, account_id, "run", batch)
 
 
+def review(api: Api) -> Command:
+    account_id = _account(api, manual_approval=True)
+    batch = [ActionRequest("a", ActionKind.OPEN_LONG, "AAPL", qty=D(5))]
+    record_id = decisions.submit_batch(api.ctx, account_id, "run", batch)[0].record.id
+    return lambda: decisions.review(api.ctx, record_id, approve=True, actor="ops", reason="ok")
+
+
 def submit_order(api: Api) -> Command:
     account_id = _account(api)
     return lambda: orders.submit_order(api.ctx, account_id, _market("m"))
@@ -372,6 +379,7 @@ COMMANDS: dict[str, Callable[[Api], Command]] = {
     "accounts.start_account": start_account,
     "accounts.execute": execute,
     "decisions.submit_batch": submit_batch,
+    "decisions.review": review,
     "orders.submit_order": submit_order,
     "orders.cancel_order": cancel_order,
     "orders.cancel_all": cancel_all,
@@ -478,7 +486,6 @@ NOT_COMMANDS: dict[str, str] = {
 UNCOUNTED: dict[str, str] = {
     "orders.submit_spread": "same orders._run transaction as submit_order; needs option contracts set up",
     "orders.roll": "same orders._run transaction as submit_order; needs option contracts set up",
-    "decisions.review": "needs an action pending approval; reads it first (get_action), then one write",
     "trading_account.submit_spread": "orders.submit_spread with a guard; needs option contracts set up",
     "positions.exercise": "one account_tx; needs a long option position set up",
 }

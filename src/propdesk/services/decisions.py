@@ -378,8 +378,10 @@ def review(
     ctx: ServiceContext, record_id: str, *, approve: bool, actor: str, reason: str
 ) -> DecisionActionRecord:
     """An admin's verdict on a ``pending_approval`` action: approve executes it now, at today's price."""
-    record = get_action(ctx, record_id)
     with UnitOfWork(ctx.engine) as uow:
+        record = uow.decision_actions.find(record_id)
+        if record is None:
+            raise NotFound("decision_action_not_found", f"no decision action {record_id}")
         account = uow.lock_account(record.account_id)
         current = uow.decision_actions.find(record_id)
         assert current is not None
