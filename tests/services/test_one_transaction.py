@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from propdesk.accounting.kernel import ChangeStatus
+from propdesk.accounting.kernel import ChangeStatus, handle
 from propdesk.accounting.state import AccountStatus
 from propdesk.execution.order_book import OrderRequest, ReplaceRequest
 from propdesk.model.orders import ActionKind, OrderType, Side, TimeInForce
@@ -45,6 +45,7 @@ from propdesk.services import (
 )
 from propdesk.services.decisions import ActionRequest
 from propdesk.services.tokens import Role
+from propdesk.services.transactions import account_tx
 from propdesk.store.engine import READ_ONLY_OPTION
 from propdesk.store.uow import UnitOfWork
 from tests.api.conftest import Api, build_api
@@ -545,3 +546,24 @@ def test_the_command_runs_in_exactly_one_transaction(api: Api, name: str) -> Non
         begins = stop()
     write, read, why = NOT_YET_ONE.get(name, (1, 0, ""))
     assert (begins.write, begins.read) == (write, read), (name, begins.statements, why)
+
+
+def test_account_tx_commits_once_and_a_refusal_inside_it_stores_nothing(api: Api) -> None:
+    account_id = _account(api)
+    pause = ChangeStatus(at=api.ctx.clock(), to=AccountStatus.PAUSED, reason="test")
+
+    def refused_after_writing() -> None:
+        with account_tx(api.ctx.engine, account_id) as tx:
+            decision = handle(tx.state, pause)
+            tx.save(decision.state, decision.events, recorded_at=api.ctx.clock())
+            raise RuntimeError("refused after writing")
+
+    with pytest.raises(RuntimeError):
+        refused_after_writing()
+    assert accounts.get_state(api.ctx.engine, account_id).status is AccountStatus.ACTIVE
+
+    stop = counting(api.ctx.engine)
+    with account_tx(api.ctx.engine, account_id) as tx:
+        decision = handle(tx.state, pause)
+        tx.save(decision.state, decision.events, recorded_at=api.ctx.clock())
+    assert (stop().write, accounts.get_state(api.ctx.engine, account_id).status) == (1, AccountStatus.PAUSED)
