@@ -26,6 +26,7 @@ from propdesk.risk.pack import RulePack, pack_snapshot
 from propdesk.services import ownership
 from propdesk.services.clock import Clock, system_clock
 from propdesk.services.tokens import Principal
+from propdesk.services.transactions import AccountTx, account_tx, open_tx
 from propdesk.store.accounts import DERIVED_BALANCE_FIGURES, AccountRow
 from propdesk.store.uow import UnitOfWork
 
@@ -88,59 +89,90 @@ def open_account(
     """
     for attempt in (1, 2):
         try:
-            with UnitOfWork(engine) as uow:
-                if idempotency_key is not None:
-                    existing = uow.accounts.find_by_idempotency_key(idempotency_key)
-                    if existing is not None:
-                        if not ownership.visible(uow, principal, [existing.id]):
-                            raise IdempotencyConflict(idempotency_key, None, "choose another key")
-                        requested = {
-                            "owner": owner,
-                            "mode": mode,
-                            "parent account": parent_account_id,
-                            "clone id": clone_id,
-                            "rule pack": None if rule_pack is None else rule_pack.key,
-                        }
-                        _check_same_request(existing, idempotency_key, policy, requested)
-                        return AccountId(existing.id)
-                if owner is not None:
-                    uow.users.get(owner)
-                account_id = AccountId(ids())
-                created_at = clock()
-                uow.accounts.insert(
-                    account_id=account_id,
-                    mode=mode,
-                    currency=policy.currency,
-                    policy=policy_snapshot(policy),
-                    starting_balance=policy.starting_balance,
-                    created_at=created_at,
-                    owner_user_id=owner,
-                    clone_id=clone_id,
-                    parent_account_id=parent_account_id,
+            with open_tx(engine) as uow:
+                return open_account_in(
+                    uow,
+                    policy=policy,
+                    owner=owner,
                     idempotency_key=idempotency_key,
-                    rule_pack=None if rule_pack is None else pack_snapshot(rule_pack),
-                    rule_pack_key=None if rule_pack is None else rule_pack.key,
-                    rule_pack_fingerprint=None if rule_pack is None else rule_pack.fingerprint,
+                    clock=clock,
+                    ids=ids,
+                    mode=mode,
+                    parent_account_id=parent_account_id,
+                    clone_id=clone_id,
+                    rule_pack=rule_pack,
                     owner_token_id=owner_token_id,
+                    principal=principal,
                 )
-                created = handle(
-                    AccountState(account_id=account_id),
-                    CreateAccount(
-                        at=created_at,
-                        mode=mode,
-                        currency=policy.currency,
-                        starting_balance=policy.starting_balance,
-                    ),
-                )
-                uow.accounts.save(account_id, created.state, created.events, recorded_at=created_at)
-                uow.commit()
-                return account_id
         except IntegrityError:
             # A lost race on the key surfaces here; the retry finds the winner. Any other integrity
             # error fails the same way again and is raised from the second attempt.
             if idempotency_key is None or attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def open_account_in(
+    uow: UnitOfWork,
+    *,
+    policy: ExecutionPolicy,
+    owner: str | None = None,
+    idempotency_key: str | None = None,
+    clock: Clock,
+    ids: IdFactory,
+    mode: str = "paper",
+    parent_account_id: str | None = None,
+    clone_id: str | None = None,
+    rule_pack: RulePack | None = None,
+    owner_token_id: str | None = None,
+    principal: Principal | None = None,
+) -> AccountId:
+    """:func:`open_account` inside the caller's transaction (which commits it)."""
+    if idempotency_key is not None:
+        existing = uow.accounts.find_by_idempotency_key(idempotency_key)
+        if existing is not None:
+            if not ownership.visible(uow, principal, [existing.id]):
+                raise IdempotencyConflict(idempotency_key, None, "choose another key")
+            requested = {
+                "owner": owner,
+                "mode": mode,
+                "parent account": parent_account_id,
+                "clone id": clone_id,
+                "rule pack": None if rule_pack is None else rule_pack.key,
+            }
+            _check_same_request(existing, idempotency_key, policy, requested)
+            return AccountId(existing.id)
+    if owner is not None:
+        uow.users.get(owner)
+    account_id = AccountId(ids())
+    created_at = clock()
+    uow.accounts.insert(
+        account_id=account_id,
+        mode=mode,
+        currency=policy.currency,
+        policy=policy_snapshot(policy),
+        starting_balance=policy.starting_balance,
+        created_at=created_at,
+        owner_user_id=owner,
+        clone_id=clone_id,
+        parent_account_id=parent_account_id,
+        idempotency_key=idempotency_key,
+        rule_pack=None if rule_pack is None else pack_snapshot(rule_pack),
+        rule_pack_key=None if rule_pack is None else rule_pack.key,
+        rule_pack_fingerprint=None if rule_pack is None else rule_pack.fingerprint,
+        owner_token_id=owner_token_id,
+    )
+    created = handle(
+        AccountState(account_id=account_id),
+        CreateAccount(
+            at=created_at,
+            mode=mode,
+            currency=policy.currency,
+            starting_balance=policy.starting_balance,
+        ),
+    )
+    uow.accounts.save(account_id, created.state, created.events, recorded_at=created_at)
+    return account_id
 
 
 def _check_same_request(
@@ -170,20 +202,9 @@ def _apply(
     causation_id: str | None,
 ) -> AccountState:
     """Lock, load, decide, save, commit: the one path by which an account's state changes."""
-    with UnitOfWork(engine) as uow:
-        account = uow.lock_account(account_id)
-        state = uow.accounts.load_state(account_id)
-        decision = handle(state, build(account, state))
-        uow.accounts.save(
-            account_id,
-            decision.state,
-            decision.events,
-            correlation_id,
-            causation_id,
-            recorded_at=clock(),
-        )
-        uow.commit()
-    return decision.state
+    with account_tx(engine, account_id) as tx:
+        decision = handle(tx.state, build(tx.account, tx.state))
+        return tx.save(decision.state, decision.events, correlation_id, causation_id, recorded_at=clock())
 
 
 def start_account(
@@ -195,16 +216,21 @@ def start_account(
 ) -> AccountState:
     """Fund and activate a pending account from its policy snapshot (balance, currency, leverage)."""
 
-    def build(account: AccountRow, state: AccountState) -> Command:
-        policy = policy_of(account)
-        return Start(
-            at=clock(),
-            starting_cash=policy.starting_balance,
-            currency=policy.currency,
-            leverage=policy.max_leverage,
-        )
+    with account_tx(engine, account_id) as tx:
+        return start_in(tx, clock, correlation_id=correlation_id)
 
-    return _apply(engine, account_id, build, clock=clock, correlation_id=correlation_id, causation_id=None)
+
+def start_in(tx: AccountTx, clock: Clock, *, correlation_id: str | None = None) -> AccountState:
+    """:func:`start_account` inside the caller's transaction on the locked account."""
+    policy = policy_of(tx.account)
+    command = Start(
+        at=clock(),
+        starting_cash=policy.starting_balance,
+        currency=policy.currency,
+        leverage=policy.max_leverage,
+    )
+    decision = handle(tx.state, command)
+    return tx.save(decision.state, decision.events, correlation_id, recorded_at=clock())
 
 
 def execute(
@@ -260,13 +286,18 @@ def recompute(engine: Engine, account_id: str) -> dict[str, FieldDrift]:
     projections of different moments.
     """
     with UnitOfWork(engine, read_only=True) as uow:
-        account = uow.accounts.get(account_id)
-        stored = uow.accounts.load_state(account_id)
-        balance = uow.accounts.balance_row(account_id)
-        ledger = uow.accounts.ledger(account_id)
-        recorded_fills = uow.accounts.fill_ids(account_id)
-        held_by_orders = uow.orders.open_reserved(account_id)
-        order_ids = uow.orders.ids(account_id, list(stored.reservations))
+        return recompute_in(uow, account_id)
+
+
+def recompute_in(uow: UnitOfWork, account_id: str) -> dict[str, FieldDrift]:
+    """:func:`recompute` inside the caller's transaction (a read-only snapshot or a locked one)."""
+    account = uow.accounts.get(account_id)
+    stored = uow.accounts.load_state(account_id)
+    balance = uow.accounts.balance_row(account_id)
+    ledger = uow.accounts.ledger(account_id)
+    recorded_fills = uow.accounts.fill_ids(account_id)
+    held_by_orders = uow.orders.open_reserved(account_id)
+    order_ids = uow.orders.ids(account_id, list(stored.reservations))
     events = [row.to_event() for row in ledger]
     replayed = replay(account_id, events)
 

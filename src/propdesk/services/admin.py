@@ -14,10 +14,11 @@ from propdesk.accounting.events import FillApplied, FillVoided
 from propdesk.accounting.kernel import ChangeStatus, Decision, VoidFill, handle, replay
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.services import rules
-from propdesk.services.accounts import FieldDrift, recompute
+from propdesk.services.accounts import FieldDrift, recompute_in
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Invalid, NotFound
 from propdesk.services.lifecycle import liquidation
+from propdesk.services.transactions import account_tx
 from propdesk.store.uow import UnitOfWork
 
 ADMIN_STATUS = {"pause": AccountStatus.PAUSED, "resume": AccountStatus.ACTIVE, "lock": AccountStatus.LOCKED}
@@ -55,9 +56,8 @@ def _audited(
     """Lock, apply ``change(uow, state) -> Decision``, save, audit, commit; with ``rebuild_rules``
     the rule state is rebuilt from the ledger after the save (a void rewrites history)."""
     _require_reason(reason)
-    with UnitOfWork(ctx.engine) as uow:
-        uow.lock_account(account_id)
-        before = uow.accounts.load_state(account_id)
+    with account_tx(ctx.engine, account_id) as tx:
+        uow, before = tx.uow, tx.state
         decision: Decision = change(uow, before)
         now = ctx.clock()
         uow.accounts.save(
@@ -74,7 +74,6 @@ def _audited(
             after=figures(decision.state),
             at=now,
         )
-        uow.commit()
     return decision.state
 
 
@@ -161,10 +160,10 @@ def recompute_account(
     ctx: ServiceContext, account_id: str, *, actor: str, reason: str, apply: bool
 ) -> RecomputeReport:
     """Fold the ledger from zero and report drift; with ``apply`` rewrite the projections from it."""
-    drift = recompute(ctx.engine, account_id)
-    if not apply or not drift:
-        with UnitOfWork(ctx.engine) as uow:
-            uow.lock_account(account_id)
+    with account_tx(ctx.engine, account_id) as tx:
+        uow = tx.uow
+        drift = recompute_in(uow, account_id)
+        if not apply or not drift:
             uow.audit.record(
                 account_id=account_id,
                 actor=actor,
@@ -174,12 +173,9 @@ def recompute_account(
                 after={"drift": sorted(drift)},
                 at=ctx.clock(),
             )
-            uow.commit()
-        return RecomputeReport(drift, applied=False)
-    _require_reason(reason)
-    with UnitOfWork(ctx.engine) as uow:
-        uow.lock_account(account_id)
-        before = uow.accounts.load_state(account_id)
+            return RecomputeReport(drift, applied=False)
+        _require_reason(reason)
+        before = tx.state
         rebuilt = replay(account_id, uow.accounts.load_events(account_id))
         uow.accounts.overwrite_projections(account_id, rebuilt)
         rules.rebuild(ctx, uow, account_id)
@@ -192,5 +188,4 @@ def recompute_account(
             after={**figures(rebuilt), "drift": sorted(drift)},
             at=ctx.clock(),
         )
-        uow.commit()
     return RecomputeReport(drift, applied=True)

@@ -257,6 +257,11 @@ def list_assets(
     ]
 
 
+def catalogue_in(uow: UnitOfWork) -> list[AssetInfo]:
+    """Every known asset, by symbol (:func:`list_assets` unfiltered), inside the caller's transaction."""
+    return [info for _, info in sorted(_catalogue(uow).assets.items())]
+
+
 def get_asset(ctx: ServiceContext, text: str) -> AssetInfo:
     """One known asset by symbol: ``BTC/USD`` or ``BTCUSD`` for a pair; an OCC symbol is not an asset
     here (see :func:`get_contract`)."""

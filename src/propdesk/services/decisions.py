@@ -41,6 +41,7 @@ from propdesk.services.accounts import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Disabled, Invalid, NotFound
 from propdesk.services.tokens import Principal
+from propdesk.services.transactions import account_tx
 from propdesk.store.accounts import AccountRow
 from propdesk.store.orders import update_row
 from propdesk.store.records import PENDING_APPROVAL, DecisionActionRecord
@@ -127,8 +128,8 @@ def submit_batch(
             f"decision action ids repeat inside the batch: {', '.join(duplicates)}",
             {"field": "actions", "duplicates": duplicates},
         )
-    with UnitOfWork(ctx.engine) as uow:
-        account = uow.lock_account(account_id)
+    with account_tx(ctx.engine, account_id) as tx:
+        uow, account = tx.uow, tx.account
         stored = uow.decision_actions.find_many(account_id, run_id, [a.decision_action_id for a in actions])
         conflicts = [
             a.decision_action_id
@@ -390,8 +391,10 @@ def review(
     ctx: ServiceContext, record_id: str, *, approve: bool, actor: str, reason: str
 ) -> DecisionActionRecord:
     """An admin's verdict on a ``pending_approval`` action: approve executes it now, at today's price."""
-    record = get_action(ctx, record_id)
     with UnitOfWork(ctx.engine) as uow:
+        record = uow.decision_actions.find(record_id)
+        if record is None:
+            raise NotFound("decision_action_not_found", f"no decision action {record_id}")
         account = uow.lock_account(record.account_id)
         current = uow.decision_actions.find(record_id)
         assert current is not None

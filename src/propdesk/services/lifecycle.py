@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from pydantic.alias_generators import to_snake
+from sqlalchemy.exc import IntegrityError
 
 from propdesk.accounting.events import Event
 from propdesk.accounting.kernel import ApplyFill, ChangeStatus, CommandRejected, Decision, Liquidate, handle
@@ -23,12 +24,15 @@ from propdesk.model.fills import Fill
 from propdesk.model.instruments import Instrument, parse_instrument
 from propdesk.model.numbers import NotExactError, parse_decimal
 from propdesk.model.policy import ExecutionPolicy, preset
+from propdesk.risk.pack import RulePack
 from propdesk.services import ownership, rules
-from propdesk.services.accounts import IdempotencyConflict, open_account, policy_of, start_account
+from propdesk.services.accounts import IdempotencyConflict, open_account_in, policy_of
+from propdesk.services.accounts import start_in as start_account_in
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Invalid
 from propdesk.services.quotes import latest_quotes
 from propdesk.services.tokens import Principal
+from propdesk.services.transactions import AccountTx, account_tx, open_tx
 from propdesk.store.accounts import AccountRow
 from propdesk.store.uow import UnitOfWork
 
@@ -117,15 +121,36 @@ def create_account(
         overrides["starting_balance"] = pack.starting_balance
     policy = build_policy(request.preset, overrides)
     check_starting_balance(ctx, policy.starting_balance, "policy.starting_balance")
+    owner_token_id = ownership.owner_token_of(principal)
+    for attempt in (1, 2):
+        try:
+            with open_tx(ctx.engine) as uow:
+                return create_in(ctx, uow, request, policy, pack, owner_token_id, principal)
+        except IntegrityError:
+            # A lost race on the idempotency key surfaces here; the retry finds the winner.
+            if request.idempotency_key is None or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def create_in(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    request: NewAccount,
+    policy: ExecutionPolicy,
+    pack: RulePack | None,
+    owner_token_id: str | None,
+    principal: Principal | None,
+) -> AccountRow:
+    """:func:`create_account` inside the caller's transaction (which commits it)."""
     if request.parent_account_id is not None:
-        with UnitOfWork(ctx.engine, read_only=True) as uow:
-            ownership.check(uow, principal, request.parent_account_id)
-            uow.accounts.get(request.parent_account_id)
+        ownership.check(uow, principal, request.parent_account_id)
+        uow.accounts.get(request.parent_account_id)
     if request.owner_user_id is not None:
-        _ensure_user(ctx, request.owner_user_id)
+        ensure_user(ctx, uow, request.owner_user_id)
     try:
-        account_id = open_account(
-            ctx.engine,
+        account_id = open_account_in(
+            uow,
             policy=policy,
             owner=request.owner_user_id,
             idempotency_key=request.idempotency_key,
@@ -135,7 +160,7 @@ def create_account(
             parent_account_id=request.parent_account_id,
             clone_id=request.clone_id,
             rule_pack=pack,
-            owner_token_id=ownership.owner_token_of(principal),
+            owner_token_id=owner_token_id,
             principal=principal,
         )
     except IdempotencyConflict as exc:
@@ -143,48 +168,39 @@ def create_account(
         if exc.account_id is not None:
             details["accountId"] = exc.account_id
         raise Conflict("idempotency_conflict", str(exc), details) from exc
-    with UnitOfWork(ctx.engine, read_only=True) as uow:
-        return uow.accounts.get(account_id)
+    return uow.accounts.get(account_id)
 
 
-def _ensure_user(ctx: ServiceContext, user_id: str) -> None:
+def ensure_user(ctx: ServiceContext, uow: UnitOfWork, user_id: str, name: str | None = None) -> None:
     """Platforms own their user ids; the first account of a user records the user."""
-    with UnitOfWork(ctx.engine) as uow:
-        if uow.users.find(user_id) is None:
-            uow.users.insert(user_id=user_id, name=user_id, created_at=ctx.clock())
-            uow.commit()
+    if uow.users.find(user_id) is None:
+        uow.users.insert(user_id=user_id, name=(name or user_id)[:200], created_at=ctx.clock())
 
 
 def start(ctx: ServiceContext, account_id: str) -> AccountState:
-    """Fund and activate a pending account; starting an active account again changes nothing."""
-    with UnitOfWork(ctx.engine, read_only=True) as uow:
-        state = uow.accounts.load_state(account_id)
-    if state.status is AccountStatus.ACTIVE:
-        return state
-    try:
-        started = start_account(ctx.engine, account_id, ctx.clock)
-        with UnitOfWork(ctx.engine) as uow:
-            rules.start(uow, uow.lock_account(account_id), ctx.clock())
-            uow.commit()
-        return started
-    except CommandRejected as exc:
-        if exc.code == "account_already_started":
-            with UnitOfWork(ctx.engine, read_only=True) as uow:
-                state = uow.accounts.load_state(account_id)
-            if state.status is AccountStatus.ACTIVE:
-                return state  # a concurrent start won the race
-        raise
+    """Fund and activate a pending account; starting an active account again changes nothing.
+
+    One transaction under the account lock: the state read there is current, so a concurrent
+    start either went first (and this one changes nothing) or waits for this one.
+    """
+    with account_tx(ctx.engine, account_id) as tx:
+        return start_in(ctx, tx)
+
+
+def start_in(ctx: ServiceContext, tx: AccountTx) -> AccountState:
+    """:func:`start` inside the caller's transaction on the locked account."""
+    if tx.state.status is AccountStatus.ACTIVE:
+        return tx.state
+    started = start_account_in(tx, ctx.clock)
+    rules.start(tx.uow, tx.uow.accounts.get(tx.account.id), ctx.clock())
+    return started
 
 
 def change_status(ctx: ServiceContext, account_id: str, to: AccountStatus, reason: str) -> AccountState:
     """Pause, resume, lock or complete (the kernel refuses transitions out of terminal states)."""
-    with UnitOfWork(ctx.engine) as uow:
-        uow.lock_account(account_id)
-        state = uow.accounts.load_state(account_id)
-        decision = handle(state, ChangeStatus(at=ctx.clock(), to=to, reason=reason))
-        uow.accounts.save(account_id, decision.state, decision.events, recorded_at=ctx.clock())
-        uow.commit()
-    return decision.state
+    with account_tx(ctx.engine, account_id) as tx:
+        decision = handle(tx.state, ChangeStatus(at=ctx.clock(), to=to, reason=reason))
+        return tx.save(decision.state, decision.events, recorded_at=ctx.clock())
 
 
 def instruments_for(state: AccountState) -> dict[str, Instrument]:
@@ -237,14 +253,10 @@ def flatten(ctx: ServiceContext, uow: UnitOfWork, state: AccountState) -> Decisi
 
 def liquidate(ctx: ServiceContext, account_id: str, reason: str) -> AccountState:
     """Close everything at market and end the account (from active, paused or locked)."""
-    with UnitOfWork(ctx.engine) as uow:
-        uow.lock_account(account_id)
-        state = uow.accounts.load_state(account_id)
-        if state.status.is_terminal or state.status is AccountStatus.PENDING:
+    with account_tx(ctx.engine, account_id) as tx:
+        if tx.state.status.is_terminal or tx.state.status is AccountStatus.PENDING:
             raise CommandRejected(
-                "invalid_transition", f"account cannot go from {state.status.value} to liquidated"
+                "invalid_transition", f"account cannot go from {tx.state.status.value} to liquidated"
             )
-        decision = liquidation(ctx, uow, state, reason)
-        uow.accounts.save(account_id, decision.state, decision.events, recorded_at=ctx.clock())
-        uow.commit()
-    return decision.state
+        decision = liquidation(ctx, tx.uow, tx.state, reason)
+        return tx.save(decision.state, decision.events, recorded_at=ctx.clock())

@@ -33,6 +33,7 @@ from propdesk.services.context import ServiceContext
 from propdesk.services.lifecycle import liquidation
 from propdesk.services.quotes import latest_quotes
 from propdesk.services.tokens import Principal
+from propdesk.services.transactions import account_tx
 from propdesk.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -73,9 +74,8 @@ def _material(ctx: ServiceContext, before: AccountState, after: Decision) -> boo
 
 def mark_account(ctx: ServiceContext, account_id: str, *, force: bool = False) -> MarkResult:
     """Mark one account; ``force`` writes the mark row whatever the cadence (the API's explicit call)."""
-    with UnitOfWork(ctx.engine) as uow:
-        account = uow.lock_account(account_id)
-        state = uow.accounts.load_state(account_id)
+    with account_tx(ctx.engine, account_id) as tx:
+        uow, account, state = tx.uow, tx.account, tx.state
         if not state.status.is_open:
             return MarkResult(account_id, state.equity)
         policy = policy_of(account)
@@ -134,9 +134,8 @@ def mark_account(ctx: ServiceContext, account_id: str, *, force: bool = False) -
 
 def record_incident(ctx: ServiceContext, account_id: str, kind: str, message: str) -> None:
     """Append an incident to the account's ledger in a transaction of its own."""
-    with UnitOfWork(ctx.engine) as uow:
-        uow.lock_account(account_id)
-        state = uow.accounts.load_state(account_id)
+    with account_tx(ctx.engine, account_id) as tx:
+        uow, state = tx.uow, tx.state
         decision = handle(state, RecordIncident(at=ctx.clock(), kind=kind, message=message[:2000]))
         uow.accounts.save(account_id, decision.state, decision.events, recorded_at=ctx.clock())
         uow.commit()

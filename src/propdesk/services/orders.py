@@ -46,6 +46,7 @@ from propdesk.services import rules
 from propdesk.services.accounts import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Disabled, Forbidden, Invalid, NotFound, Refused, ServiceError
+from propdesk.services.transactions import account_tx
 from propdesk.store.accounts import AccountRow
 from propdesk.store.orders import AssetFlags, update_row
 from propdesk.store.uow import UnitOfWork
@@ -134,9 +135,8 @@ def _run(
     payloads: dict[str, dict[str, Any]] | None = None,
 ) -> T:
     """Lock, load the book, act, store what the book collected, commit."""
-    with UnitOfWork(ctx.engine) as uow:
-        account = uow.lock_account(account_id)
-        state = uow.accounts.load_state(account_id)
+    with account_tx(ctx.engine, account_id) as tx:
+        uow, account, state = tx.uow, tx.account, tx.state
         loaded = uow.orders.open_orders(account_id)
         book = OrderBook.of(state, policy_of(account), loaded, resolve=AssetResolver(uow), new_id=ctx.ids)
         book.allow_new_exposure = not ctx.settings.new_orders_disabled

@@ -38,10 +38,12 @@ from propdesk.services.lifecycle import (
     NewAccount,
     build_policy,
     check_starting_balance,
-    create_account,
-    start,
+    create_in,
+    ensure_user,
+    start_in,
 )
 from propdesk.services.orders import AssetResolver, is_multileg_leg, store_book
+from propdesk.services.transactions import AccountTx, open_tx
 from propdesk.store.accounts import AccountSummary
 from propdesk.store.uow import UnitOfWork
 
@@ -92,23 +94,17 @@ def create_paper_account(
     overrides: dict[str, Any] = {}
     if starting_cash is not None:
         overrides["starting_balance"] = check_starting_balance(ctx, starting_cash, "starting_cash")
-    build_policy(preset, overrides)
-    if owner_user_id is not None:
-        _ensure_user(ctx, owner_user_id, user_name or owner_user_id)
-    row = create_account(
-        ctx, NewAccount(preset=preset, overrides=overrides, owner_user_id=owner_user_id, mode=preset)
-    )
-    state = start(ctx, row.id)
-    return PaperAccount(row.id, state.status, state.starting_cash, state.currency, preset, owner_user_id)
-
-
-def _ensure_user(ctx: ServiceContext, user_id: str, name: str) -> None:
-    if not user_id.strip() or len(user_id) > 64:
+    policy = build_policy(preset, overrides)
+    check_starting_balance(ctx, policy.starting_balance, "policy.starting_balance")
+    if owner_user_id is not None and (not owner_user_id.strip() or len(owner_user_id) > 64):
         raise Invalid("invalid_user", "a user id has 1 to 64 characters", {"field": "user"})
-    with UnitOfWork(ctx.engine) as uow:
-        if uow.users.find(user_id) is None:
-            uow.users.insert(user_id=user_id, name=name[:200], created_at=ctx.clock())
-            uow.commit()
+    request = NewAccount(preset=preset, overrides=overrides, owner_user_id=owner_user_id, mode=preset)
+    with open_tx(ctx.engine) as uow:
+        if owner_user_id is not None:
+            ensure_user(ctx, uow, owner_user_id, user_name or owner_user_id)
+        row = create_in(ctx, uow, request, policy, None, None, None)
+        state = start_in(ctx, AccountTx(uow, uow.lock_account(row.id), uow.accounts.load_state(row.id)))
+    return PaperAccount(row.id, state.status, state.starting_cash, state.currency, preset, owner_user_id)
 
 
 def list_accounts(ctx: ServiceContext, owner_user_id: str | None = None) -> list[AccountSummary]:

@@ -51,6 +51,7 @@ from propdesk.services.assets import AssetInfo, describe, trading_date, underlyi
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Forbidden, Invalid, NotFound, Refused, ServiceError
 from propdesk.services.orders import Submitted
+from propdesk.services.transactions import account_tx
 from propdesk.store.uow import UnitOfWork
 
 HUNDRED = Decimal(100)
@@ -425,9 +426,8 @@ def _exercise_fills(
 def exercise(ctx: ServiceContext, account_id: str, text: str) -> Exercised:
     """Exercise every contract of a long option position that open orders do not hold."""
     now = ctx.clock()
-    with UnitOfWork(ctx.engine) as uow:
-        account = uow.lock_account(account_id)
-        state = uow.accounts.load_state(account_id)
+    with account_tx(ctx.engine, account_id) as tx:
+        uow, account, state = tx.uow, tx.account, tx.state
         symbol = find_symbol(state.positions, text)
         if symbol is None:
             raise NotFound("position_not_found", "position does not exist", {"symbol": text})

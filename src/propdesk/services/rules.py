@@ -29,6 +29,7 @@ from propdesk.risk.pack import PackError, RulePack, pack_from_snapshot
 from propdesk.risk.state import RuleState, advance_to, observation_from_account, observe, start_rules
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Invalid, NotFound
+from propdesk.services.transactions import account_tx
 from propdesk.store.accounts import AccountRow
 from propdesk.store.uow import UnitOfWork
 
@@ -260,8 +261,8 @@ def advance_account(ctx: ServiceContext, account_id: str) -> bool:
     The roll closes the trading day (EOD trailing floors, day records, a day lock ends) and the
     evaluation after it may pass the account (a target checked at the end of the day).
     """
-    with UnitOfWork(ctx.engine) as uow:
-        account = uow.lock_account(account_id)
+    with account_tx(ctx.engine, account_id) as tx:
+        uow, account = tx.uow, tx.account
         pack = pack_of(account)
         payload = uow.accounts.rule_state(account_id)
         if pack is None or payload is None:

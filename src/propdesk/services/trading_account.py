@@ -37,6 +37,7 @@ from propdesk.services import orders
 from propdesk.services.accounts import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Forbidden, Invalid
+from propdesk.services.transactions import account_tx
 from propdesk.store.accounts import AccountRow
 from propdesk.store.records import AccountConfigurationRecord, AccountConfigurationRepository
 from propdesk.store.uow import UnitOfWork
@@ -140,8 +141,8 @@ def configuration(ctx: ServiceContext, account_id: str) -> Configuration:
 
 def configure(ctx: ServiceContext, account_id: str, change: ConfigurationChange) -> Configuration:
     """Apply ``change`` (validated as a whole; a refusal stores nothing) and return the result."""
-    with UnitOfWork(ctx.engine) as uow:
-        account = uow.lock_account(account_id)
+    with account_tx(ctx.engine, account_id) as tx:
+        uow, account = tx.uow, tx.account
         policy = policy_of(account)
         current = _load_configuration(uow, account)
         multiplier = change.max_margin_multiplier

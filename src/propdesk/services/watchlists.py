@@ -23,6 +23,7 @@ from propdesk.services import assets
 from propdesk.services.assets import AssetInfo
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Invalid, NotFound
+from propdesk.services.transactions import account_tx
 from propdesk.store.records import AlpacaWatchlistRecord
 from propdesk.store.uow import UnitOfWork
 
@@ -87,8 +88,11 @@ class _Catalogue:
             return None
 
 
-def _catalogue(ctx: ServiceContext) -> _Catalogue:
-    return _Catalogue(assets.list_assets(ctx))
+Edit = Callable[[AlpacaWatchlistRecord], AlpacaWatchlistRecord]
+
+
+def _catalogue(uow: UnitOfWork) -> _Catalogue:
+    return _Catalogue(assets.catalogue_in(uow))
 
 
 def _symbols(catalogue: _Catalogue, texts: Sequence[str]) -> tuple[str, ...]:
@@ -144,8 +148,8 @@ def list_watchlists(ctx: ServiceContext, account_id: str) -> list[AlpacaWatchlis
 
 
 def get_watchlist(ctx: ServiceContext, account_id: str, watchlist_id: str) -> WatchlistView:
-    catalogue = _catalogue(ctx)
     with UnitOfWork(ctx.engine, read_only=True) as uow:
+        catalogue = _catalogue(uow)
         record = _owned(uow, account_id, watchlist_id)
         leverage = uow.accounts.load_state(account_id).leverage
     return _view(record, catalogue, leverage)
@@ -157,12 +161,12 @@ def get_watchlist(ctx: ServiceContext, account_id: str, watchlist_id: str) -> Wa
 def create_watchlist(
     ctx: ServiceContext, account_id: str, name: str, symbols: Sequence[str] = ()
 ) -> WatchlistView:
-    catalogue = _catalogue(ctx)
     name = _check_name(name)
-    stored = _symbols(catalogue, symbols)
     now = ctx.clock()
-    with UnitOfWork(ctx.engine) as uow:
-        uow.lock_account(account_id)
+    with account_tx(ctx.engine, account_id) as tx:
+        uow = tx.uow
+        catalogue = _catalogue(uow)
+        stored = _symbols(catalogue, symbols)
         _unique_name(uow, account_id, name)
         record = AlpacaWatchlistRecord(ctx.ids(), account_id, name, stored, now, now)
         uow.watchlists.insert(record)
@@ -182,53 +186,56 @@ def update_watchlist(
     """Rename and/or replace the symbols (``None`` keeps them; an empty list empties the list)."""
     if name is None and symbols is None:
         raise Invalid(INVALID, "one of name or symbols must be given")
-    catalogue = _catalogue(ctx)
     new_name = None if name is None else _check_name(name)
-    new_symbols = None if symbols is None else _symbols(catalogue, symbols)
-    return _change(
-        ctx,
-        account_id,
-        watchlist_id,
-        catalogue,
-        lambda current: replace(
+
+    def prepare(catalogue: _Catalogue) -> Edit:
+        new_symbols = None if symbols is None else _symbols(catalogue, symbols)
+        return lambda current: replace(
             current,
             name=current.name if new_name is None else new_name,
             symbols=current.symbols if new_symbols is None else new_symbols,
-        ),
-    )
+        )
+
+    return _change(ctx, account_id, watchlist_id, prepare)
 
 
 def add_symbol(ctx: ServiceContext, account_id: str, watchlist_id: str, symbol: str) -> WatchlistView:
     """Append one asset at the end of the list; 422 if it is already there."""
-    catalogue = _catalogue(ctx)
-    added = catalogue.resolve(symbol)
 
-    def append(current: AlpacaWatchlistRecord) -> AlpacaWatchlistRecord:
-        if added in current.symbols:
-            raise Invalid(INVALID, f"duplicate symbol in watchlist: {added}")
-        return replace(current, symbols=(*current.symbols, added))
+    def prepare(catalogue: _Catalogue) -> Edit:
+        added = catalogue.resolve(symbol)
 
-    return _change(ctx, account_id, watchlist_id, catalogue, append)
+        def append(current: AlpacaWatchlistRecord) -> AlpacaWatchlistRecord:
+            if added in current.symbols:
+                raise Invalid(INVALID, f"duplicate symbol in watchlist: {added}")
+            return replace(current, symbols=(*current.symbols, added))
+
+        return append
+
+    return _change(ctx, account_id, watchlist_id, prepare)
 
 
 def remove_symbol(ctx: ServiceContext, account_id: str, watchlist_id: str, symbol: str) -> WatchlistView:
     """Take one asset out of the list (``BTCUSD`` finds ``BTC/USD``); 404 if it is not in it."""
-    catalogue = _catalogue(ctx)
-    known = catalogue.find(symbol)
-    wanted = known.symbol if known is not None else symbol.strip().upper()
 
-    def drop(current: AlpacaWatchlistRecord) -> AlpacaWatchlistRecord:
-        if wanted not in current.symbols:
-            raise NotFound("symbol_not_in_watchlist", f"symbol not found in watchlist: {symbol}")
-        return replace(current, symbols=tuple(s for s in current.symbols if s != wanted))
+    def prepare(catalogue: _Catalogue) -> Edit:
+        known = catalogue.find(symbol)
+        wanted = known.symbol if known is not None else symbol.strip().upper()
 
-    return _change(ctx, account_id, watchlist_id, catalogue, drop)
+        def drop(current: AlpacaWatchlistRecord) -> AlpacaWatchlistRecord:
+            if wanted not in current.symbols:
+                raise NotFound("symbol_not_in_watchlist", f"symbol not found in watchlist: {symbol}")
+            return replace(current, symbols=tuple(s for s in current.symbols if s != wanted))
+
+        return drop
+
+    return _change(ctx, account_id, watchlist_id, prepare)
 
 
 def delete_watchlist(ctx: ServiceContext, account_id: str, watchlist_id: str) -> None:
     key = _key(watchlist_id)
-    with UnitOfWork(ctx.engine) as uow:
-        uow.lock_account(account_id)
+    with account_tx(ctx.engine, account_id) as tx:
+        uow = tx.uow
         if key is None or not uow.watchlists.delete(account_id, key):
             raise _not_found(watchlist_id)
         uow.commit()
@@ -238,12 +245,15 @@ def _change(
     ctx: ServiceContext,
     account_id: str,
     watchlist_id: str,
-    catalogue: _Catalogue,
-    edit: Callable[[AlpacaWatchlistRecord], AlpacaWatchlistRecord],
+    prepare: Callable[[_Catalogue], Edit],
 ) -> WatchlistView:
-    """Apply ``edit`` (which raises to refuse) to the current record and store the result."""
-    with UnitOfWork(ctx.engine) as uow:
-        uow.lock_account(account_id)
+    """Check the request against the catalogue (``prepare``, which raises to refuse), then apply the
+    edit it returns (which raises to refuse too) to the current record and store the result; all in
+    one transaction under the account's lock."""
+    with account_tx(ctx.engine, account_id) as tx:
+        uow = tx.uow
+        catalogue = _catalogue(uow)
+        edit = prepare(catalogue)
         current = _owned(uow, account_id, watchlist_id)
         changed = replace(edit(current), updated_at=ctx.clock())
         if changed.name != current.name:

@@ -101,6 +101,11 @@ class UnitOfWork:
         return self._connection
 
     @property
+    def is_open(self) -> bool:
+        """Whether the transaction is still open (entered, neither committed nor rolled back)."""
+        return self._transaction is not None and self._transaction.is_active
+
+    @property
     def dialect_name(self) -> str:
         return self._engine.dialect.name
 
