@@ -471,6 +471,7 @@ NOT_COMMANDS: dict[str, str] = {
     "rules.save_state": "inside the caller's transaction",
     "rules.start": "inside the caller's transaction",
     "rules.fold": "inside the caller's transaction",
+    "rules.rebuild": "inside the caller's transaction (void, recompute)",
     "rules.apply_required_action": "inside the caller's transaction",
     "rules.fold_and_apply": "inside the caller's transaction",
     "rules.gate": "inside the caller's transaction",
