@@ -57,6 +57,20 @@ def test_boundaries_once_reports_the_pass(sqlite_env: str) -> None:
     assert CliRunner().invoke(build_cli(), ["boundaries"]).exit_code == 2
 
 
+def test_orders_once_reports_the_sweep(sqlite_env: str) -> None:
+    result = CliRunner().invoke(build_cli(), ["orders", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "0 account(s) with open orders: 0 market event(s), 0 fill(s), 0 failed" in result.output
+    assert CliRunner().invoke(build_cli(), ["orders"]).exit_code == 2
+    assert CliRunner().invoke(build_cli(), ["orders", "--once", "--worker"]).exit_code == 2
+
+
+def test_mtm_worker_stops_after_its_sweeps(sqlite_env: str) -> None:
+    result = CliRunner().invoke(build_cli(), ["mtm", "--worker", "--sweeps", "2", "--interval", "0"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("marked 0 account(s)") == 1  # the second sweep is idle: not repeated
+
+
 def test_serve_answers_health_and_refuses_unauthenticated_calls(sqlite_env: str) -> None:
     port = free_port()
     env = {**os.environ, "PROPDESK_DATABASE_URL": sqlite_env}

@@ -1,12 +1,17 @@
-"""``propdesk boundaries``: roll prop accounts' rule states over their packs' day boundaries."""
+"""``propdesk boundaries``: roll prop accounts' rule states over their packs' day boundaries.
+
+The job is :mod:`propdesk.jobs.boundaries`, the loop :mod:`propdesk.jobs.worker`.
+"""
 
 from __future__ import annotations
 
-import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
+
+if TYPE_CHECKING:
+    from propdesk.jobs.boundaries import BoundaryResult
+    from propdesk.jobs.worker import Job
 
 
 def register(cli: typer.Typer) -> None:
@@ -17,21 +22,13 @@ def register(cli: typer.Typer) -> None:
         interval: Annotated[float, typer.Option(help="Seconds between passes (worker).")] = 60.0,
     ) -> None:
         """Close trading days: EOD trailing floors, day locks ending, end-of-day pass checks."""
-        from propdesk.bootstrap import build_context
-        from propdesk.jobs.boundaries import advance_all
-        from propdesk.settings import load_settings
+        from propdesk.cli._jobs import run_job_command
 
-        if once == worker:
-            Console(stderr=True).print("[red]error:[/red] pass exactly one of --once or --worker")
-            raise typer.Exit(2)
-        ctx = build_context(load_settings())
-        console = Console()
-        while True:
-            started = time.monotonic()
-            result = advance_all(ctx)
-            console.print(
-                f"{result.accounts} account(s) tracked: {result.rolled} rolled, {len(result.failed)} failed"
-            )
-            if once:
-                return
-            time.sleep(max(0.0, interval - (time.monotonic() - started)))
+        def make() -> tuple[Job[BoundaryResult], float]:
+            from propdesk.bootstrap import build_context
+            from propdesk.jobs import boundaries as boundary_job
+            from propdesk.settings import load_settings
+
+            return boundary_job.job(build_context(load_settings())), interval
+
+        run_job_command(once, worker, make)

@@ -1,12 +1,17 @@
-"""``propdesk mtm``: mark every open account to market, once or as a worker."""
+"""``propdesk mtm``: mark every open account to market, once or as a worker.
+
+The job is :mod:`propdesk.jobs.marking`, the loop :mod:`propdesk.jobs.worker`.
+"""
 
 from __future__ import annotations
 
-import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
+
+if TYPE_CHECKING:
+    from propdesk.jobs.worker import Job
+    from propdesk.services.marking import SweepResult
 
 
 def register(cli: typer.Typer) -> None:
@@ -18,25 +23,15 @@ def register(cli: typer.Typer) -> None:
         sweeps: Annotated[int | None, typer.Option(help="Stop the worker after this many sweeps.")] = None,
     ) -> None:
         """Reprice positions, persist marks by the ledger cadence, auto-liquidate breaches."""
-        from propdesk.bootstrap import build_context
-        from propdesk.services.marking import mark_all
-        from propdesk.settings import load_settings
+        from propdesk.cli._jobs import run_job_command
 
-        if once == worker:
-            Console(stderr=True).print("[red]error:[/red] pass exactly one of --once or --worker")
-            raise typer.Exit(2)
-        ctx = build_context(load_settings())
-        pause = interval if interval is not None else ctx.settings.mtm_interval_seconds
-        console = Console()
-        done = 0
-        while True:
-            started = time.monotonic()
-            result = mark_all(ctx)
-            done += 1
-            console.print(
-                f"marked {result.accounts} account(s): {result.persisted} mark row(s), "
-                f"{result.liquidated} liquidated, {len(result.failed)} failed"
-            )
-            if once or (sweeps is not None and done >= sweeps):
-                return
-            time.sleep(max(0.0, pause - (time.monotonic() - started)))
+        def make() -> tuple[Job[SweepResult], float]:
+            from propdesk.bootstrap import build_context
+            from propdesk.jobs import marking
+            from propdesk.settings import load_settings
+
+            ctx = build_context(load_settings())
+            pause = interval if interval is not None else ctx.settings.mtm_interval_seconds
+            return marking.job(ctx), pause
+
+        run_job_command(once, worker, make, max_runs=sweeps)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from propdesk.jobs.worker import Job
 from propdesk.services import rules
 from propdesk.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
+NAME = "day boundaries"
 
 
 @dataclass(frozen=True)
@@ -34,3 +36,18 @@ def advance_all(ctx: ServiceContext) -> BoundaryResult:
             failed.append(account_id)
             log.exception("day boundary failed for account %s", account_id)
     return BoundaryResult(len(account_ids), rolled, failed)
+
+
+def describe(result: BoundaryResult) -> str:
+    """One line of what a pass did (``propdesk boundaries`` prints it)."""
+    return f"{result.accounts} account(s) tracked: {result.rolled} rolled, {len(result.failed)} failed"
+
+
+def idle(result: BoundaryResult) -> bool:
+    """Nothing rolled and nothing failed (the usual pass within a trading day)."""
+    return not (result.rolled or result.failed)
+
+
+def job(ctx: ServiceContext) -> Job[BoundaryResult]:
+    """The day-boundary pass as a worker job (see :mod:`propdesk.jobs.worker`)."""
+    return Job(NAME, lambda: advance_all(ctx), describe, idle)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from propdesk.jobs.worker import Job
 from propdesk.services.context import ServiceContext
 from propdesk.services.order_evaluation import EvaluationSweep, accounts_with_open_orders, evaluate_account
 from propdesk.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 HEARTBEAT = "resting_orders"
+NAME = "resting orders"
 
 
 def evaluate_all(ctx: ServiceContext, *, until: datetime | None = None) -> EvaluationSweep:
@@ -51,3 +53,22 @@ def evaluate_all(ctx: ServiceContext, *, until: datetime | None = None) -> Evalu
         )
         uow.commit()
     return sweep
+
+
+def describe(sweep: EvaluationSweep) -> str:
+    """One line of what a sweep did (``propdesk orders`` prints it)."""
+    return (
+        f"{sweep.accounts} account(s) with open orders: {sweep.ticks} market event(s), "
+        f"{sweep.fills} fill(s), {len(sweep.failed)} failed"
+        + (f", catching up: {', '.join(sweep.delayed)}" if sweep.delayed else "")
+    )
+
+
+def idle(sweep: EvaluationSweep) -> bool:
+    """Nothing happened: no market event, fill, failure or catch-up."""
+    return not (sweep.ticks or sweep.fills or sweep.failed or sweep.delayed)
+
+
+def job(ctx: ServiceContext) -> Job[EvaluationSweep]:
+    """The resting-order sweep as a worker job (see :mod:`propdesk.jobs.worker`)."""
+    return Job(NAME, lambda: evaluate_all(ctx), describe, idle)

@@ -1,6 +1,6 @@
 """Alpaca Market Data API client (httpx): latest quotes, trades and bars, and historical bars.
 
-Endpoints (``reference/alpaca.md`` §3): stocks under ``/v2/stocks``, crypto under
+Endpoints (docs/marketdata.md, "Alpaca Data API client"): stocks under ``/v2/stocks``, crypto under
 ``/v1beta3/crypto/us``, option latest quotes under ``/v1beta1/options``. Historical bars follow
 ``next_page_token`` until it is null and merge the pages per symbol.
 

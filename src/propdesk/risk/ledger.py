@@ -2,7 +2,7 @@
 
 :func:`fold_ledger` walks an account's ledger events in order through the accounting kernel's
 ``evolve`` and feeds the rule state the observation each event implies, so a service can rebuild
-(and compare) the rule state of any account from its ledger alone, exactly as DESIGN.md asks of
+(and compare) the rule state of any account from its ledger alone, exactly as docs/architecture.md asks of
 every projection.
 
 Mapping: ``account_started`` starts the rule state (at its time and starting cash), and

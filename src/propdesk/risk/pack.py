@@ -1,6 +1,6 @@
 """Rule packs: one firm plan's rules as validated, versioned data.
 
-A pack parametrizes every dimension on which prop firms differ (reference/prop-rules.md §1.7), so
+A pack parametrizes every dimension on which prop firms differ (docs/risk.md, "Every dimension"), so
 the engine never hard-codes a firm: where the max-loss floor is measured from and when it moves,
 where it stops, what the daily limit is anchored to and what breaching it does, when the trading
 day ends (an IANA zone and a wall-clock time, so DST is handled), targets, minimum days,

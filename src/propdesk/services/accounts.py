@@ -1,6 +1,6 @@
 """Account use cases: each function is one transaction over the store, with the kernel deciding.
 
-The pattern of every state change is the one in DESIGN.md: begin a unit of work, lock the
+The pattern of every state change is the one in docs/architecture.md: begin a unit of work, lock the
 account, load its state, let the pure kernel decide, append the events and update the
 projections, commit. A :class:`~propdesk.accounting.kernel.CommandRejected` raised by the kernel
 propagates out of the ``with`` block, so the transaction rolls back and nothing is stored.

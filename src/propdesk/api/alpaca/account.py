@@ -1,6 +1,6 @@
 """/v2 account and account configurations (Alpaca-compatible).
 
-``GET /v2/account`` shows the kernel's figures in Alpaca's shape (reference/alpaca.md §1.6):
+``GET /v2/account`` shows the kernel's figures in Alpaca's shape (docs/alpaca.md, "Endpoints"):
 ``equity == portfolio_value == cash + long_market_value + short_market_value``, buying power as
 the order engine counts it (available capital × leverage), ``initial_margin`` the margin the
 positions tie up. propdesk has one margin figure, so ``maintenance_margin`` and

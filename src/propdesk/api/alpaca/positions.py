@@ -5,7 +5,7 @@ puts ``BTC/USD`` in the path unencoded, hence the ``:path`` parameters) or by it
 (:func:`~propdesk.api.alpaca.wire.asset_id`). Only the caller's account is ever read or changed:
 another account's position does not exist here.
 
-Figures follow Alpaca's Position (``../shared/reference/alpaca.md`` §1.5): decimal strings, ``qty``
+Figures follow Alpaca's Position (docs/alpaca.md, "Endpoints"): decimal strings, ``qty``
 negative for shorts, ratios as fractions, ``current_price`` the position's mark,
 ``lastday_price`` the price at the previous session's close (null if no price from then is
 stored). Options have ``exchange ""``; futures are shown as ``us_equity`` like their orders.

@@ -1,4 +1,4 @@
-"""Orders in Alpaca's wire shape (``../shared/reference/alpaca.md`` §1.3), shared by every /v2 route
+"""Orders in Alpaca's wire shape (docs/alpaca.md, "Endpoints"), shared by every /v2 route
 that returns one (orders, position closes, the trade-updates stream).
 
 Simple orders carry ``order_class ""``; a multi-leg parent has ``""`` for symbol, side,

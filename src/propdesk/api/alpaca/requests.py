@@ -107,7 +107,7 @@ class LegIn(AlpacaBody):
 
 
 class OrderIn(AlpacaBody):
-    """``POST /v2/orders`` (reference/alpaca.md §1.2)."""
+    """``POST /v2/orders`` (docs/alpaca.md, "Endpoints")."""
 
     symbol: str | None = Field(default=None, min_length=1, max_length=64)
     qty: Positive | None = None

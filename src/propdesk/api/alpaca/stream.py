@@ -1,4 +1,4 @@
-"""The ``/stream`` WebSocket: Alpaca's ``trade_updates`` protocol (``reference/alpaca.md`` §2.5).
+"""The ``/stream`` WebSocket: Alpaca's ``trade_updates`` protocol (docs/alpaca.md, "Endpoints").
 
 A client authenticates with an account key pair, asks to listen to ``trade_updates`` and then
 receives every trade update of that key's account (and only that account) stored from then on,

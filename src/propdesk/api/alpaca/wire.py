@@ -1,7 +1,7 @@
 """Alpaca's wire formats: decimal strings, RFC 3339 UTC timestamps, UUID asset ids, lenient booleans.
 
 Every /v2 presenter formats through these helpers so that one rule holds everywhere (see
-``../shared/reference/alpaca.md`` §0 and §2.3).
+docs/alpaca.md).
 """
 
 from __future__ import annotations
