@@ -31,6 +31,7 @@ from propdesk.services import (
     accounts,
     admin,
     api_keys,
+    closeouts,
     decisions,
     lifecycle,
     marking,
@@ -419,9 +420,9 @@ NOT_COMMANDS: dict[str, str] = {
     "lifecycle.create_in": "inside the caller's transaction",
     "lifecycle.ensure_user": "inside the caller's transaction",
     "lifecycle.start_in": "inside the caller's transaction",
-    "lifecycle.instruments_for": "pure",
-    "lifecycle.liquidation": "inside the caller's transaction",
-    "lifecycle.flatten": "inside the caller's transaction",
+    "closeouts.instruments_for": "pure",
+    "closeouts.liquidation": "inside the caller's transaction",
+    "closeouts.flatten": "inside the caller's transaction",
     "paper_accounts.list_accounts": "read",
     "accounts.policy_snapshot": "pure",
     "accounts.policy_of": "pure",
@@ -501,6 +502,7 @@ NOT_YET_ONE: dict[str, tuple[int, int, str]] = {
 
 WRITE_MODULES: tuple[ModuleType, ...] = (
     lifecycle,
+    closeouts,
     paper_accounts,
     accounts,
     decisions,

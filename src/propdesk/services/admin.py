@@ -15,9 +15,9 @@ from propdesk.accounting.kernel import ChangeStatus, Decision, VoidFill, handle,
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.services import rules
 from propdesk.services.accounts import FieldDrift, recompute_in
+from propdesk.services.closeouts import liquidation
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Invalid, NotFound
-from propdesk.services.lifecycle import liquidation
 from propdesk.services.transactions import account_tx
 from propdesk.store.uow import UnitOfWork
 

@@ -16,21 +16,17 @@ from pydantic import ValidationError
 from pydantic.alias_generators import to_snake
 from sqlalchemy.exc import IntegrityError
 
-from propdesk.accounting.events import Event
-from propdesk.accounting.kernel import ApplyFill, ChangeStatus, CommandRejected, Decision, Liquidate, handle
+from propdesk.accounting.kernel import ChangeStatus, CommandRejected, handle
 from propdesk.accounting.state import AccountState, AccountStatus
-from propdesk.execution.pipeline import liquidation_fills
-from propdesk.model.fills import Fill
-from propdesk.model.instruments import Instrument, parse_instrument
 from propdesk.model.numbers import NotExactError, parse_decimal
 from propdesk.model.policy import ExecutionPolicy, preset
 from propdesk.risk.pack import RulePack
 from propdesk.services import ownership, rules
-from propdesk.services.accounts import IdempotencyConflict, open_account_in, policy_of
+from propdesk.services.accounts import IdempotencyConflict, open_account_in
 from propdesk.services.accounts import start_in as start_account_in
+from propdesk.services.closeouts import liquidation
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Invalid
-from propdesk.services.quotes import latest_quotes
 from propdesk.services.tokens import Principal
 from propdesk.services.transactions import AccountTx, account_tx, open_tx
 from propdesk.store.accounts import AccountRow
@@ -201,54 +197,6 @@ def change_status(ctx: ServiceContext, account_id: str, to: AccountStatus, reaso
     with account_tx(ctx.engine, account_id) as tx:
         decision = handle(tx.state, ChangeStatus(at=ctx.clock(), to=to, reason=reason))
         return tx.save(decision.state, decision.events, recorded_at=ctx.clock())
-
-
-def instruments_for(state: AccountState) -> dict[str, Instrument]:
-    """Instruments of the positions held, rebuilt from the specs stored with them."""
-    return {
-        symbol: parse_instrument(symbol, position.instrument.asset_class)
-        for symbol, position in state.positions.items()
-    }
-
-
-def _closing_fills(ctx: ServiceContext, uow: UnitOfWork, state: AccountState, verb: str) -> list[Fill]:
-    """Fills that close every position at fresh quotes by the account's fill model.
-
-    A missing or stale quote for any held symbol refuses the whole close: the engine never
-    closes at a guessed price.
-    """
-    policy = policy_of(uow.accounts.get(state.account_id))
-    quotes = latest_quotes(
-        uow, state.positions, now=ctx.clock(), max_age_seconds=policy.max_quote_age_seconds
-    )
-    if quotes.unusable:
-        raise CommandRejected(
-            "price_missing", f"no fresh quote to {verb} {', '.join(quotes.unusable)}; nothing was closed"
-        )
-    return liquidation_fills(
-        state,
-        policy=policy,
-        instruments=instruments_for(state),
-        quotes=quotes.fresh,
-        now=ctx.clock(),
-        new_id=ctx.ids,
-    )
-
-
-def liquidation(ctx: ServiceContext, uow: UnitOfWork, state: AccountState, reason: str) -> Decision:
-    """Close every position and end the account as liquidated (inside ``uow``'s lock)."""
-    fills = _closing_fills(ctx, uow, state, "liquidate")
-    return handle(state, Liquidate(at=ctx.clock(), fills=fills, reason=reason))
-
-
-def flatten(ctx: ServiceContext, uow: UnitOfWork, state: AccountState) -> Decision:
-    """Close every position and keep the account open (inside ``uow``'s lock)."""
-    events: list[Event] = []
-    for fill in _closing_fills(ctx, uow, state, "flatten"):
-        step = handle(state, ApplyFill(at=ctx.clock(), fill=fill))
-        state = step.state
-        events += step.events
-    return Decision(state, events)
 
 
 def liquidate(ctx: ServiceContext, account_id: str, reason: str) -> AccountState:

@@ -29,8 +29,8 @@ from propdesk.execution.pipeline import breaches_drawdown
 from propdesk.risk.evaluate import RequiredAction
 from propdesk.services import ownership, rules
 from propdesk.services.accounts import policy_of
+from propdesk.services.closeouts import liquidation
 from propdesk.services.context import ServiceContext
-from propdesk.services.lifecycle import liquidation
 from propdesk.services.quotes import latest_quotes
 from propdesk.services.tokens import Principal
 from propdesk.services.transactions import account_tx

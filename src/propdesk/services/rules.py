@@ -27,6 +27,7 @@ from propdesk.risk.gates import OrderIntent, RuleGateReport, RuleGateResult, che
 from propdesk.risk.ledger import fold_ledger
 from propdesk.risk.pack import PackError, RulePack, pack_from_snapshot
 from propdesk.risk.state import RuleState, advance_to, observation_from_account, observe, start_rules
+from propdesk.services.closeouts import flatten, liquidation
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Invalid, NotFound
 from propdesk.services.transactions import account_tx
@@ -149,7 +150,6 @@ def apply_required_action(
     if status.required_action is RequiredAction.LIQUIDATE:
         uow.accounts.set_outcome(account.id, FAILED, now)
         reason = f"rule pack {status.pack_key}: {status.outcome_rule or 'hard breach'} (evaluation failed)"
-        from propdesk.services.lifecycle import liquidation
 
         try:
             decision = liquidation(ctx, uow, state, reason)
@@ -160,7 +160,6 @@ def apply_required_action(
         return decision.state
     if status.required_action in (RequiredAction.LOCK_DAY, RequiredAction.FLATTEN) and state.positions:
         # A soft breach or the flat-by window: close everything, keep the account open.
-        from propdesk.services.lifecycle import flatten
 
         try:
             decision = flatten(ctx, uow, state)
