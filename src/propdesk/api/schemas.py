@@ -451,6 +451,11 @@ PositiveExact = PositiveDecimal
 StrictFlag = Annotated[bool, Field(strict=True)]
 
 
+def _client_order_id(value: str | None) -> str | None:
+    """1 to 128 printable characters (the same rule as on /v2)."""
+    return None if value is None else check_printable_id(value, field="clientOrderId")
+
+
 class TakeProfitIn(Wire):
     limit_price: PositiveExact
 
@@ -485,10 +490,7 @@ class OrderIn(Wire):
     stop_loss: StopLossIn | None = None
     extended_hours: StrictFlag = False
 
-    @field_validator("client_order_id")
-    @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        return None if value is None else check_printable_id(value, field="clientOrderId")
+    _printable = field_validator("client_order_id")(_client_order_id)
 
     @field_validator("client_order_id", "symbol")
     @classmethod
@@ -521,10 +523,7 @@ class ReplaceIn(Wire):
         default=None, min_length=1, max_length=128, description="the new order's; a new id if absent"
     )
 
-    @field_validator("client_order_id")
-    @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        return None if value is None else check_printable_id(value, field="clientOrderId")
+    _printable = field_validator("client_order_id")(_client_order_id)
 
 
 class OrderListOut(Wire):

@@ -75,13 +75,6 @@ PositiveDecimal = Annotated[
 ]
 """A quantity, price or amount greater than 0 (at most 10^12)."""
 
-NonNegativeDecimal = Annotated[
-    Decimal,
-    _parser(signed=False, positive=False),
-    WithJsonSchema(_schema(signed=False, positive=False, what="0 or more")),
-]
-"""A quantity, price or amount of 0 or more (at most 10^12)."""
-
 SignedDecimal = Annotated[
     Decimal,
     _parser(signed=True, positive=False),

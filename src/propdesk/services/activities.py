@@ -35,7 +35,7 @@ from propdesk.services.history import (
 )
 from propdesk.services.market_hours import nyse
 from propdesk.store.accounts import LedgerRow
-from propdesk.store.orders import order_id_of_fill
+from propdesk.store.orders import DERIVED_ID_NAMESPACE, order_id_of_fill
 from propdesk.store.uow import UnitOfWork
 
 TRADE_TYPES = frozenset({"FILL"})
@@ -43,7 +43,7 @@ TRADE_TYPES = frozenset({"FILL"})
 _LEDGER_ACTIVITIES = {"account_started": "CSD", "cash_adjusted": "JNLC", "account_reset": "JNLC"}
 MAX_PAGE_SIZE = 100
 # Ids of activities that are not fills are derived from what they record, in this namespace.
-_NAMESPACE = uuid.UUID("0b7f3c52-6a1e-4f7e-9c1d-616374697669")
+_NAMESPACE = DERIVED_ID_NAMESPACE
 
 
 class Category(StrEnum):

@@ -188,7 +188,7 @@ def start_in(ctx: ServiceContext, tx: AccountTx) -> AccountState:
     if tx.state.status is AccountStatus.ACTIVE:
         return tx.state
     started = start_account_in(tx, ctx.clock)
-    rules.start(tx.uow, tx.uow.accounts.get(tx.account.id), ctx.clock())
+    rules.start(tx.uow, tx.account, ctx.clock())
     return started
 
 

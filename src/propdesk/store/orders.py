@@ -458,12 +458,13 @@ def _asset(row: RowMapping) -> AssetFlags:
 
 # Orders standing for fills of no order (a liquidation, a flatten): ids derived from the fill's id, so
 # the trade update and the activity of one such fill name the same order.
-_ORDER_OF_FILL_NAMESPACE = uuid.UUID("0b7f3c52-6a1e-4f7e-9c1d-616374697669")
+# Ids derived from stored rows (activities, the stand-in order of an order-less fill) share it.
+DERIVED_ID_NAMESPACE = uuid.UUID("0b7f3c52-6a1e-4f7e-9c1d-616374697669")
 
 
 def order_id_of_fill(fill_id: str) -> str:
     """The id of the order that stands for a fill placed by no order (stable per fill)."""
-    return str(uuid.uuid5(_ORDER_OF_FILL_NAMESPACE, f"order-of:{fill_id}"))
+    return str(uuid.uuid5(DERIVED_ID_NAMESPACE, f"order-of:{fill_id}"))
 
 
 def order_of_fill(account_id: str, fill: Fill) -> Order:
