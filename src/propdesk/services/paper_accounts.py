@@ -95,7 +95,8 @@ def create_paper_account(
     if starting_cash is not None:
         overrides["starting_balance"] = check_starting_balance(ctx, starting_cash, "starting_cash")
     policy = build_policy(preset, overrides)
-    check_starting_balance(ctx, policy.starting_balance, "policy.starting_balance")
+    if starting_cash is None:  # the preset's own balance is bounded too
+        check_starting_balance(ctx, policy.starting_balance, "policy.starting_balance")
     if owner_user_id is not None and (not owner_user_id.strip() or len(owner_user_id) > 64):
         raise Invalid("invalid_user", "a user id has 1 to 64 characters", {"field": "user"})
     request = NewAccount(preset=preset, overrides=overrides, owner_user_id=owner_user_id, mode=preset)

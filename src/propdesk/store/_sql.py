@@ -10,6 +10,34 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 
+def _dialect_insert(conn: Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    """The dialect's ``INSERT`` construct, which has ``ON CONFLICT`` on both supported backends."""
+    name = conn.dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"ON CONFLICT is not implemented for {name}")
+
+
+def upsert(
+    conn: Connection,
+    table: sa.Table,
+    values: Mapping[str, Any],
+    *,
+    keys: Sequence[str],
+    set_: Mapping[str, Any],
+) -> sa.Insert:
+    """``INSERT values ON CONFLICT (keys) DO UPDATE SET set_``; ``set_`` may use the stored row
+    (``table.c.hits + 1``), so concurrent writers count without a lost update. Not executed:
+    the caller may add ``RETURNING``."""
+    return (
+        _dialect_insert(conn, table)
+        .values(**values)
+        .on_conflict_do_update(index_elements=list(keys), set_=dict(set_))
+    )
+
+
 def insert_on_conflict(
     conn: Connection,
     table: sa.Table,
@@ -26,21 +54,10 @@ def insert_on_conflict(
     """
     if not rows:
         return
-    name = conn.dialect.name
-    if name == "postgresql":
-        pg = postgresql.insert(table)
-        stmt: sa.Insert = (
-            pg.on_conflict_do_update(index_elements=list(keys), set_={c: pg.excluded[c] for c in update})
-            if update
-            else pg.on_conflict_do_nothing(index_elements=list(keys))
-        )
-    elif name == "sqlite":
-        lite = sqlite.insert(table)
-        stmt = (
-            lite.on_conflict_do_update(index_elements=list(keys), set_={c: lite.excluded[c] for c in update})
-            if update
-            else lite.on_conflict_do_nothing(index_elements=list(keys))
-        )
-    else:
-        raise NotImplementedError(f"ON CONFLICT is not implemented for {name}")
+    insert = _dialect_insert(conn, table)
+    stmt: sa.Insert = (
+        insert.on_conflict_do_update(index_elements=list(keys), set_={c: insert.excluded[c] for c in update})
+        if update
+        else insert.on_conflict_do_nothing(index_elements=list(keys))
+    )
     conn.execute(stmt, [dict(row) for row in rows])

@@ -6,26 +6,13 @@ so several server processes can count and bump concurrently without a lost updat
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from propdesk.store._sql import upsert
 from propdesk.store.tables import auth_version, rate_limit_windows
 
 _VERSION_ROW = 1
-
-
-def _upsert(
-    conn: Connection, table: sa.Table, values: dict[str, Any], keys: list[str], set_: dict[str, Any]
-) -> Any:
-    name = conn.dialect.name
-    if name == "postgresql":
-        return postgresql.insert(table).values(**values).on_conflict_do_update(index_elements=keys, set_=set_)
-    if name == "sqlite":
-        return sqlite.insert(table).values(**values).on_conflict_do_update(index_elements=keys, set_=set_)
-    raise NotImplementedError(f"ON CONFLICT is not implemented for {name}")
 
 
 class AuthVersionRepository:
@@ -41,12 +28,12 @@ class AuthVersionRepository:
         return 0 if value is None else int(value)
 
     def bump(self) -> int:
-        stmt = _upsert(
+        stmt = upsert(
             self._conn,
             auth_version,
             {"id": _VERSION_ROW, "version": 1},
-            ["id"],
-            {"version": auth_version.c.version + 1},
+            keys=["id"],
+            set_={"version": auth_version.c.version + 1},
         ).returning(auth_version.c.version)
         return int(self._conn.execute(stmt).scalar_one())
 
@@ -66,12 +53,12 @@ class RateWindowRepository:
         """
         if self._conn.dialect.name == "postgresql":
             self._conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        stmt = _upsert(
+        stmt = upsert(
             self._conn,
             rate_limit_windows,
             {"key": key, "window_start": window_start, "hits": 1},
-            ["key", "window_start"],
-            {"hits": rate_limit_windows.c.hits + 1},
+            keys=["key", "window_start"],
+            set_={"hits": rate_limit_windows.c.hits + 1},
         ).returning(rate_limit_windows.c.hits)
         return int(self._conn.execute(stmt).scalar_one())
 
