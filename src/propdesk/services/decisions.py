@@ -152,7 +152,6 @@ def submit_batch(
                 continue
             record, state = _process(ctx, uow, account, state, policy, run_id, request)
             results.append(ActionResult(record, replayed=False))
-        uow.commit()
     return results
 
 

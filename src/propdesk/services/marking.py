@@ -121,7 +121,6 @@ def mark_account(ctx: ServiceContext, account_id: str, *, force: bool = False) -
             after = rules.apply_required_action(ctx, uow, account, result_state, status)
             liquidated = after.status is AccountStatus.LIQUIDATED
             result_state = after
-        uow.commit()
         return MarkResult(
             account_id,
             result_state.equity,
@@ -138,7 +137,6 @@ def record_incident(ctx: ServiceContext, account_id: str, kind: str, message: st
         uow, state = tx.uow, tx.state
         decision = handle(state, RecordIncident(at=ctx.clock(), kind=kind, message=message[:2000]))
         uow.accounts.save(account_id, decision.state, decision.events, recorded_at=ctx.clock())
-        uow.commit()
 
 
 def mark_all(ctx: ServiceContext, principal: Principal | None = None) -> SweepResult:

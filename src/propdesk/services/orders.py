@@ -148,7 +148,6 @@ def _run(
         except OrderRejected as exc:
             raise _error(exc) from None
         store_book(ctx, uow, account, book, known={o.id for o in loaded}, payloads=payloads)
-        uow.commit()
     return result
 
 

@@ -463,5 +463,4 @@ def exercise(ctx: ServiceContext, account_id: str, text: str) -> Exercised:
             )
         uow.accounts.save(account_id, after, events, correlation_id=fills[0].fill_id, recorded_at=now)
         rules.fold_and_apply(ctx, uow, account, after, events)
-        uow.commit()
     return Exercised(symbol, qty, fills, after)

@@ -279,5 +279,4 @@ def advance_account(ctx: ServiceContext, account_id: str) -> bool:
             # The kernel's day-start anchors (day_start_equity / balance) follow the pack's day.
             opened = handle(state, StartTradingDay(at=now, trading_day=after.trading_day))
             uow.accounts.save(account_id, opened.state, opened.events, recorded_at=now)
-        uow.commit()
     return True

@@ -177,7 +177,6 @@ def configure(ctx: ServiceContext, account_id: str, change: ConfigurationChange)
             updated_at=ctx.clock(),
         )
         AccountConfigurationRepository(uow.connection).put(record)
-        uow.commit()
     return _configuration(policy, record)
 
 

@@ -171,7 +171,6 @@ def create_watchlist(
         record = AlpacaWatchlistRecord(ctx.ids(), account_id, name, stored, now, now)
         uow.watchlists.insert(record)
         leverage = uow.accounts.load_state(account_id).leverage
-        uow.commit()
     return _view(record, catalogue, leverage)
 
 
@@ -238,7 +237,6 @@ def delete_watchlist(ctx: ServiceContext, account_id: str, watchlist_id: str) ->
         uow = tx.uow
         if key is None or not uow.watchlists.delete(account_id, key):
             raise _not_found(watchlist_id)
-        uow.commit()
 
 
 def _change(
@@ -260,5 +258,4 @@ def _change(
             _unique_name(uow, account_id, changed.name, current.id)
         uow.watchlists.update(changed)
         leverage = uow.accounts.load_state(account_id).leverage
-        uow.commit()
     return _view(changed, catalogue, leverage)
