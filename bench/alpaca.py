@@ -63,8 +63,9 @@ from harness import database, ms, server
 from sqlalchemy.engine import Engine, make_url
 
 from propdesk.model.market import Quote
-from propdesk.services import api_keys, lifecycle
-from propdesk.services.api_keys import KeyPair
+from propdesk.services.access import api_keys
+from propdesk.services.access.api_keys import KeyPair
+from propdesk.services.accounts import lifecycle
 from propdesk.services.context import ServiceContext
 from propdesk.settings import Settings
 from propdesk.store.engine import create_engine_for

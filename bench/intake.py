@@ -46,9 +46,9 @@ from harness import PG_ADMIN_URL, scratch_database, server
 from sqlalchemy.engine import make_url
 
 from propdesk.model.market import Quote
-from propdesk.services import lifecycle
+from propdesk.services.access.tokens import Role, create_token
+from propdesk.services.accounts import lifecycle
 from propdesk.services.context import ServiceContext
-from propdesk.services.tokens import Role, create_token
 from propdesk.store import migrate
 from propdesk.store.engine import create_engine_for
 from propdesk.store.tables import decision_actions

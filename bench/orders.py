@@ -47,9 +47,10 @@ from propdesk.execution.order_book import OrderRequest
 from propdesk.marketdata.calendars import nyse
 from propdesk.model.market import Bar, Quote
 from propdesk.model.orders import OrderType, Side, TimeInForce
-from propdesk.services import lifecycle, orders
+from propdesk.services.accounts import lifecycle
 from propdesk.services.context import ServiceContext
-from propdesk.services.order_evaluation import evaluate_account
+from propdesk.services.orders import commands as orders
+from propdesk.services.orders.evaluation import evaluate_account
 from propdesk.store.engine import create_engine_for
 from propdesk.store.uow import UnitOfWork
 

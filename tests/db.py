@@ -26,7 +26,7 @@ from propdesk.model.ids import AccountId, sequential_ids
 from propdesk.model.instruments import Instrument, crypto_pair, equity, future
 from propdesk.model.orders import Side
 from propdesk.model.policy import ExecutionPolicy
-from propdesk.services.accounts import execute, open_account, start_account
+from propdesk.services.accounts.commands import execute, open_account, start_account
 from propdesk.store.tables import TABLES_CHILD_FIRST
 
 PG_ADMIN_URL = os.environ.get("PROPDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

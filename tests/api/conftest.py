@@ -14,8 +14,8 @@ from sqlalchemy.engine import Engine
 from propdesk.api.app import create_app
 from propdesk.model.ids import sequential_ids
 from propdesk.model.market import Quote
+from propdesk.services.access.tokens import Role, create_token
 from propdesk.services.context import ServiceContext
-from propdesk.services.tokens import Role, create_token
 from propdesk.settings import Settings
 from propdesk.store.uow import UnitOfWork
 from tests.db import T0

@@ -32,10 +32,10 @@ from sqlalchemy.engine import Engine
 
 from propdesk.api.app import create_app
 from propdesk.model.market import Quote
-from propdesk.services import lifecycle
-from propdesk.services.accounts import recompute
+from propdesk.services.access.tokens import Role, create_token
+from propdesk.services.accounts import lifecycle
+from propdesk.services.accounts.commands import recompute
 from propdesk.services.context import ServiceContext
-from propdesk.services.tokens import Role, create_token
 from propdesk.settings import Settings
 from propdesk.store.engine import create_engine_for
 from propdesk.store.tables import decision_actions, fills, ledger_events, orders

@@ -25,9 +25,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from propdesk.cli import build_cli
-from propdesk.services import api_keys, lifecycle
+from propdesk.services.access import api_keys
+from propdesk.services.access.tokens import Role, create_token
+from propdesk.services.accounts import lifecycle
 from propdesk.services.context import ServiceContext
-from propdesk.services.tokens import Role, create_token
 from propdesk.store.engine import create_engine_for
 from tests.served import server
 

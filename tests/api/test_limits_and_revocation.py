@@ -19,9 +19,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from propdesk.api.app import create_app
-from propdesk.services import api_keys, lifecycle
+from propdesk.services.access import api_keys
+from propdesk.services.access.tokens import revoke_token
+from propdesk.services.accounts import lifecycle
 from propdesk.services.context import ServiceContext
-from propdesk.services.tokens import revoke_token
 from propdesk.settings import Settings
 from propdesk.store.engine import create_engine_for
 from tests.api.alpaca.conftest import Paper, build_paper, key_headers

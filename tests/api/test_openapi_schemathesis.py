@@ -54,8 +54,11 @@ from sqlalchemy.engine import Engine
 from propdesk.api.app import create_app
 from propdesk.execution.order_book import OrderRequest
 from propdesk.model.orders import OrderType, Side, TimeInForce
-from propdesk.services import api_keys, lifecycle, orders, watchlists
+from propdesk.services.access import api_keys
+from propdesk.services.accounts import lifecycle
+from propdesk.services.alpaca import watchlists
 from propdesk.services.context import ServiceContext
+from propdesk.services.orders import commands as orders
 from propdesk.settings import Settings
 from propdesk.store import migrate
 from propdesk.store.engine import create_engine_for

@@ -15,7 +15,7 @@ import httpx
 import sqlalchemy as sa
 
 from propdesk.model.market import Bar
-from propdesk.services.accounts import recompute
+from propdesk.services.accounts.commands import recompute
 from propdesk.settings import Settings
 from propdesk.store.tables import orders
 from propdesk.store.uow import UnitOfWork

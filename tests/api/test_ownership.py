@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from propdesk.cli import build_cli
-from propdesk.services import paper_accounts
-from propdesk.services.tokens import Role, create_token
+from propdesk.services.access.tokens import Role, create_token
+from propdesk.services.accounts import paper as paper_accounts
 from propdesk.store.uow import UnitOfWork
 from tests.api.conftest import Api
 
@@ -197,7 +197,7 @@ def cli_db(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def test_token_create_grants_accounts_and_refuses_an_unknown_one(cli_db: str) -> None:
-    from propdesk.services.tokens import authenticate
+    from propdesk.services.access.tokens import authenticate
     from propdesk.store.engine import create_engine_for
 
     created = CliRunner().invoke(build_cli(), ["accounts", "create", "--user", "u1"])

@@ -9,8 +9,10 @@ import sqlalchemy as sa
 
 from propdesk.jobs.boundaries import BoundaryResult, advance_all
 from propdesk.risk.codec import rule_state_from_payload
-from propdesk.services import activities, marking, trade_updates
-from propdesk.services.accounts import recompute
+from propdesk.services.accounts.commands import recompute
+from propdesk.services.alpaca import activities
+from propdesk.services.orders import trade_updates
+from propdesk.services.prop import marking
 from propdesk.store.tables import accounts, rule_states
 from tests.api.conftest import Api
 

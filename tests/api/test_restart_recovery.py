@@ -38,10 +38,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from propdesk.model.market import Quote
-from propdesk.services import lifecycle
-from propdesk.services.accounts import get_state, recompute
+from propdesk.services.access.tokens import Role, create_token
+from propdesk.services.accounts import lifecycle
+from propdesk.services.accounts.commands import get_state, recompute
 from propdesk.services.context import ServiceContext
-from propdesk.services.tokens import Role, create_token
 from propdesk.store.orders import OPEN_ORDER_STATUSES
 from propdesk.store.tables import orders
 from propdesk.store.uow import UnitOfWork

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from typer.testing import CliRunner, Result
 
 from propdesk.cli import build_cli
-from propdesk.services.api_keys import authenticate_key
+from propdesk.services.access.api_keys import authenticate_key
+from propdesk.services.accounts.paper import reset_account
 from propdesk.services.context import ServiceContext
-from propdesk.services.paper_accounts import reset_account
 from propdesk.store.engine import create_engine_for
 from propdesk.store.tables import accounts, api_keys, users
 

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from propdesk.cli import build_cli
-from propdesk.services.tokens import Role, authenticate
+from propdesk.services.access.tokens import Role, authenticate
 from propdesk.store.engine import create_engine_for
 from tests.served import free_port
 

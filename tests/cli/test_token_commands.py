@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from propdesk.cli import build_cli
-from propdesk.services.tokens import authenticate
+from propdesk.services.access.tokens import authenticate
 from propdesk.store.engine import create_engine_for
 
 

@@ -36,7 +36,7 @@ from propdesk.model.market import Bar, Quote
 from propdesk.model.order import Order
 from propdesk.model.orders import Direction, OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
 from propdesk.model.policy import ExecutionPolicy, FillModelName
-from propdesk.services.orders import session_view
+from propdesk.services.orders.commands import session_view
 from tests.execution.factories import AAPL, T0, filled, started
 
 D = Decimal

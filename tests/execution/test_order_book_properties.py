@@ -44,7 +44,7 @@ from propdesk.model.numbers import ZERO
 from propdesk.model.order import Order
 from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from propdesk.model.policy import ExecutionPolicy, FillModelName
-from propdesk.services.orders import session_view
+from propdesk.services.orders.commands import session_view
 from tests.execution.factories import T0
 from tests.execution.test_order_book import ids, parse
 

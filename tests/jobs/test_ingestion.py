@@ -15,8 +15,8 @@ from propdesk.marketdata.clock import ReplayClock
 from propdesk.marketdata.synthetic import SyntheticFeed
 from propdesk.model.market import Quote
 from propdesk.model.orders import Side
-from propdesk.services.accounts import execute
-from propdesk.services.prices import watch
+from propdesk.services.accounts.commands import execute
+from propdesk.services.market.prices import watch
 from propdesk.store.prices import AccessLogRepository, PriceRepository
 from propdesk.store.uow import UnitOfWork
 from tests.db import AAPL, T0, StepClock, fill, started_account

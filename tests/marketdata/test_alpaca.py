@@ -19,7 +19,7 @@ from propdesk.marketdata.alpaca import (
 )
 from propdesk.marketdata.sources import DbAccessLog, MemoryAccessLog
 from propdesk.model.market import Quote
-from propdesk.services.prices import fetch_quotes
+from propdesk.services.market.prices import fetch_quotes
 from propdesk.store.prices import AccessLogRepository, AccessLogRow, PriceRepository
 from propdesk.store.uow import UnitOfWork
 from tests.marketdata.conftest import KEY_ID, SECRET, START, ClientFactory

@@ -22,7 +22,7 @@ from propdesk.marketdata.prices import (
 )
 from propdesk.model.market import Bar, Quote
 from propdesk.model.orders import Side
-from propdesk.services.accounts import execute
+from propdesk.services.accounts.commands import execute
 from propdesk.store.prices import AccessLogRepository, AccessLogRow, PriceRepository, WatchlistRepository
 from propdesk.store.uow import UnitOfWork
 from tests.db import AAPL, T0, StepClock, fill, started_account

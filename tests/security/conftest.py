@@ -27,9 +27,10 @@ from sqlalchemy.engine import Engine
 from propdesk.api.app import create_app
 from propdesk.model.ids import uuid_ids
 from propdesk.model.market import Quote
-from propdesk.services import api_keys, paper_accounts
+from propdesk.services.access import api_keys
+from propdesk.services.access.tokens import Role, create_token
+from propdesk.services.accounts import paper as paper_accounts
 from propdesk.services.context import ServiceContext
-from propdesk.services.tokens import Role, create_token
 from propdesk.settings import Settings
 from propdesk.store.tables import metadata
 from propdesk.store.uow import UnitOfWork
@@ -232,7 +233,7 @@ def _v2_tenant(
 def build_world(engine: Engine) -> Iterator[World]:
     clock = SetClock(SESSION_OPEN)
     # Generous limits: the suite sends a few hundred requests, many of them with bad credentials
-    # (the throttles themselves are tested in tests/services/test_revocation_and_limits.py).
+    # (the throttles themselves are tested in tests/services/access/test_revocation_and_limits.py).
     settings = Settings(
         trading_api_rate_limit=100_000, service_api_rate_limit=100_000, auth_failure_limit=100_000
     )

@@ -21,12 +21,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from propdesk.model.ids import sequential_ids
-from propdesk.services.accounts import get_state, open_account, recompute
+from propdesk.services.accounts.commands import get_state, open_account, recompute
 from propdesk.store.engine import create_engine_for
 from propdesk.store.tables import accounts, balances, ledger_events, reservations
 from propdesk.store.uow import UnitOfWork
 from tests.db import StepClock, policy, started_account
-from tests.services.reserve_worker import ACCEPTED, Outcome, process_main, race_threads
+from tests.services.orders.reserve_worker import ACCEPTED, Outcome, process_main, race_threads
 
 STARTING_CASH = Decimal(10000)
 AMOUNT = Decimal(700)

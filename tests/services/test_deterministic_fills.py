@@ -12,9 +12,11 @@ from sqlalchemy.engine import Engine
 
 from propdesk.execution.order_book import OrderRequest, StopLoss, TakeProfit
 from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, TimeInForce
-from propdesk.services import lifecycle, orders, trade_updates
-from propdesk.services.accounts import get_state, recompute
+from propdesk.services.accounts import lifecycle
+from propdesk.services.accounts.commands import get_state, recompute
 from propdesk.services.errors import Forbidden, Invalid, NotFound
+from propdesk.services.orders import commands as orders
+from propdesk.services.orders import trade_updates
 from propdesk.settings import Settings
 from propdesk.store.uow import UnitOfWork
 from tests.api.conftest import Api, build_api

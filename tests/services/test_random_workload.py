@@ -30,11 +30,12 @@ from propdesk.model.ids import sequential_ids
 from propdesk.model.instruments import AssetClass
 from propdesk.model.market import Quote
 from propdesk.model.orders import ActionKind
-from propdesk.services import admin, decisions, lifecycle, marking
-from propdesk.services.accounts import get_state, recompute
+from propdesk.services.accounts import admin, lifecycle
+from propdesk.services.accounts.commands import get_state, recompute
 from propdesk.services.context import ServiceContext
-from propdesk.services.decisions import ActionRequest
 from propdesk.services.errors import ServiceError
+from propdesk.services.prop import decisions, marking
+from propdesk.services.prop.decisions import ActionRequest
 from propdesk.settings import Settings
 from propdesk.store.records import PENDING_APPROVAL
 from propdesk.store.tables import balances, decision_actions, fills, ledger_events, orders, positions

@@ -15,7 +15,7 @@ from propdesk.accounting.events import EventBase
 from propdesk.accounting.kernel import ApplyFill, ReserveForOrder, handle
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.model.orders import Side
-from propdesk.services.accounts import execute, get_state
+from propdesk.services.accounts.commands import execute, get_state
 from propdesk.store.errors import AccountNotFound, StaleStateError
 from propdesk.store.tables import balances, fills, ledger_events, positions, reservations
 from propdesk.store.uow import UnitOfWork

@@ -19,7 +19,7 @@ from propdesk.accounting.events import (
 )
 from propdesk.accounting.kernel import CommandRejected, ReleaseReservation, ReserveForOrder, handle, replay
 from propdesk.accounting.state import AccountStatus
-from propdesk.services.accounts import execute, get_state
+from propdesk.services.accounts.commands import execute, get_state
 from propdesk.store.errors import ProjectionConflict
 from propdesk.store.tables import ledger_events, reservations
 from propdesk.store.uow import UnitOfWork

@@ -15,7 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
 from propdesk.accounting.kernel import ReserveForOrder
-from propdesk.services.accounts import execute, get_state
+from propdesk.services.accounts.commands import execute, get_state
 from propdesk.store.engine import create_engine_for
 from propdesk.store.errors import AccountNotFound, UnitOfWorkError
 from propdesk.store.tables import users

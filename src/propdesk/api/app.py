@@ -13,9 +13,9 @@ from propdesk.api.limits import BodyLimit
 from propdesk.api.routers import admin, health, orders, prices, prop, risk
 from propdesk.api.routing import ExactJsonRoute
 from propdesk.api.schemas import ErrorOut
+from propdesk.services.access.rate_limits import AuthThrottle, RateLimiter, shared_counter
+from propdesk.services.access.tokens import AuthVersionWatcher, read_auth_version, token_authenticator
 from propdesk.services.context import ServiceContext
-from propdesk.services.rate_limits import AuthThrottle, RateLimiter, shared_counter
-from propdesk.services.tokens import AuthVersionWatcher, read_auth_version, token_authenticator
 
 # Every status the service and admin API may answer besides success, each with an ErrorOut body:
 # the OpenAPI document declares them all (schemathesis checks that every answer is declared).

@@ -16,11 +16,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
 from propdesk.model.text import escape_text, text_problem
-from propdesk.services import ownership
+from propdesk.services.access import ownership
+from propdesk.services.access.rate_limits import AuthThrottle, RateLimiter, Window
+from propdesk.services.access.tokens import CachedAuthenticator, Principal, Role
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Invalid, ServiceError
-from propdesk.services.rate_limits import AuthThrottle, RateLimiter, Window
-from propdesk.services.tokens import CachedAuthenticator, Principal, Role
 
 bearer = HTTPBearer(auto_error=False, description="pd_<id>_<secret>, from `propdesk token create`")
 

@@ -49,9 +49,9 @@ def register(cli: typer.Typer) -> None:
         """Create and start an account; prints its id (create a key pair with `propdesk keys create`)."""
         from propdesk.bootstrap import build_context
         from propdesk.model.text import TextError, check_text
+        from propdesk.services.accounts.lifecycle import check_starting_balance
+        from propdesk.services.accounts.paper import create_paper_account
         from propdesk.services.errors import ServiceError
-        from propdesk.services.lifecycle import check_starting_balance
-        from propdesk.services.paper_accounts import create_paper_account
         from propdesk.settings import load_settings
 
         cash = None if starting_cash is None else parse_amount(starting_cash, "--starting-cash")
@@ -104,7 +104,7 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Accounts, oldest first: id, status, equity, currency, owner."""
         from propdesk.bootstrap import build_context
-        from propdesk.services.paper_accounts import list_accounts
+        from propdesk.services.accounts.paper import list_accounts
         from propdesk.settings import load_settings
 
         ctx = build_context(load_settings())

@@ -97,7 +97,7 @@ def register(cli: typer.Typer) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         from propdesk.marketdata.files import BarFileError
-        from propdesk.services.prices import import_bar_file
+        from propdesk.services.market.prices import import_bar_file
 
         console = Console()
         engine = _engine()
@@ -174,7 +174,7 @@ def register(cli: typer.Typer) -> None:
         from propdesk.marketdata.clock import SystemClock
         from propdesk.model.market import Quote
         from propdesk.model.numbers import NotExactError, parse_decimal
-        from propdesk.services.prices import QuoteConflict, write_manual_quote
+        from propdesk.services.market.prices import QuoteConflict, write_manual_quote
 
         console = Console()
         clock = SystemClock()
@@ -332,7 +332,7 @@ def register(cli: typer.Typer) -> None:
         from propdesk.marketdata.alpaca import AlpacaDataClient, AlpacaDataError
         from propdesk.marketdata.clock import SystemClock
         from propdesk.marketdata.sources import DbAccessLog
-        from propdesk.services.prices import fetch_quotes
+        from propdesk.services.market.prices import fetch_quotes
         from propdesk.settings import load_settings
 
         console = Console()
@@ -376,7 +376,7 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Add a symbol to (or remove it from) an account's watchlist."""
         from propdesk.marketdata.clock import SystemClock
-        from propdesk.services.prices import unwatch, watch
+        from propdesk.services.market.prices import unwatch, watch
         from propdesk.store.errors import AccountNotFound
 
         console = Console()

@@ -28,7 +28,7 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Print a new key pair once; only the secret's hash is stored."""
         from propdesk.bootstrap import build_context
-        from propdesk.services.api_keys import create_key
+        from propdesk.services.access.api_keys import create_key
         from propdesk.settings import load_settings
         from propdesk.store.errors import AccountNotFound
 
@@ -60,7 +60,7 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """The account's key ids with when they were created and revoked (never a secret)."""
         from propdesk.bootstrap import build_context
-        from propdesk.services.api_keys import list_keys
+        from propdesk.services.access.api_keys import list_keys
         from propdesk.settings import load_settings
         from propdesk.store.errors import AccountNotFound
 
@@ -93,7 +93,7 @@ def register(cli: typer.Typer) -> None:
     def revoke(key_id: Annotated[str, typer.Argument(help="The key id (PK…) to revoke.")]) -> None:
         """Revoke a pair for good; the account and its other pairs are unaffected."""
         from propdesk.bootstrap import build_context
-        from propdesk.services.api_keys import revoke_key
+        from propdesk.services.access.api_keys import revoke_key
         from propdesk.services.errors import NotFound
         from propdesk.settings import load_settings
 

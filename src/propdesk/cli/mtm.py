@@ -11,7 +11,7 @@ import typer
 
 if TYPE_CHECKING:
     from propdesk.jobs.worker import Job
-    from propdesk.services.marking import SweepResult
+    from propdesk.services.prop.marking import SweepResult
 
 
 def register(cli: typer.Typer) -> None:

@@ -11,7 +11,7 @@ import typer
 
 if TYPE_CHECKING:
     from propdesk.jobs.worker import Job
-    from propdesk.services.order_evaluation import EvaluationSweep
+    from propdesk.services.orders.evaluation import EvaluationSweep
 
 
 def register(cli: typer.Typer) -> None:

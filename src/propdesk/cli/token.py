@@ -31,7 +31,7 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Print a new token once; only its hash is stored."""
         from propdesk.bootstrap import build_context
-        from propdesk.services.tokens import Role, create_token
+        from propdesk.services.access.tokens import Role, create_token
         from propdesk.settings import load_settings
         from propdesk.store.errors import AccountNotFound
 
@@ -63,7 +63,7 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Every token: id, name, role, when created and revoked (never the secret)."""
         from propdesk.bootstrap import build_context
-        from propdesk.services.tokens import list_tokens
+        from propdesk.services.access.tokens import list_tokens
         from propdesk.settings import load_settings
 
         ctx = build_context(load_settings())
@@ -101,8 +101,8 @@ def register(cli: typer.Typer) -> None:
         """Revoke a token for good; running servers refuse it within a second."""
         from propdesk.bootstrap import build_context
         from propdesk.cli.accounts import fail
+        from propdesk.services.access.tokens import revoke_token
         from propdesk.services.errors import NotFound
-        from propdesk.services.tokens import revoke_token
         from propdesk.settings import load_settings
 
         ctx = build_context(load_settings())

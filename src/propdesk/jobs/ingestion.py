@@ -9,7 +9,7 @@ a quote older than the newest stored one of its symbol is skipped (a poll is abo
 price; history comes from imports and replays). Running it twice at the same time adds nothing.
 
 A poll is a system fetch, not a fetch on behalf of a user, so it writes no access-log rows; a
-fetch that serves a user passes ``on_behalf_of`` (see :func:`propdesk.services.prices.fetch_quotes`).
+fetch that serves a user passes ``on_behalf_of`` (see :func:`propdesk.services.market.prices.fetch_quotes`).
 A source error (a malformed Alpaca response, say) propagates and nothing is written.
 """
 

@@ -1,7 +1,7 @@
 """Mark-to-market job: reprice every open account holding positions, persist marks by the ledger
 cadence and auto-liquidate breaches.
 
-The sweep itself is :func:`propdesk.services.marking.mark_all` (also behind the admin
+The sweep itself is :func:`propdesk.services.prop.marking.mark_all` (also behind the admin
 ``POST /api/v1/prop/mark`` route, which sweeps only the caller's accounts); this module makes it a
 worker job. Each account is marked in its own transaction; one account's failure is logged, recorded
 as an incident and counted, and the sweep goes on. The ``mark_to_market`` heartbeat tells operators
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from propdesk.jobs.worker import Job
 from propdesk.services.context import ServiceContext
-from propdesk.services.marking import SweepResult, mark_all
+from propdesk.services.prop.marking import SweepResult, mark_all
 
 NAME = "mark-to-market"
 

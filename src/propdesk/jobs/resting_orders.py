@@ -13,7 +13,7 @@ from datetime import datetime
 
 from propdesk.jobs.worker import Job
 from propdesk.services.context import ServiceContext
-from propdesk.services.order_evaluation import EvaluationSweep, accounts_with_open_orders, evaluate_account
+from propdesk.services.orders.evaluation import EvaluationSweep, accounts_with_open_orders, evaluate_account
 from propdesk.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)

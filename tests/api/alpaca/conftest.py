@@ -25,8 +25,9 @@ from sqlalchemy.engine import Engine
 from propdesk.api.app import create_app
 from propdesk.model.ids import uuid_ids
 from propdesk.model.market import Quote
-from propdesk.services import api_keys, lifecycle
-from propdesk.services.api_keys import KeyPair
+from propdesk.services.access import api_keys
+from propdesk.services.access.api_keys import KeyPair
+from propdesk.services.accounts import lifecycle
 from propdesk.services.context import ServiceContext
 from propdesk.settings import Settings
 from propdesk.store.uow import UnitOfWork

@@ -14,9 +14,10 @@ from alpaca.trading.models import TradeAccount
 from propdesk.accounting.state import AccountStatus
 from propdesk.api.alpaca.account import account_number
 from propdesk.api.alpaca.wire import dec
-from propdesk.services import api_keys, lifecycle
-from propdesk.services.accounts import get_state
-from propdesk.services.api_keys import KeyPair
+from propdesk.services.access import api_keys
+from propdesk.services.access.api_keys import KeyPair
+from propdesk.services.accounts import lifecycle
+from propdesk.services.accounts.commands import get_state
 from tests.api.alpaca.conftest import Paper, key_headers
 
 ORDER = {"symbol": "AAPL", "side": "buy", "type": "market", "time_in_force": "day"}

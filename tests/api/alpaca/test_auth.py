@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
-from propdesk.services import api_keys
+from propdesk.services.access import api_keys
 from propdesk.settings import Settings
 from propdesk.store.uow import UnitOfWork
 from tests.api.alpaca.conftest import Paper, build_paper

@@ -10,8 +10,11 @@ import pytest
 from websockets.sync.client import ClientConnection
 
 from propdesk.model.orders import ActionKind
-from propdesk.services import admin, decisions, lifecycle, orders, paper_accounts
-from propdesk.services.decisions import ActionRequest
+from propdesk.services.accounts import admin, lifecycle
+from propdesk.services.accounts import paper as paper_accounts
+from propdesk.services.orders import commands as orders
+from propdesk.services.prop import decisions
+from propdesk.services.prop.decisions import ActionRequest
 from tests.api.alpaca.conftest import Paper
 from tests.api.alpaca.test_stream import authenticate, client, limit_buy, listen, market_buy, receive
 

@@ -13,9 +13,9 @@ from decimal import Decimal
 from propdesk.execution.order_book import OrderRequest
 from propdesk.model.instruments import AssetClass
 from propdesk.model.orders import OrderStatus, Side
-from propdesk.services import orders
-from propdesk.services.accounts import get_state
-from propdesk.services.tokens import Role, create_token
+from propdesk.services.access.tokens import Role, create_token
+from propdesk.services.accounts.commands import get_state
+from propdesk.services.orders import commands as orders
 from tests.api.alpaca.conftest import SESSION_OPEN, Paper
 
 EXPIRED = "AAPL260106C00100000"  # expired at the close of Tuesday 2026-01-06

@@ -23,8 +23,12 @@ from propdesk.model.fills import Fill
 from propdesk.model.instruments import AssetClass, InstrumentSpec
 from propdesk.model.order import Order
 from propdesk.model.orders import OrderStatus, OrderType, Side, TimeInForce
-from propdesk.services import admin, api_keys, lifecycle, marking, orders, paper_accounts
-from propdesk.services.api_keys import KeyPair
+from propdesk.services.access import api_keys
+from propdesk.services.access.api_keys import KeyPair
+from propdesk.services.accounts import admin, lifecycle
+from propdesk.services.accounts import paper as paper_accounts
+from propdesk.services.orders import commands as orders
+from propdesk.services.prop import marking
 from propdesk.store.uow import UnitOfWork
 from tests.api.alpaca.conftest import Paper
 

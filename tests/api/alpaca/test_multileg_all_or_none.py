@@ -15,8 +15,8 @@ from alpaca.trading.enums import OrderClass, OrderSide, OrderStatus, TimeInForce
 from alpaca.trading.models import Order, TradeAccount
 from alpaca.trading.requests import LimitOrderRequest, OptionLegRequest, ReplaceOrderRequest
 
-from propdesk.services.accounts import get_state
-from propdesk.services.tokens import Role, create_token
+from propdesk.services.access.tokens import Role, create_token
+from propdesk.services.accounts.commands import get_state
 from tests.api.alpaca.conftest import Paper
 from tests.api.alpaca.test_sdk_orders import CALL_LONG, CALL_SHORT, as_order, sdk
 

@@ -16,7 +16,9 @@ from propdesk.api.alpaca.wire import asset_id, derived
 from propdesk.execution.order_book import OrderRequest
 from propdesk.model.market import Quote
 from propdesk.model.orders import OrderType, Side, TimeInForce
-from propdesk.services import accounts, marking, orders
+from propdesk.services.accounts import commands as accounts
+from propdesk.services.orders import commands as orders
+from propdesk.services.prop import marking
 from propdesk.store.uow import UnitOfWork
 from tests.api.alpaca.conftest import Paper
 

@@ -13,9 +13,11 @@ from propdesk.accounting.events import AccountReset
 from propdesk.accounting.state import AccountStatus
 from propdesk.execution.order_book import OrderRequest
 from propdesk.model.orders import OrderStatus, OrderType, Side, TimeInForce
-from propdesk.services import api_keys, lifecycle, orders
-from propdesk.services.accounts import get_state, recompute
-from propdesk.services.tokens import Role, create_token
+from propdesk.services.access import api_keys
+from propdesk.services.access.tokens import Role, create_token
+from propdesk.services.accounts import lifecycle
+from propdesk.services.accounts.commands import get_state, recompute
+from propdesk.services.orders import commands as orders
 from propdesk.store.uow import UnitOfWork
 from tests.api.alpaca.conftest import Paper
 

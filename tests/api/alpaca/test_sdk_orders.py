@@ -36,8 +36,8 @@ from alpaca.trading.requests import (
 )
 
 from propdesk.api.alpaca.wire import dec
-from propdesk.services.accounts import get_state
-from propdesk.services.api_keys import KeyPair
+from propdesk.services.access.api_keys import KeyPair
+from propdesk.services.accounts.commands import get_state
 from tests.api.alpaca.conftest import Paper
 
 CALL_LONG = "AAPL260220C00100000"

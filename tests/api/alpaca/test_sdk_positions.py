@@ -35,8 +35,9 @@ from alpaca.trading.requests import ClosePositionRequest, GetAssetsRequest, GetO
 from propdesk.api.alpaca.wire import asset_id
 from propdesk.execution.order_book import OrderRequest
 from propdesk.model.orders import OrderType, Side, TimeInForce
-from propdesk.services import accounts, orders
-from propdesk.services.api_keys import KeyPair
+from propdesk.services.access.api_keys import KeyPair
+from propdesk.services.accounts import commands as accounts
+from propdesk.services.orders import commands as orders
 from tests.api.alpaca.conftest import Paper
 
 CALL = "AAPL260220C00150000"

@@ -26,8 +26,8 @@ from websockets.sync.client import ClientConnection, connect
 
 from propdesk.execution.order_book import OrderRequest
 from propdesk.model.orders import OrderType, Side, TimeInForce
-from propdesk.services import orders
-from propdesk.services.api_keys import KeyPair
+from propdesk.services.access.api_keys import KeyPair
+from propdesk.services.orders import commands as orders
 from tests.api.alpaca.conftest import Paper
 
 D = Decimal

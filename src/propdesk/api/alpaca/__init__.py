@@ -24,10 +24,10 @@ from propdesk.api.alpaca import (
     watchlists,
 )
 from propdesk.api.auth import rate_limit_headers
-from propdesk.services import api_keys
+from propdesk.services.access import api_keys
+from propdesk.services.access.rate_limits import Counter, MemoryCounter, RateLimiter
+from propdesk.services.access.tokens import AuthVersionWatcher, CachedAuthenticator
 from propdesk.services.context import ServiceContext
-from propdesk.services.rate_limits import Counter, MemoryCounter, RateLimiter
-from propdesk.services.tokens import AuthVersionWatcher, CachedAuthenticator
 
 
 def install(app: FastAPI, ctx: ServiceContext, *, counter: Counter, auth_version: AuthVersionWatcher) -> None:

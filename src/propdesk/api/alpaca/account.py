@@ -25,10 +25,10 @@ from propdesk.api.auth import context
 from propdesk.api.routing import api_router
 from propdesk.model.instruments import AssetClass
 from propdesk.model.orders import Direction
-from propdesk.services import trading_account
-from propdesk.services.api_keys import KeyPrincipal
+from propdesk.services.access.api_keys import KeyPrincipal
+from propdesk.services.alpaca import trading_account
+from propdesk.services.alpaca.trading_account import Configuration, TradingAccount
 from propdesk.services.context import ServiceContext
-from propdesk.services.trading_account import Configuration, TradingAccount
 
 router = api_router(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
 Ctx = Annotated[ServiceContext, Depends(context)]

@@ -5,7 +5,7 @@ Assets carry the key ``class`` (alpaca-py's alias), an ``id`` derived from the s
 exchange from alpaca-py's enum only. Margin requirements are the caller's account's: a marginable
 asset ties up ``100 / leverage`` percent of its value, anything else 100. Which symbols are known,
 and the rules where Alpaca's master data has no counterpart, are in
-:mod:`propdesk.services.assets`.
+:mod:`propdesk.services.alpaca.assets`.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from propdesk.api.alpaca.wire import asset_id, dec
 from propdesk.api.auth import context
 from propdesk.api.routing import api_router
 from propdesk.model.numbers import NotExactError, parse_decimal
-from propdesk.services import accounts, assets
-from propdesk.services.api_keys import KeyPrincipal
-from propdesk.services.assets import AssetInfo, ContractFilter, ContractInfo
+from propdesk.services.access.api_keys import KeyPrincipal
+from propdesk.services.accounts import commands as accounts
+from propdesk.services.alpaca import assets
+from propdesk.services.alpaca.assets import AssetInfo, ContractFilter, ContractInfo
 from propdesk.services.context import ServiceContext
 
 router = api_router(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)

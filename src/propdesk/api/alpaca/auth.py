@@ -2,7 +2,7 @@
 
 Each request is counted against the key's rate window here, after authentication; the
 middleware in :mod:`propdesk.api.alpaca` copies the window into the response headers. A failed
-authentication is counted against the client address (:class:`~propdesk.services.rate_limits.AuthThrottle`):
+authentication is counted against the client address (:class:`~propdesk.services.access.rate_limits.AuthThrottle`):
 past the limit the address gets 429 whatever it sends.
 """
 
@@ -13,9 +13,9 @@ from starlette.requests import HTTPConnection
 
 from propdesk.api.alpaca.errors import RATE_LIMITED, UNAUTHORIZED, AlpacaError
 from propdesk.api.auth import client_address
-from propdesk.services.api_keys import SEPARATOR, KeyPrincipal
-from propdesk.services.rate_limits import AuthThrottle, RateLimiter, Window
-from propdesk.services.tokens import CachedAuthenticator
+from propdesk.services.access.api_keys import SEPARATOR, KeyPrincipal
+from propdesk.services.access.rate_limits import AuthThrottle, RateLimiter, Window
+from propdesk.services.access.tokens import CachedAuthenticator
 
 KEY_HEADER = "APCA-API-KEY-ID"
 SECRET_HEADER = "APCA-API-SECRET-KEY"

@@ -1,6 +1,6 @@
 """/v2 portfolio history and account activities (Alpaca-compatible), read from the ledger.
 
-The routes pass Alpaca's query strings to :mod:`propdesk.services.history`, which validates
+The routes pass Alpaca's query strings to :mod:`propdesk.services.alpaca.history`, which validates
 them (a bad value is a 422 ``40010001``), and present the result in Alpaca's shapes. Portfolio
 history is the one place where money leaves as JSON numbers (alpaca-py types those arrays
 ``float``): the exact decimals become floats only here, at the edge.
@@ -18,11 +18,11 @@ from propdesk.api.alpaca.errors import ERROR_RESPONSES
 from propdesk.api.alpaca.wire import dec, parse_bool, ts
 from propdesk.api.auth import context
 from propdesk.api.routing import api_router
-from propdesk.services import activities as activity_log
-from propdesk.services import history
-from propdesk.services.api_keys import KeyPrincipal
+from propdesk.services.access.api_keys import KeyPrincipal
+from propdesk.services.alpaca import activities as activity_log
+from propdesk.services.alpaca import history
+from propdesk.services.alpaca.market_hours import nyse
 from propdesk.services.context import ServiceContext
-from propdesk.services.market_hours import nyse
 
 router = api_router(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
 Ctx = Annotated[ServiceContext, Depends(context)]

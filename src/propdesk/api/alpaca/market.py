@@ -11,8 +11,8 @@ from propdesk.api.alpaca.auth import authenticated
 from propdesk.api.alpaca.errors import ERROR_RESPONSES, INVALID_PARAMETER, AlpacaError
 from propdesk.api.auth import context
 from propdesk.api.routing import api_router
-from propdesk.services import market_hours
-from propdesk.services.api_keys import KeyPrincipal
+from propdesk.services.access.api_keys import KeyPrincipal
+from propdesk.services.alpaca import market_hours
 from propdesk.services.context import ServiceContext
 
 router = api_router(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)

@@ -28,10 +28,11 @@ from propdesk.execution.order_book import OrderRequest
 from propdesk.model.instruments import AssetClass
 from propdesk.model.order import Order
 from propdesk.model.orders import OrderClass, Side
-from propdesk.services import orders, trading_account
-from propdesk.services.api_keys import KeyPrincipal
+from propdesk.services.access.api_keys import KeyPrincipal
+from propdesk.services.alpaca import trading_account
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Forbidden, Invalid, NotFound
+from propdesk.services.orders import commands as orders
 
 router = api_router(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
 Ctx = Annotated[ServiceContext, Depends(context)]

@@ -29,11 +29,11 @@ from propdesk.api.auth import context
 from propdesk.api.routing import api_router
 from propdesk.model.instruments import AssetClass
 from propdesk.model.numbers import NotExactError, parse_decimal
-from propdesk.services import positions
-from propdesk.services.api_keys import KeyPrincipal
+from propdesk.services.access.api_keys import KeyPrincipal
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import ServiceError
-from propdesk.services.positions import HeldPosition
+from propdesk.services.orders import positions
+from propdesk.services.orders.positions import HeldPosition
 
 router = api_router(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
 Ctx = Annotated[ServiceContext, Depends(context)]

@@ -33,7 +33,7 @@ from propdesk.model.fields import PositiveDecimal, SignedDecimal
 from propdesk.model.instruments import InvalidSymbolError, crypto_pair
 from propdesk.model.orders import OrderClass, OrderType, Side, TimeInForce
 from propdesk.model.text import CheckedText, check_printable_id
-from propdesk.services.trading_account import CheckTiming, ConfigurationChange, ConfirmEmail
+from propdesk.services.alpaca.trading_account import CheckTiming, ConfigurationChange, ConfirmEmail
 
 Amount = SignedDecimal
 Positive = PositiveDecimal

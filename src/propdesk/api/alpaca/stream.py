@@ -37,11 +37,12 @@ from propdesk.api.alpaca.wire import dec, ts
 from propdesk.api.auth import client_address
 from propdesk.api.routing import api_router
 from propdesk.model.text import TextError, check_texts
-from propdesk.services import api_keys, trade_updates
-from propdesk.services.api_keys import KeyPrincipal
+from propdesk.services.access import api_keys
+from propdesk.services.access.api_keys import KeyPrincipal
+from propdesk.services.access.rate_limits import AuthThrottle
+from propdesk.services.access.tokens import AuthVersionWatcher
 from propdesk.services.context import ServiceContext
-from propdesk.services.rate_limits import AuthThrottle
-from propdesk.services.tokens import AuthVersionWatcher
+from propdesk.services.orders import trade_updates
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ What alpaca-py's ``TradingClient`` calls, and parses into its ``Watchlist`` mode
 assets), create, get, replace (PUT), add one symbol (POST ``{symbol}``), remove one symbol, delete
 (204). Alpaca's ``/v2/watchlists:by_name`` variants are not served: alpaca-py has no method for
 them. Assets are presented as on ``GET /v2/assets``; the rules are in
-:mod:`propdesk.services.watchlists`.
+:mod:`propdesk.services.alpaca.watchlists`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from propdesk.api.alpaca.requests import AlpacaBody
 from propdesk.api.alpaca.wire import ts
 from propdesk.api.auth import context
 from propdesk.api.routing import api_router
-from propdesk.services import watchlists
-from propdesk.services.api_keys import KeyPrincipal
+from propdesk.services.access.api_keys import KeyPrincipal
+from propdesk.services.alpaca import watchlists
+from propdesk.services.alpaca.watchlists import WatchlistView
 from propdesk.services.context import ServiceContext
-from propdesk.services.watchlists import WatchlistView
 from propdesk.store.records import AlpacaWatchlistRecord
 
 router = api_router(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)

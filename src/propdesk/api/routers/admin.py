@@ -11,9 +11,11 @@ from propdesk.api import schemas as s
 from propdesk.api.auth import admin_only, context
 from propdesk.api.routers.prop import Limit, Offset, _account_out
 from propdesk.api.routing import api_router
-from propdesk.services import admin, decisions, lifecycle, paper_accounts, views
+from propdesk.services.access.tokens import Principal
+from propdesk.services.accounts import admin, lifecycle, views
+from propdesk.services.accounts import paper as paper_accounts
 from propdesk.services.context import ServiceContext
-from propdesk.services.tokens import Principal
+from propdesk.services.prop import decisions
 from propdesk.store.records import Page
 
 router = api_router(prefix="/api/v1/admin/prop", tags=["admin"])

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from propdesk.api.auth import context
 from propdesk.api.routing import api_router
-from propdesk.services import views
+from propdesk.services.accounts import views
 from propdesk.services.context import ServiceContext
 
 router = api_router(tags=["health"])

@@ -18,10 +18,11 @@ from propdesk.api.routing import api_router
 from propdesk.execution.order_book import OrderRequest, ReplaceRequest, StopLoss, TakeProfit
 from propdesk.model.order import Order
 from propdesk.model.orders import OrderClass
-from propdesk.services import order_evaluation, orders
+from propdesk.services.access.tokens import Principal
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Invalid
-from propdesk.services.tokens import Principal
+from propdesk.services.orders import commands as orders
+from propdesk.services.orders import evaluation as order_evaluation
 
 router = api_router(prefix="/api/v1/prop", tags=["orders"])
 Ctx = Annotated[ServiceContext, Depends(context)]

@@ -10,10 +10,10 @@ from propdesk.api import schemas as s
 from propdesk.api.auth import admin_only, context
 from propdesk.api.routing import api_router
 from propdesk.model.market import Quote
+from propdesk.services.access.tokens import Principal
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Invalid
-from propdesk.services.prices import QuoteConflict, write_manual_quote
-from propdesk.services.tokens import Principal
+from propdesk.services.market.prices import QuoteConflict, write_manual_quote
 
 router = api_router(prefix="/api/v1/admin/prices", tags=["admin"])
 

@@ -11,10 +11,11 @@ from propdesk.api import presenters as present
 from propdesk.api import schemas as s
 from propdesk.api.auth import context, service_or_admin
 from propdesk.api.routing import api_router
-from propdesk.services import decisions, lifecycle, marking, rules, views
+from propdesk.services.access.tokens import Principal
+from propdesk.services.accounts import lifecycle, views
 from propdesk.services.context import ServiceContext
-from propdesk.services.decisions import ActionRequest
-from propdesk.services.tokens import Principal
+from propdesk.services.prop import decisions, marking, rules
+from propdesk.services.prop.decisions import ActionRequest
 from propdesk.store.records import Page
 
 router = api_router(prefix="/api/v1/prop", tags=["prop"])

@@ -15,8 +15,8 @@ from propdesk.api.auth import service_or_admin
 from propdesk.api.presenters import result_json
 from propdesk.api.routing import api_router
 from propdesk.risk.pack import PackError
+from propdesk.services.access.tokens import Principal
 from propdesk.services.errors import Invalid
-from propdesk.services.tokens import Principal
 
 router = api_router(prefix="/api/v1/risk", tags=["risk"])
 Caller = Annotated[Principal, Depends(service_or_admin)]

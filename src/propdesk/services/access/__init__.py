@@ -1,0 +1,1 @@
+"""Who may do what: bearer tokens, key pairs, ownership, request limits."""

@@ -1,0 +1,1 @@
+"""Accounts: open, start, execute on the kernel, lifecycle, admin controls, paper accounts, closeouts, read models."""

@@ -1,0 +1,1 @@
+"""Market data for services: manual prices, bar imports, fetches, latest quotes."""

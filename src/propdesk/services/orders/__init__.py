@@ -1,0 +1,1 @@
+"""Orders: submit, cancel, replace and read; the resting-order evaluator; positions; trade updates."""

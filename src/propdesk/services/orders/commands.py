@@ -1,0 +1,492 @@
+"""Order use cases: submit, cancel, replace and read orders; each command is one transaction.
+
+Every command locks the account, loads its state and open orders into an
+:class:`~propdesk.execution.order_book.OrderBook`, lets the book decide, and stores what it
+collected (ledger events, fills, changed orders, trade updates) before committing. A refusal
+raises before anything is written, so a refused order leaves no trace but the error.
+
+Deterministic outcomes (``pd-fill-`` / ``pd-reject-`` client order ids, see
+:mod:`propdesk.execution.order_book`) are for testing: accounts under a prop-firm rule pack
+refuse them (``forced_outcome_not_allowed``), since their results must come from real fills.
+
+Idempotency: ``client_order_id`` is unique per account. Sending the same order again with the
+same id returns the stored order (``replayed``); the same id with a different order is refused
+(``duplicate_client_order_id``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, TypeVar
+
+from propdesk.accounting.events import FillApplied
+from propdesk.execution import spread_orders
+from propdesk.execution.order_book import (
+    OrderBook,
+    OrderRejected,
+    OrderRequest,
+    ReplaceRequest,
+    SessionView,
+)
+from propdesk.execution.spread_orders import SpreadRequest
+from propdesk.marketdata.calendars import calendar_for
+from propdesk.model.instruments import AssetClass, Equity, Instrument, InvalidSymbolError, parse_instrument
+from propdesk.model.market import Quote
+from propdesk.model.order import Order
+from propdesk.model.orders import OrderClass, OrderStatus, Side
+from propdesk.risk.gates import OrderIntent
+from propdesk.services.accounts.commands import policy_of
+from propdesk.services.context import ServiceContext
+from propdesk.services.errors import Disabled, Forbidden, Invalid, NotFound, Refused, ServiceError
+from propdesk.services.prop import rules
+from propdesk.services.transactions import account_tx
+from propdesk.store.accounts import AccountRow
+from propdesk.store.orders import AssetFlags, update_row
+from propdesk.store.uow import UnitOfWork
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    order: Order
+    legs: list[Order]
+    replayed: bool
+
+
+def session_view(asset_class: AssetClass, now: datetime) -> SessionView:
+    """What the asset class's calendar says at ``now`` (crypto: always open)."""
+    calendar = calendar_for(asset_class)
+    if calendar is None:
+        return SessionView.always_open()
+    return SessionView(calendar.is_open(now), calendar.day_order_expiry(now), calendar.next_open(now))
+
+
+def _error(exc: OrderRejected) -> ServiceError:
+    kinds: dict[str, type[ServiceError]] = {
+        "invalid": Invalid,
+        "forbidden": Forbidden,
+        "not_found": NotFound,
+        "conflict": Invalid,
+    }
+    return kinds[exc.kind](exc.code, exc.message, dict(exc.details))
+
+
+class AssetResolver:
+    """Instruments with the asset flags stored for them (shortable, easy to borrow, tradable)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._flags: dict[str, AssetFlags | None] = {}
+
+    def flags(self, symbol: str) -> AssetFlags | None:
+        if symbol not in self._flags:
+            self._flags[symbol] = self._uow.orders.asset_flags([symbol]).get(symbol)
+        return self._flags[symbol]
+
+    def __call__(self, symbol: str, asset_class: AssetClass | None) -> Instrument:
+        try:
+            instrument = parse_instrument(symbol, asset_class)
+        except InvalidSymbolError as exc:
+            raise OrderRejected("invalid_symbol", str(exc)) from None
+        flags = self.flags(instrument.symbol)
+        if flags is not None and isinstance(instrument, Equity):
+            instrument = replace(instrument, shortable=flags.shortable, easy_to_borrow=flags.easy_to_borrow)
+        return instrument
+
+
+def request_hash(request: OrderRequest | SpreadRequest) -> str:
+    """What idempotency compares: the request with decimals normalized (``10`` == ``10.00``) and
+    the symbol upper-cased. Only decimal fields are normalized; a symbol or id that merely looks
+    like a number stays as sent."""
+
+    def canon(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            try:
+                return format(value.normalize(), "f")
+            except ArithmeticError:
+                return str(value)
+        if isinstance(value, Enum):
+            return value.value
+        if isinstance(value, dict):
+            return {k: canon(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [canon(v) for v in value]
+        return value
+
+    data = canon(dataclasses.asdict(request))
+    if "symbol" in data:
+        data["symbol"] = str(data["symbol"]).upper()
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _run(
+    ctx: ServiceContext,
+    account_id: str,
+    act: Callable[[OrderBook, UnitOfWork, AccountRow], T],
+    *,
+    payloads: dict[str, dict[str, Any]] | None = None,
+) -> T:
+    """Lock, load the book, act, store what the book collected, commit."""
+    with account_tx(ctx.engine, account_id) as tx:
+        uow, account, state = tx.uow, tx.account, tx.state
+        loaded = uow.orders.open_orders(account_id)
+        book = OrderBook.of(state, policy_of(account), loaded, resolve=AssetResolver(uow), new_id=ctx.ids)
+        book.allow_new_exposure = not ctx.settings.new_orders_disabled
+        # An evaluation under a rule pack is judged on real fills: no pd-fill-/pd-reject- there, and
+        # an operator (a competition) may turn them off for every account.
+        book.allow_forced_outcomes = ctx.settings.forced_outcomes and account.rule_pack is None
+        try:
+            result = act(book, uow, account)
+        except OrderRejected as exc:
+            raise _error(exc) from None
+        store_book(ctx, uow, account, book, known={o.id for o in loaded}, payloads=payloads)
+    return result
+
+
+def store_book(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    account: AccountRow,
+    book: OrderBook,
+    *,
+    known: set[str],
+    payloads: dict[str, dict[str, Any]] | None = None,
+) -> None:
+    """Write what ``book`` collected inside the caller's locked unit of work."""
+    now = ctx.clock()
+    first = next(iter(book.changed), None)
+    uow.accounts.save(account.id, book.state, book.events, correlation_id=first, recorded_at=now)
+    uow.orders.save(list(book.changed.values()), known=known, payloads=payloads or {})
+    positions_after = {
+        e.fill.fill_id: e.position_qty_after for e in book.events if isinstance(e, FillApplied)
+    }
+    uow.orders.record_updates(
+        [
+            update_row(
+                account.id,
+                u.event,
+                u.order,
+                u.at,
+                u.fill,
+                None if u.fill is None else positions_after.get(u.fill.fill_id),
+            )
+            for u in book.updates
+        ]
+    )
+    if book.fills:
+        rules.fold_and_apply(ctx, uow, account, book.state, book.events)
+
+
+Guard = Callable[[UnitOfWork], None]
+"""A caller's own check run inside the order's transaction, under the account lock, after the
+idempotency check (a resend is answered first) and before the order engine; it raises a
+ServiceError to refuse. The Alpaca account configuration and position closes use it, so what
+they check cannot change before the order is placed."""
+
+
+def _check_trading_enabled(ctx: ServiceContext) -> None:
+    """The server-wide kill switch: no new order, replacement or roll (cancels stay allowed)."""
+    if ctx.settings.trading_disabled:
+        raise Disabled("trading_disabled", "trading is disabled on this server (kill switch)")
+
+
+def _resent(uow: UnitOfWork, account_id: str, client_order_id: str, digest: str) -> Submitted | None:
+    """The stored order when this client order id was used before for the same request; a 422
+    ``duplicate_client_order_id`` when it was used for a different one; None when it is new."""
+    existing = uow.orders.by_client_id(account_id, client_order_id)
+    if existing is None:
+        return None
+    if uow.orders.payload(existing.id).get("requestHash") != digest:
+        raise Invalid(
+            "duplicate_client_order_id",
+            f"client_order_id {client_order_id!r} is already used by order {existing.id}",
+            {"orderId": existing.id},
+        )
+    return Submitted(existing, uow.orders.children(account_id, [existing.id]), replayed=True)
+
+
+def submit_order(
+    ctx: ServiceContext, account_id: str, request: OrderRequest, *, guard: Guard | None = None
+) -> Submitted:
+    """Accept ``request`` (see the module docstring for idempotency); fills at once if it can."""
+    _check_trading_enabled(ctx)
+    digest = request_hash(request)
+
+    def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Submitted:
+        resent = _resent(uow, account_id, request.client_order_id, digest)
+        if resent is not None:
+            return resent
+        if guard is not None:
+            guard(uow)
+        resolver = book.resolve
+        instrument = resolver(request.symbol, request.asset_class)
+        flags = resolver.flags(instrument.symbol) if isinstance(resolver, AssetResolver) else None
+        if flags is not None and not flags.tradable:
+            raise Forbidden("asset_not_tradable", f"{instrument.symbol} is not tradable")
+        if request.qty is not None:
+            intent = OrderIntent(instrument.symbol, instrument.asset_class, request.side, request.qty)
+            _rule_gate(ctx, uow, account, book, intent)
+        now = ctx.clock()
+        quote = uow.prices.latest_quote(instrument.symbol, at_or_before=now)
+        order = book.submit(request, quote=quote, session=session_view(instrument.asset_class, now), now=now)
+        payloads[order.id] = {"requestHash": digest}
+        legs = [o for o in book.orders.values() if o.parent_id == order.id]
+        return Submitted(order, sorted(legs, key=lambda o: o.id), replayed=False)
+
+    payloads: dict[str, dict[str, Any]] = {}
+    return _run(ctx, account_id, act, payloads=payloads)
+
+
+def _rule_gate(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    account: AccountRow,
+    book: OrderBook,
+    intent: OrderIntent,
+) -> None:
+    """The account's prop-firm rule pack, asked before an order (or a larger replacement) rests."""
+    report = rules.gate(ctx, uow, account, book.state, intent)
+    if report is not None and not report.passed:
+        failure = report.failures[0]
+        raise Forbidden(
+            f"rule:{failure.gate.value}",
+            failure.message,
+            {"gates": [rules.gate_json(r) for r in report.failures]},
+        )
+
+
+def submit_spread(
+    ctx: ServiceContext, account_id: str, request: SpreadRequest, *, guard: Guard | None = None
+) -> Submitted:
+    """Accept a multi-leg option order: all legs fill at once or none (see spread_orders)."""
+    _check_trading_enabled(ctx)
+    digest = request_hash(request)
+
+    def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Submitted:
+        resent = _resent(uow, account_id, request.client_order_id, digest)
+        if resent is not None:
+            return resent
+        if guard is not None:
+            guard(uow)
+        now = ctx.clock()
+        found = uow.prices.latest_quotes(
+            [leg.symbol.replace(" ", "") for leg in request.legs], at_or_before=now
+        )
+        quotes: dict[str, Quote | None] = dict(found)
+        parent = spread_orders.submit_spread(
+            book, request, quotes=quotes, session=session_view(AssetClass.US_OPTION, now), now=now
+        )
+        payloads[parent.id] = {"requestHash": digest}
+        legs = [o for o in book.orders.values() if o.parent_id == parent.id]
+        return Submitted(parent, legs, replayed=False)
+
+    payloads: dict[str, dict[str, Any]] = {}
+    return _run(ctx, account_id, act, payloads=payloads)
+
+
+@dataclass(frozen=True, slots=True)
+class Rolled:
+    close: Order
+    open: Order
+
+
+def roll(ctx: ServiceContext, account_id: str, close: OrderRequest, open_: OrderRequest) -> Rolled:
+    """Roll a position (a future into the next month, an option into a later expiry): the close order
+    first, then the open order, in one transaction. If the close is refused or does not fill
+    completely at once, the open is not sent and nothing is stored; if the open is refused, the
+    close is undone with it (a roll never leaves the account half rolled)."""
+    _check_trading_enabled(ctx)
+
+    def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Rolled:
+        now = ctx.clock()
+        placed: list[Order] = []
+        for label, request in (("close", close), ("open", open_)):
+            if uow.orders.by_client_id(account_id, request.client_order_id) is not None:
+                raise Invalid(
+                    "duplicate_client_order_id",
+                    f"client_order_id {request.client_order_id!r} is already used",
+                )
+            instrument = book.resolve(request.symbol, request.asset_class)
+            quote = uow.prices.latest_quote(instrument.symbol, at_or_before=now)
+            try:
+                order = book.submit(
+                    request, quote=quote, session=session_view(instrument.asset_class, now), now=now
+                )
+            except OrderRejected as exc:
+                raise Refused(
+                    f"roll_{label}_failed",
+                    f"the {label} order was refused: {exc.message}",
+                    {"code": exc.code},
+                ) from None
+            if label == "close" and order.status is not OrderStatus.FILLED:
+                raise Refused(
+                    "roll_close_failed",
+                    f"the close order did not fill at once ({order.status.value}: {order.reason or 'no marketable quote'}); "
+                    "the open order was not sent",
+                )
+            placed.append(order)
+        return Rolled(placed[0], placed[1])
+
+    return _run(ctx, account_id, act)
+
+
+def cancel_order(ctx: ServiceContext, account_id: str, order_id: str) -> Order:
+    def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Order:
+        if order_id not in book.orders:
+            stored = uow.orders.get(account_id, order_id)
+            if stored is None:
+                raise NotFound("order_not_found", f"order {order_id} not found")
+            raise Invalid(
+                "order_not_open", f"order {order_id} is {stored.status.value} and cannot be canceled"
+            )
+        return book.cancel(order_id, now=ctx.clock())
+
+    return _run(ctx, account_id, act)
+
+
+def is_multileg_leg(order: Order) -> bool:
+    """A leg of a multi-leg order: it is canceled or replaced only with its parent."""
+    return order.order_class is OrderClass.MLEG and order.parent_id is not None
+
+
+def cancel_all(ctx: ServiceContext, account_id: str) -> list[Order]:
+    """Cancel every open order of the account (exits first, then their entries)."""
+
+    def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> list[Order]:
+        now = ctx.clock()
+        canceled: list[Order] = []
+        for order in sorted(book.open_orders(), key=lambda o: (o.parent_id is None, o.created_at, o.id)):
+            if book.orders[order.id].is_open and not is_multileg_leg(order):  # legs end with their parent
+                canceled.append(book.cancel(order.id, now=now))
+        return canceled
+
+    return _run(ctx, account_id, act)
+
+
+def replace_order(
+    ctx: ServiceContext, account_id: str, order_id: str, change: ReplaceRequest, *, guard: Guard | None = None
+) -> Order:
+    _check_trading_enabled(ctx)
+
+    def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Order:
+        old = book.orders.get(order_id)
+        if old is None:
+            stored = uow.orders.get(account_id, order_id)
+            if stored is None:
+                raise NotFound("order_not_found", f"order {order_id} not found")
+            raise Invalid(
+                "order_not_open", f"order {order_id} is {stored.status.value} and cannot be replaced"
+            )
+        if change.client_order_id and uow.orders.by_client_id(account_id, change.client_order_id):
+            raise Invalid(
+                "duplicate_client_order_id", f"client_order_id {change.client_order_id!r} is already used"
+            )
+        if guard is not None:
+            guard(uow)
+        now = ctx.clock()
+        if old.order_class is OrderClass.MLEG:
+            # The parent is the only handle: its legs' quotes price the replacement (a leg is refused).
+            legs = [o.symbol for o in book.orders.values() if o.parent_id == old.id]
+            quotes: dict[str, Quote | None] = dict(uow.prices.latest_quotes(legs, at_or_before=now))
+            return spread_orders.replace_spread(
+                book,
+                order_id,
+                change,
+                quotes=quotes,
+                session=session_view(AssetClass.US_OPTION, now),
+                now=now,
+            )
+        if change.qty is not None and change.qty > old.qty:
+            intent = OrderIntent(old.symbol, old.asset_class, old.side, change.qty - old.filled_qty)
+            _rule_gate(ctx, uow, account, book, intent)
+        quote = uow.prices.latest_quote(old.symbol, at_or_before=now)
+        return book.replace(
+            order_id, change, quote=quote, session=session_view(old.asset_class, now), now=now
+        )
+
+    return _run(ctx, account_id, act)
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+
+def get_order(ctx: ServiceContext, account_id: str, order_id: str) -> tuple[Order, list[Order]]:
+    with UnitOfWork(ctx.engine, read_only=True) as uow:
+        order = uow.orders.get(account_id, order_id)
+        if order is None:
+            raise NotFound("order_not_found", f"order {order_id} not found")
+        return order, uow.orders.children(account_id, [order.id])
+
+
+def get_by_client_id(ctx: ServiceContext, account_id: str, client_order_id: str) -> tuple[Order, list[Order]]:
+    with UnitOfWork(ctx.engine, read_only=True) as uow:
+        order = uow.orders.by_client_id(account_id, client_order_id)
+        if order is None:
+            raise NotFound("order_not_found", f"no order with client_order_id {client_order_id!r}")
+        return order, uow.orders.children(account_id, [order.id])
+
+
+CLOSED = tuple(s.value for s in OrderStatus if not s.is_open)
+OPEN = tuple(s.value for s in OrderStatus if s.is_open)
+
+
+def list_orders(
+    ctx: ServiceContext,
+    account_id: str,
+    *,
+    status: str = "open",
+    symbols: Sequence[str] | None = None,
+    side: Side | None = None,
+    asset_classes: Sequence[AssetClass] | None = None,
+    after: datetime | None = None,
+    until: datetime | None = None,
+    before_order_id: str | None = None,
+    after_order_id: str | None = None,
+    newest_first: bool = True,
+    limit: int = 50,
+    nested: bool = False,
+) -> list[tuple[Order, list[Order]]]:
+    """Alpaca's ``GET /v2/orders``: with ``nested`` a bracket's exits sit under their entry, without
+    they are listed on their own; a multi-leg order's legs are always under it."""
+    statuses = {"open": OPEN, "closed": CLOSED, "all": None}
+    if status not in statuses:
+        raise Invalid("invalid_status", f"status must be open, closed or all, not {status!r}")
+    with UnitOfWork(ctx.engine, read_only=True) as uow:
+
+        def cursor(name: str, order_id: str | None) -> Order | None:
+            if order_id is None:
+                return None
+            order = uow.orders.get(account_id, order_id)
+            if order is None:
+                raise NotFound("order_not_found", f"{name}: order not found")
+            return order
+
+        found = uow.orders.search(
+            account_id,
+            before_order=cursor("before_order_id", before_order_id),
+            after_order=cursor("after_order_id", after_order_id),
+            statuses=statuses[status],
+            symbols=symbols,
+            side=side,
+            asset_classes=asset_classes,
+            after=after,
+            until=until,
+            newest_first=newest_first,
+            limit=limit,
+            top_level_only=nested,
+        )
+        parents = [o.id for o in found if nested or o.order_class is OrderClass.MLEG]
+        children = uow.orders.children(account_id, parents)
+    by_parent: dict[str, list[Order]] = {}
+    for child in children:
+        assert child.parent_id is not None
+        by_parent.setdefault(child.parent_id, []).append(child)
+    return [(o, by_parent.get(o.id, [])) for o in found]

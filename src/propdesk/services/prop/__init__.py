@@ -1,0 +1,1 @@
+"""Prop and AI accounts: decision actions, mark-to-market, rule packs."""
