@@ -16,9 +16,9 @@ from propdesk.accounting.state import AccountState
 from propdesk.api import schemas as s
 from propdesk.model.market import Quote
 from propdesk.model.order import Order
-from propdesk.services.accounts.views import DecisionContext, Snapshot
 from propdesk.services.orders.evaluation import Evaluation
 from propdesk.services.prop.decisions import ActionResult
+from propdesk.services.prop.views import DecisionContext, Snapshot
 from propdesk.store.accounts import AccountRow, LedgerRow
 from propdesk.store.orders import EvaluationCursor
 from propdesk.store.records import AuditRecord, DecisionActionRecord, FillRecord, Page

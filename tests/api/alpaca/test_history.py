@@ -26,7 +26,7 @@ from propdesk.model.orders import OrderStatus, OrderType, Side, TimeInForce
 from propdesk.services.access import api_keys
 from propdesk.services.access.api_keys import KeyPair
 from propdesk.services.accounts import admin, lifecycle
-from propdesk.services.accounts import paper as paper_accounts
+from propdesk.services.alpaca import paper_accounts
 from propdesk.services.orders import commands as orders
 from propdesk.services.prop import marking
 from propdesk.store.uow import UnitOfWork

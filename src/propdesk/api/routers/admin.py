@@ -12,10 +12,10 @@ from propdesk.api.auth import admin_only, context
 from propdesk.api.routers.prop import Limit, Offset, _account_out
 from propdesk.api.routing import api_router
 from propdesk.services.access.tokens import Principal
-from propdesk.services.accounts import admin, lifecycle, views
-from propdesk.services.accounts import paper as paper_accounts
+from propdesk.services.accounts import admin, lifecycle
+from propdesk.services.alpaca import paper_accounts
 from propdesk.services.context import ServiceContext
-from propdesk.services.prop import decisions
+from propdesk.services.prop import decisions, views
 from propdesk.store.records import Page
 
 router = api_router(prefix="/api/v1/admin/prop", tags=["admin"])

@@ -12,9 +12,9 @@ from propdesk.api import schemas as s
 from propdesk.api.auth import context, service_or_admin
 from propdesk.api.routing import api_router
 from propdesk.services.access.tokens import Principal
-from propdesk.services.accounts import lifecycle, views
+from propdesk.services.accounts import lifecycle, rules
 from propdesk.services.context import ServiceContext
-from propdesk.services.prop import decisions, marking, rules
+from propdesk.services.prop import decisions, marking, views
 from propdesk.services.prop.decisions import ActionRequest
 from propdesk.store.records import Page
 

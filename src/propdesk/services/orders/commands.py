@@ -42,10 +42,10 @@ from propdesk.model.market import Quote
 from propdesk.model.order import Order
 from propdesk.model.orders import OrderClass, OrderStatus, Side
 from propdesk.risk.gates import OrderIntent
+from propdesk.services.accounts import rules
 from propdesk.services.accounts.commands import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Disabled, Forbidden, Invalid, NotFound, Refused, ServiceError
-from propdesk.services.prop import rules
 from propdesk.services.transactions import account_tx
 from propdesk.store.accounts import AccountRow
 from propdesk.store.orders import AssetFlags, update_row

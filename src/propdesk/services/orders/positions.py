@@ -45,13 +45,13 @@ from propdesk.model.instruments import (
 from propdesk.model.numbers import ZERO
 from propdesk.model.order import Order
 from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, TimeInForce
+from propdesk.services.accounts import rules
 from propdesk.services.accounts.commands import policy_of
-from propdesk.services.alpaca.assets import AssetInfo, describe, trading_date, underlying_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Forbidden, Invalid, NotFound, Refused, ServiceError
+from propdesk.services.market.assets import AssetInfo, describe, trading_date, underlying_of
 from propdesk.services.orders import commands as orders
 from propdesk.services.orders.commands import Submitted
-from propdesk.services.prop import rules
 from propdesk.services.transactions import account_tx
 from propdesk.store.uow import UnitOfWork
 

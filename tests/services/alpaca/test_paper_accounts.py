@@ -17,12 +17,12 @@ from propdesk.risk.codec import rule_state_from_payload
 from propdesk.risk.ledger import fold_ledger
 from propdesk.risk.packs import load_pack
 from propdesk.services.access import api_keys
-from propdesk.services.accounts import lifecycle
-from propdesk.services.accounts import paper as paper_accounts
+from propdesk.services.accounts import lifecycle, rules
 from propdesk.services.accounts.commands import get_state, policy_of, recompute
+from propdesk.services.alpaca import paper_accounts
 from propdesk.services.errors import Conflict, Invalid
 from propdesk.services.orders import commands as orders
-from propdesk.services.prop import marking, rules
+from propdesk.services.prop import marking
 from propdesk.store.records import Page
 from propdesk.store.tables import accounts, admin_audit_log, users
 from propdesk.store.uow import UnitOfWork

@@ -18,9 +18,9 @@ from propdesk.model.policy import ExecutionPolicy
 from propdesk.risk.evaluate import RuleStatus
 from propdesk.services.access import ownership
 from propdesk.services.access.tokens import Principal
+from propdesk.services.accounts import rules
 from propdesk.services.accounts.commands import policy_of
 from propdesk.services.context import ServiceContext
-from propdesk.services.prop import rules
 from propdesk.services.prop.marking import HEARTBEAT
 from propdesk.store.accounts import AccountRow, LedgerRow
 from propdesk.store.records import AuditRecord, FillRecord, Heartbeat, Page

@@ -29,6 +29,7 @@ from propdesk.execution.order_book import OrderBook
 from propdesk.model.policy import ExecutionPolicy
 from propdesk.risk.evaluate import evaluate
 from propdesk.risk.state import start_rules
+from propdesk.services.accounts import rules
 from propdesk.services.accounts.admin import figures
 from propdesk.services.accounts.commands import policy_of, policy_snapshot
 from propdesk.services.accounts.lifecycle import (
@@ -42,7 +43,6 @@ from propdesk.services.accounts.lifecycle import (
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Forbidden, Invalid
 from propdesk.services.orders.commands import AssetResolver, is_multileg_leg, store_book
-from propdesk.services.prop import rules
 from propdesk.services.transactions import AccountTx, open_tx
 from propdesk.store.accounts import AccountSummary
 from propdesk.store.uow import UnitOfWork
