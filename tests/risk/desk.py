@@ -18,17 +18,13 @@ from propdesk.accounting.state import AccountState
 from propdesk.model.fills import Fill
 from propdesk.model.instruments import Instrument, future
 from propdesk.model.orders import Side
-from propdesk.risk.evaluate import RuleStatus, evaluate
-from propdesk.risk.pack import RulePack
-from propdesk.risk.packs import load_pack
-from propdesk.risk.state import (
-    Outcome,
-    RuleState,
-    observation_from_account,
-    observe,
-    record_payout,
-    start_rules,
-)
+from propdesk.risk.rules.evaluate import evaluate
+from propdesk.risk.rules.fold import observe, record_payout, start_rules
+from propdesk.risk.rules.observations import observation_from_account
+from propdesk.risk.rules.pack import RulePack
+from propdesk.risk.rules.packs import load_pack
+from propdesk.risk.rules.state import Outcome, RuleState
+from propdesk.risk.rules.status import RuleStatus
 
 D = Decimal
 ES = future("ES")  # $50 a point

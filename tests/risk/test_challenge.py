@@ -10,32 +10,24 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from propdesk.risk.challenge import (
+from propdesk.risk.quant.challenge import simulate_challenge, simulate_paths
+from propdesk.risk.quant.challenge_engine import (
     FAIL_CONSISTENCY,
     FAIL_DAILY,
     FAIL_MAX_LOSS,
     FAIL_STREAK,
     PASSED,
     RUNNING,
-    BootstrapTrades,
-    ParametricTrades,
-    ScriptedTrades,
-    simulate_challenge,
-    simulate_paths,
 )
-from propdesk.risk.pack import (
-    Comparison,
-    ConsecutiveLosses,
-    ConsistencyDenominator,
-    ConsistencyRule,
-    MaxLossReference,
-    RuleOutcome,
-    RulePack,
-    parse_pack,
-)
-from propdesk.risk.packs import load_pack
-from propdesk.risk.ruin import two_barrier_ruin
-from propdesk.risk.state import FillFact, Observation, Outcome, advance_to, clock_of, observe, start_rules
+from propdesk.risk.quant.ruin import two_barrier_ruin
+from propdesk.risk.quant.trade_models import BootstrapTrades, ParametricTrades, ScriptedTrades
+from propdesk.risk.rules.fold import advance_to, observe, start_rules
+from propdesk.risk.rules.pack import RulePack, parse_pack
+from propdesk.risk.rules.pack_enums import Comparison, ConsistencyDenominator, MaxLossReference, RuleOutcome
+from propdesk.risk.rules.pack_sections import ConsecutiveLosses, ConsistencyRule
+from propdesk.risk.rules.packs import load_pack
+from propdesk.risk.rules.sessions import clock_of
+from propdesk.risk.rules.state import FillFact, Observation, Outcome
 
 D = Decimal
 

@@ -13,17 +13,11 @@ from decimal import Decimal
 import pytest
 
 from propdesk.model.instruments import future
-from propdesk.risk.pack import (
-    Comparison,
-    ConsistencyRule,
-    DailyAnchor,
-    DailyLossRule,
-    RequiredFor,
-    RuleOutcome,
-    RulePack,
-)
-from propdesk.risk.packs import load_pack
-from propdesk.risk.state import Outcome, RuleCode
+from propdesk.risk.rules.pack import RulePack
+from propdesk.risk.rules.pack_enums import Comparison, DailyAnchor, RequiredFor, RuleOutcome
+from propdesk.risk.rules.pack_sections import ConsistencyRule, DailyLossRule
+from propdesk.risk.rules.packs import load_pack
+from propdesk.risk.rules.state import Outcome, RuleCode
 from tests.risk.desk import Desk
 
 D = Decimal
@@ -297,7 +291,7 @@ def test_topstep_daily_loss_is_a_soft_breach_that_ends_with_the_session() -> Non
 def test_sizing_from_effective_capital_example() -> None:
     """§2 (4): EOD high 51,200 → floor 49,200, cushion 2,000; 25% of it over a 20-point MNQ stop is
     12 micros, clipped to the 5 lots a Topstep 50K allows (micros count as full lots)."""
-    from propdesk.risk.sizing import kelly, position_size
+    from propdesk.risk.quant.sizing import kelly, position_size
 
     pack = load_pack("topstep-50k-combine").model_copy(update={"daily_loss": None, "version": "x"})
     desk = Desk(pack, Desk.open(pack, MON).start)

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from propdesk.risk.requests import KellyRequest, RuinRequest, SizeRequest
-from propdesk.risk.ruin import Sizing, classic_ruin, monte_carlo_ruin, two_barrier_ruin, vince_ruin
-from propdesk.risk.sizing import RiskLevel, kelly, position_size
-from propdesk.risk.stats import wilson_interval
+from propdesk.risk.quant.requests import KellyRequest, RuinRequest, SizeRequest
+from propdesk.risk.quant.ruin import Sizing, classic_ruin, monte_carlo_ruin, two_barrier_ruin, vince_ruin
+from propdesk.risk.quant.sizing import RiskLevel, kelly, position_size
+from propdesk.risk.quant.stats import wilson_interval
 
 D = Decimal
 

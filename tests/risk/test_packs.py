@@ -7,16 +7,15 @@ from decimal import Decimal
 
 import pytest
 
-from propdesk.risk.pack import (
+from propdesk.risk.rules.pack import PackError, parse_pack
+from propdesk.risk.rules.pack_enums import (
     ConsistencyDenominator,
     DailyAnchor,
     LockLevel,
     MaxLossReference,
-    PackError,
     RuleOutcome,
-    parse_pack,
 )
-from propdesk.risk.packs import available_packs, load_all, load_pack
+from propdesk.risk.rules.packs import available_packs, load_all, load_pack
 
 EXPECTED = {
     "topstep-50k-combine",

@@ -8,10 +8,11 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from propdesk.risk.evaluate import evaluate
-from propdesk.risk.pack import BreachBasis
-from propdesk.risk.packs import load_pack
-from propdesk.risk.state import Outcome, lock_level
+from propdesk.risk.rules.evaluate import evaluate
+from propdesk.risk.rules.floors import lock_level
+from propdesk.risk.rules.pack_enums import BreachBasis
+from propdesk.risk.rules.packs import load_pack
+from propdesk.risk.rules.state import Outcome
 from tests.risk.desk import Desk
 
 D = Decimal

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from propdesk.risk.packs import load_pack
-from propdesk.risk.replay import TradesCsvError, parse_trades_csv, replay_trades
-from propdesk.risk.state import Outcome
+from propdesk.risk.rules.packs import load_pack
+from propdesk.risk.rules.retro_evaluation import TradesCsvError, parse_trades_csv, replay_trades
+from propdesk.risk.rules.state import Outcome
 
 D = Decimal
 

@@ -10,20 +10,13 @@ import pytest
 
 from propdesk.model.instruments import AssetClass
 from propdesk.model.orders import Side
-from propdesk.risk.evaluate import RequiredAction
 from propdesk.risk.gates import OrderIntent, check_rule_gates
-from propdesk.risk.levels import BreachLevel, Severity, breach_level, severity_for_utilization
-from propdesk.risk.pack import VpinGate
-from propdesk.risk.packs import load_pack
-from propdesk.risk.state import (
-    Bootstrap,
-    Observation,
-    Outcome,
-    PackMismatchError,
-    RuleCode,
-    observe,
-    start_rules,
-)
+from propdesk.risk.rules.fold import observe, start_rules
+from propdesk.risk.rules.levels import BreachLevel, Severity, breach_level, severity_for_utilization
+from propdesk.risk.rules.pack_sections import VpinGate
+from propdesk.risk.rules.packs import load_pack
+from propdesk.risk.rules.state import Bootstrap, Observation, Outcome, PackMismatchError, RuleCode
+from propdesk.risk.rules.status import RequiredAction
 from tests.risk.desk import MES, Desk
 
 D = Decimal
@@ -194,7 +187,7 @@ def test_hwm_drift_is_reported_critical() -> None:
     obs = Observation(at=desk.at(MON, "09:00"), equity=D(50_000), balance=D(50_000), high_watermark=D(50_500))
     state = observe(desk.pack, desk.rules, obs)
     state = observe(desk.pack, state, replace(obs, at=desk.at(MON, "09:01"), high_watermark=D(50_200)))
-    from propdesk.risk.evaluate import evaluate
+    from propdesk.risk.rules.evaluate import evaluate
 
     check = evaluate(desk.pack, state, desk.at(MON, "09:02")).check(RuleCode.HWM_DRIFT)
     assert (check.severity, check.value) == (Severity.CRITICAL, D(300))
@@ -223,7 +216,8 @@ def test_bootstrap_starts_tracking_mid_cycle_with_a_given_floor() -> None:
 
 def test_max_pnl_allowed_today_with_a_target_yardstick() -> None:
     """Target 3,000, 50% of max(target, total): with 1,000 banked today may make at most 1,500."""
-    from propdesk.risk.pack import Comparison, ConsistencyDenominator, ConsistencyRule, RuleOutcome
+    from propdesk.risk.rules.pack_enums import Comparison, ConsistencyDenominator, RuleOutcome
+    from propdesk.risk.rules.pack_sections import ConsistencyRule
 
     rule = ConsistencyRule(
         percent=D(50),
@@ -247,7 +241,7 @@ def test_the_rule_state_folds_the_same_from_the_ledger() -> None:
     from propdesk.accounting.kernel import AdjustCash, ApplyFill, Command, MarkToPrices, Start, handle
     from propdesk.accounting.state import AccountState
     from propdesk.model.fills import Fill
-    from propdesk.risk.ledger import fold_ledger
+    from propdesk.risk.rules.ledger import fold_ledger
     from tests.risk.desk import ES
 
     pack = load_pack("topstep-50k-xfa")
@@ -278,7 +272,7 @@ def test_the_rule_state_folds_the_same_from_the_ledger() -> None:
 
 
 def test_a_stored_pack_snapshot_round_trips_and_detects_tampering() -> None:
-    from propdesk.risk.pack import PackError, pack_from_snapshot, pack_snapshot
+    from propdesk.risk.rules.pack import PackError, pack_from_snapshot, pack_snapshot
 
     pack = load_pack("ftmo-2step-100k")
     stored = pack_snapshot(pack)
@@ -289,7 +283,7 @@ def test_a_stored_pack_snapshot_round_trips_and_detects_tampering() -> None:
 
 
 def test_boundaries_between_lists_each_session_start_for_eod_jobs() -> None:
-    from propdesk.risk.state import clock_of
+    from propdesk.risk.rules.sessions import clock_of
 
     clock = clock_of(load_pack("topstep-50k-combine"))
     start = Desk.open("topstep-50k-combine", date(2026, 3, 6)).start  # Friday 08:00 CST
@@ -302,7 +296,7 @@ def test_boundaries_between_lists_each_session_start_for_eod_jobs() -> None:
 def test_the_rule_state_round_trips_through_json() -> None:
     import json
 
-    from propdesk.risk.codec import rule_state_from_payload, rule_state_payload
+    from propdesk.risk.rules.state_codec import rule_state_from_payload, rule_state_payload
 
     desk = Desk.open("topstep-50k-xfa", MON)
     desk.round_trip(MON, 1_000).buy(desk.at(TUE, "09:00"), 2, 5000).mark(desk.at(TUE, "09:30"), 4985)

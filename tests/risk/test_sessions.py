@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from propdesk.risk.pack import DayBoundary
-from propdesk.risk.sessions import SessionClock
+from propdesk.risk.rules.pack_sections import DayBoundary
+from propdesk.risk.rules.sessions import SessionClock
 
 CHICAGO = SessionClock.of(DayBoundary(timezone="America/Chicago", time=time(17, 0)))
 PRAGUE = SessionClock.of(DayBoundary(timezone="Europe/Prague", time=time(0, 0)))

@@ -8,9 +8,17 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from propdesk.risk.pack import DecayPoint, ExitAction, TimeDecayExit
-from propdesk.risk.timedecay import evaluate_time_decay, exponential_target
-from propdesk.risk.vpin import bucket_volume_for, bulk_classify, normal_cdf, vpin, vpin_cdf, vpin_from_bars
+from propdesk.risk.quant.timedecay import evaluate_time_decay, exponential_target
+from propdesk.risk.quant.vpin import (
+    bucket_volume_for,
+    bulk_classify,
+    normal_cdf,
+    vpin,
+    vpin_cdf,
+    vpin_from_bars,
+)
+from propdesk.risk.rules.pack_enums import ExitAction
+from propdesk.risk.rules.pack_sections import DecayPoint, TimeDecayExit
 
 D = Decimal
 T0 = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)

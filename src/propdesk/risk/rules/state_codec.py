@@ -1,4 +1,4 @@
-"""JSON-safe round trip of a :class:`~propdesk.risk.state.RuleState` (decimals as strings).
+"""JSON-safe round trip of a :class:`~propdesk.risk.rules.state.RuleState` (decimals as strings).
 
 The service stores the rule state as a projection next to the account's balances (intraday
 trailing floors depend on marks that the mark-to-market sweep does not always write to the
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from propdesk.model.codec import from_json, to_json
-from propdesk.risk.state import RuleState
+from propdesk.risk.rules.state import RuleState
 
 
 def rule_state_payload(state: RuleState) -> dict[str, Any]:

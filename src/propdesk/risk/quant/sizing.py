@@ -2,7 +2,7 @@
 
 Prop traders size from the wrong number: the account size (50,000) instead of the distance to the
 binding floor (often 500–2,000). :func:`position_size` takes *effective capital* (the cushion
-above the binding floor, see :mod:`propdesk.risk.evaluate`) and returns whole contracts:
+above the binding floor, see :mod:`propdesk.risk.rules.evaluate`) and returns whole contracts:
 
     contracts = floor(min(risk_fraction × effective_capital, per_trade_cap)
                       / (stop_distance × point_value + fee_per_contract))
@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
 from propdesk.model.numbers import ZERO
-from propdesk.risk.levels import BreachLevel
-from propdesk.risk.ruin import vince_ruin
+from propdesk.risk.quant.ruin import vince_ruin
+from propdesk.risk.rules.levels import BreachLevel
 
 RiskLevel = BreachLevel
 

@@ -36,8 +36,10 @@ from propdesk.accounting.events import (
 )
 from propdesk.accounting.kernel import evolve
 from propdesk.accounting.state import AccountState
-from propdesk.risk.pack import RulePack
-from propdesk.risk.state import RuleState, observation_from_account, observe, record_payout, start_rules
+from propdesk.risk.rules.fold import observe, record_payout, start_rules
+from propdesk.risk.rules.observations import observation_from_account
+from propdesk.risk.rules.pack import RulePack
+from propdesk.risk.rules.state import RuleState
 
 PAYOUT_PREFIX = "payout"
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from propdesk.risk.pack import ExitAction, TimeDecayExit
+from propdesk.risk.rules.pack_enums import ExitAction
+from propdesk.risk.rules.pack_sections import TimeDecayExit
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from propdesk.risk.pack import DayBoundary
+from propdesk.risk.rules.pack import RulePack
+from propdesk.risk.rules.pack_sections import DayBoundary
 
 MIDNIGHT = time(0, 0)
 ONE_DAY = timedelta(days=1)
@@ -88,3 +89,8 @@ class SessionClock:
             day += ONE_DAY
             found.append((day, boundary))
         return found
+
+
+def clock_of(pack: RulePack) -> SessionClock:
+    """The session clock of ``pack``'s day boundary."""
+    return SessionClock.of(pack.day_boundary)

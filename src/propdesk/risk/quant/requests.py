@@ -22,11 +22,13 @@ from pydantic import BeforeValidator, ConfigDict, Field, ValidationInfo, WithJso
 from propdesk.model.fields import SIGNED_SCHEMA
 from propdesk.model.numbers import NotExactError, parse_decimal
 from propdesk.model.text import CheckedText
-from propdesk.risk.challenge import BootstrapTrades, ChallengeResult, ParametricTrades, simulate_challenge
-from propdesk.risk.pack import Exact, RulePack, validate_pack
-from propdesk.risk.ruin import Sizing, classic_ruin, monte_carlo_ruin, two_barrier_ruin, vince_ruin
-from propdesk.risk.sizing import KellyResult, RiskLevel, SizeResult, kelly, position_size, ruin_level
-from propdesk.risk.stats import Proportion
+from propdesk.risk.quant.challenge import ChallengeResult, simulate_challenge
+from propdesk.risk.quant.ruin import Sizing, classic_ruin, monte_carlo_ruin, two_barrier_ruin, vince_ruin
+from propdesk.risk.quant.sizing import KellyResult, RiskLevel, SizeResult, kelly, position_size, ruin_level
+from propdesk.risk.quant.stats import Proportion
+from propdesk.risk.quant.trade_models import BootstrapTrades, ParametricTrades
+from propdesk.risk.rules.pack import RulePack, validate_pack
+from propdesk.risk.rules.pack_fields import Exact
 
 
 def _ratio(value: object, info: ValidationInfo) -> Decimal:
@@ -181,7 +183,7 @@ class ChallengeRequest(_Request):
     def resolve_pack(self) -> RulePack:
         if self.custom_pack is not None:
             return validate_pack(self.custom_pack, source="custom_pack")
-        from propdesk.risk.packs import load_pack
+        from propdesk.risk.rules.packs import load_pack
 
         assert self.pack is not None
         return load_pack(self.pack)

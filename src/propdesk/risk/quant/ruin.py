@@ -24,7 +24,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from propdesk.risk.stats import Proportion, proportion
+from propdesk.risk.quant.stats import Proportion, proportion
 
 
 class Sizing(StrEnum):

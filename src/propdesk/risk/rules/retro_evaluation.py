@@ -42,21 +42,15 @@ from propdesk.model.instruments import FUTURE_ROOTS, AssetClass, Instrument, Inv
 from propdesk.model.instruments import parse_instrument as _parse_instrument
 from propdesk.model.numbers import ZERO, NotExactError, parse_decimal
 from propdesk.model.orders import Side
-from propdesk.risk.evaluate import RuleStatus, evaluate
 from propdesk.risk.gates import OrderIntent, check_rule_gates
-from propdesk.risk.pack import RulePack
-from propdesk.risk.state import (
-    Breach,
-    DayRecord,
-    Outcome,
-    RuleState,
-    advance_to,
-    clock_of,
-    daily_floor,
-    observation_from_account,
-    observe,
-    start_rules,
-)
+from propdesk.risk.rules.evaluate import evaluate
+from propdesk.risk.rules.floors import daily_floor
+from propdesk.risk.rules.fold import advance_to, observe, start_rules
+from propdesk.risk.rules.observations import observation_from_account
+from propdesk.risk.rules.pack import RulePack
+from propdesk.risk.rules.sessions import clock_of
+from propdesk.risk.rules.state import Breach, DayRecord, Outcome, RuleState
+from propdesk.risk.rules.status import RuleStatus
 
 REQUIRED = ("time", "symbol", "side", "qty", "price")
 KNOWN = (*REQUIRED, "fee", "kind")

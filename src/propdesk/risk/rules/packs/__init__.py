@@ -1,7 +1,7 @@
 """The shipped rule packs: one YAML file per firm plan, named ``<pack id>.yaml``.
 
 This module is the only place that reads pack files, through :mod:`importlib.resources` (so it
-works from a wheel or a zip); parsing and validation are :func:`propdesk.risk.pack.parse_pack`.
+works from a wheel or a zip); parsing and validation are :func:`propdesk.risk.rules.pack.parse_pack`.
 Custom packs are read by the caller (CLI, service) and passed to ``parse_pack`` as text.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-from propdesk.risk.pack import PackError, RulePack, parse_pack
+from propdesk.risk.rules.pack import PackError, RulePack, parse_pack
 
 _SUFFIX = ".yaml"
 
