@@ -12,7 +12,7 @@ from propdesk.risk.rules.pack_enums import Comparison, ConsistencyDenominator, R
 from propdesk.risk.rules.pack_sections import ConsecutiveLosses, ConsistencyRule
 from propdesk.risk.rules.packs import load_pack
 from propdesk.risk.rules.state import Outcome, RuleCode
-from tests.risk.desk import Desk
+from tests.risk.rules.desk import Desk
 
 D = Decimal
 MON, TUE, WED = date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)

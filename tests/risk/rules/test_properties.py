@@ -13,7 +13,7 @@ from propdesk.risk.rules.floors import lock_level
 from propdesk.risk.rules.pack_enums import BreachBasis
 from propdesk.risk.rules.packs import load_pack
 from propdesk.risk.rules.state import Outcome
-from tests.risk.desk import Desk
+from tests.risk.rules.desk import Desk
 
 D = Decimal
 PACKS = [

@@ -18,7 +18,7 @@ from propdesk.risk.rules.pack_enums import Comparison, DailyAnchor, RequiredFor,
 from propdesk.risk.rules.pack_sections import ConsistencyRule, DailyLossRule
 from propdesk.risk.rules.packs import load_pack
 from propdesk.risk.rules.state import Outcome, RuleCode
-from tests.risk.desk import Desk
+from tests.risk.rules.desk import Desk
 
 D = Decimal
 MON, TUE, WED, THU, FRI = (date(2026, 3, d) for d in range(2, 7))
