@@ -161,7 +161,7 @@ EMPTY_TRADES: Mapping[str, Decimal] = MappingProxyType({})
 
 @dataclass(frozen=True, slots=True)
 class RuleState:
-    """Everything a pack remembers about one account. Build with :func:`start_rules`."""
+    """Everything a pack remembers about one account. Build with :func:`~propdesk.risk.rules.fold.start_rules`."""
 
     pack_key: str
     pack_fingerprint: str
