@@ -24,7 +24,7 @@ from propdesk.model.fields import PositiveDecimal
 from propdesk.model.instruments import AssetClass
 from propdesk.model.orders import ActionKind, OrderType, Side, TimeInForce
 from propdesk.model.text import CheckedText, check_printable_id
-from propdesk.risk.requests import ChallengeRequest, KellyRequest, RuinRequest, SizeRequest
+from propdesk.risk.quant.requests import ChallengeRequest, KellyRequest, RuinRequest, SizeRequest
 
 
 class Wire(CheckedText):
@@ -388,7 +388,7 @@ class ManualQuoteOut(Wire):
 
 
 # --- risk ----------------------------------------------------------------------------------------
-# The risk routes take the pure request models of ``propdesk.risk.requests`` with camelCase names.
+# The risk routes take the pure request models of ``propdesk.risk.quant.requests`` with camelCase names.
 # Monte Carlo work is capped per request so one call cannot hold a worker for minutes.
 
 MAX_SIMULATED_STEPS = 2_000_000

@@ -13,9 +13,9 @@ from propdesk.accounting.state import AccountStatus
 from propdesk.execution.order_book import OrderRequest, StopLoss, TakeProfit
 from propdesk.model.instruments import AssetClass
 from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, TimeInForce
-from propdesk.risk.codec import rule_state_from_payload
-from propdesk.risk.ledger import fold_ledger
-from propdesk.risk.packs import load_pack
+from propdesk.risk.rules.ledger import fold_ledger
+from propdesk.risk.rules.packs import load_pack
+from propdesk.risk.rules.state_codec import rule_state_from_payload
 from propdesk.services.access import api_keys
 from propdesk.services.accounts import lifecycle, rules
 from propdesk.services.accounts.commands import get_state, policy_of, recompute

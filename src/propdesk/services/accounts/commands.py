@@ -22,7 +22,7 @@ from propdesk.accounting.state import AccountState
 from propdesk.model.ids import AccountId, IdFactory
 from propdesk.model.numbers import ZERO
 from propdesk.model.policy import ExecutionPolicy
-from propdesk.risk.pack import RulePack, pack_snapshot
+from propdesk.risk.rules.pack import RulePack, pack_snapshot
 from propdesk.services.access import ownership
 from propdesk.services.access.tokens import Principal
 from propdesk.services.clock import Clock, system_clock

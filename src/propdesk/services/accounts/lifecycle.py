@@ -20,7 +20,7 @@ from propdesk.accounting.kernel import ChangeStatus, CommandRejected, handle
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.model.numbers import NotExactError, parse_decimal
 from propdesk.model.policy import ExecutionPolicy, preset
-from propdesk.risk.pack import RulePack
+from propdesk.risk.rules.pack import RulePack
 from propdesk.services.access import ownership
 from propdesk.services.access.tokens import Principal
 from propdesk.services.accounts import rules

@@ -21,12 +21,15 @@ from typing import Any
 from propdesk.accounting.events import Event, FillApplied, FillVoided
 from propdesk.accounting.kernel import ChangeStatus, CommandRejected, RecordIncident, StartTradingDay, handle
 from propdesk.accounting.state import AccountState, AccountStatus
-from propdesk.risk.codec import rule_state_from_payload, rule_state_payload
-from propdesk.risk.evaluate import RequiredAction, RuleStatus, evaluate
 from propdesk.risk.gates import OrderIntent, RuleGateReport, RuleGateResult, check_rule_gates
-from propdesk.risk.ledger import fold_ledger
-from propdesk.risk.pack import PackError, RulePack, pack_from_snapshot
-from propdesk.risk.state import RuleState, advance_to, observation_from_account, observe, start_rules
+from propdesk.risk.rules.evaluate import evaluate
+from propdesk.risk.rules.fold import advance_to, observe, start_rules
+from propdesk.risk.rules.ledger import fold_ledger
+from propdesk.risk.rules.observations import observation_from_account
+from propdesk.risk.rules.pack import PackError, RulePack, pack_from_snapshot
+from propdesk.risk.rules.state import RuleState
+from propdesk.risk.rules.state_codec import rule_state_from_payload, rule_state_payload
+from propdesk.risk.rules.status import RequiredAction, RuleStatus
 from propdesk.services.accounts.closeouts import flatten, liquidation
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Invalid, NotFound
@@ -42,7 +45,7 @@ FAILED = "failed"
 
 def resolve_pack(ref: str) -> RulePack:
     """A shipped pack by ``id`` or ``id@version``; an unknown one is a 422 naming ``rulePack``."""
-    from propdesk.risk.packs import load_pack
+    from propdesk.risk.rules.packs import load_pack
 
     try:
         return load_pack(ref)
@@ -112,7 +115,7 @@ def fold(
 
 
 def rebuild(ctx: ServiceContext, uow: UnitOfWork, account_id: str) -> RuleStatus | None:
-    """Rebuild the rule state from the ledger with :func:`~propdesk.risk.ledger.fold_ledger` (inside
+    """Rebuild the rule state from the ledger with :func:`~propdesk.risk.rules.ledger.fold_ledger` (inside
     the caller's locked unit of work); None for an account without a pack or not started.
 
     A voided fill and its void are left out of the fold, as if the fill never happened: what it

@@ -27,8 +27,8 @@ from propdesk.accounting.kernel import ResetAccount, handle
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.execution.order_book import OrderBook
 from propdesk.model.policy import ExecutionPolicy
-from propdesk.risk.evaluate import evaluate
-from propdesk.risk.state import start_rules
+from propdesk.risk.rules.evaluate import evaluate
+from propdesk.risk.rules.fold import start_rules
 from propdesk.services.accounts import rules
 from propdesk.services.accounts.admin import figures
 from propdesk.services.accounts.commands import policy_of, policy_snapshot

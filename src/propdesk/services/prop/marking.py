@@ -26,7 +26,7 @@ from typing import Any
 from propdesk.accounting.kernel import CommandRejected, Decision, MarkToPrices, RecordIncident, handle
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.execution.pipeline import breaches_drawdown
-from propdesk.risk.evaluate import RequiredAction
+from propdesk.risk.rules.status import RequiredAction
 from propdesk.services.access import ownership
 from propdesk.services.access.tokens import Principal
 from propdesk.services.accounts import rules

@@ -15,7 +15,7 @@ from propdesk.accounting.state import AccountState
 from propdesk.model.market import Quote
 from propdesk.model.order import Order
 from propdesk.model.policy import ExecutionPolicy
-from propdesk.risk.evaluate import RuleStatus
+from propdesk.risk.rules.status import RuleStatus
 from propdesk.services.access import ownership
 from propdesk.services.access.tokens import Principal
 from propdesk.services.accounts import rules
