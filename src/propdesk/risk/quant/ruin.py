@@ -1,4 +1,4 @@
-"""Risk of ruin: closed forms and Monte Carlo (prop-rules.md §2, formulas 1 and 2).
+"""Risk of ruin: closed forms and Monte Carlo (docs/risk.md, "Risk maths").
 
 * :func:`classic_ruin`: gambler's ruin with even payoff and unit bets, unlimited horizon,
   ``(q/p)^C`` for ``p > q`` (else 1), C = capital in units of risk.

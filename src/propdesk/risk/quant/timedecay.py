@@ -1,4 +1,4 @@
-"""Time-decay exits (prop-rules.md §4.2): get out of trades that are not working.
+"""Time-decay exits (docs/risk.md, "Signals"): get out of trades that are not working.
 
 Two rules, both from a pack's ``time_decay_exit`` (or built directly):
 

@@ -1,6 +1,6 @@
 """VPIN (volume-synchronized probability of informed trading) by bulk volume classification.
 
-Easley, López de Prado and O'Hara (2012), as in prop-rules.md §4.1:
+Easley, López de Prado and O'Hara (2012) (docs/risk.md, "Signals"):
 
 1. time bars (1 minute by default upstream) give a price change ΔP_i and a volume V_i;
 2. each bar's buy volume is ``V_i · Φ(ΔP_i / σ_ΔP)`` (BVC), the rest is sell volume;

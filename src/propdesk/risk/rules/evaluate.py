@@ -13,7 +13,7 @@ apply is in :attr:`~propdesk.risk.rules.status.RuleStatus.required_action`:
 
 Effective capital is the smallest cushion over the active floors (``equity − binding floor``
 when every floor is checked against equity): the money that can actually be lost before a
-rule acts, which is what sizing should use (prop-rules.md §2 (4)).
+rule acts, which is what sizing should use.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 
 class MaxLossReference(StrEnum):
-    """What the max-loss floor is measured from (prop-rules.md §1.7, first row)."""
+    """What the max-loss floor is measured from."""
 
     STATIC = "static"  # initial balance − amount; never moves (FTMO 2-Step, The5ers, FundedNext)
     EOD_BALANCE_TRAILING = "eod_balance_trailing"  # highest end-of-day balance − amount (Topstep)
