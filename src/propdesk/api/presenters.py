@@ -19,9 +19,13 @@ from propdesk.model.order import Order
 from propdesk.services.accounts.views import DecisionContext, Snapshot
 from propdesk.services.orders.evaluation import Evaluation
 from propdesk.services.prop.decisions import ActionResult
-from propdesk.store.accounts import AccountRow, LedgerRow
+from propdesk.store.accounts import AccountRow
+from propdesk.store.audit import AuditRecord
+from propdesk.store.decision_actions import DecisionActionRecord
+from propdesk.store.fills import FillRecord
+from propdesk.store.ledger import LedgerRow
 from propdesk.store.orders import EvaluationCursor
-from propdesk.store.records import AuditRecord, DecisionActionRecord, FillRecord, Page
+from propdesk.store.pages import Page
 
 PRICE_EXP = Decimal("1e-12")
 

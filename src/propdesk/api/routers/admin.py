@@ -16,7 +16,7 @@ from propdesk.services.accounts import admin, lifecycle, views
 from propdesk.services.accounts import paper as paper_accounts
 from propdesk.services.context import ServiceContext
 from propdesk.services.prop import decisions
-from propdesk.store.records import Page
+from propdesk.store.pages import Page
 
 router = api_router(prefix="/api/v1/admin/prop", tags=["admin"])
 Ctx = Annotated[ServiceContext, Depends(context)]

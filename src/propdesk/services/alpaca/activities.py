@@ -34,8 +34,8 @@ from propdesk.services.alpaca.history import (
 )
 from propdesk.services.alpaca.market_hours import nyse
 from propdesk.services.context import ServiceContext
-from propdesk.store.accounts import LedgerRow
-from propdesk.store.orders import DERIVED_ID_NAMESPACE, order_id_of_fill
+from propdesk.store.ledger import LedgerRow
+from propdesk.store.order_updates import DERIVED_ID_NAMESPACE, order_id_of_fill
 from propdesk.store.uow import UnitOfWork
 
 TRADE_TYPES = frozenset({"FILL"})

@@ -45,7 +45,7 @@ from propdesk.model.numbers import ZERO
 from propdesk.services.alpaca.market_hours import EXTENDED_AFTER_CLOSE, EXTENDED_OPEN, nyse
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Invalid
-from propdesk.store.accounts import LedgerRow
+from propdesk.store.ledger import LedgerRow
 from propdesk.store.uow import UnitOfWork
 
 # Alpaca's activity types (alpaca-py's ActivityType); only some are ever recorded here.
