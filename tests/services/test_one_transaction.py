@@ -458,6 +458,7 @@ NOT_COMMANDS: dict[str, str] = {
     "orders.positions.open_positions": "read",
     "orders.positions.get_position": "read",
     "orders.positions.closing_qty": "pure",
+    "orders.positions.position_history": "read",
     "prop.rules.resolve_pack": "pure",
     "prop.rules.pack_of": "pure",
     "prop.rules.load_state": "inside the caller's transaction",

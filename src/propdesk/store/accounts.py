@@ -41,6 +41,7 @@ from propdesk.store.fills import fill_values
 from propdesk.store.ledger import LedgerStore
 from propdesk.store.order_updates import order_of_fill, update_row
 from propdesk.store.orders import OPEN_ORDER_STATUSES, order_of
+from propdesk.store.position_history import PositionHistoryStore
 from propdesk.store.positions import PositionStore, touched_symbols
 from propdesk.store.reservations import ReservationStore
 from propdesk.store.rule_states import RuleStateStore
@@ -117,7 +118,7 @@ class AccountSummary:
     created_at: datetime
 
 
-class AccountRepository(LedgerStore, RuleStateStore, PositionStore, ReservationStore):
+class AccountRepository(LedgerStore, RuleStateStore, PositionStore, PositionHistoryStore, ReservationStore):
     """Accounts, their gapless ledger and the projections kept in step with it."""
 
     def __init__(self, conn: Connection) -> None:
@@ -363,6 +364,7 @@ class AccountRepository(LedgerStore, RuleStateStore, PositionStore, ReservationS
                     .values(voided_at=event.at)
                 )
         self._apply_reservations(account_id, events)
+        self._record_position_history(account_id, events)
         self._write_positions(account_id, state, touched_symbols(events))
         for event in events:
             if isinstance(event, AccountLiquidated):

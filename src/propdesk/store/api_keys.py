@@ -8,9 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from propdesk.store.tables import (
-    api_keys,
-)
+from propdesk.store.tables import api_keys
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from propdesk.store.pages import Page
-from propdesk.store.tables import (
-    admin_audit_log,
-)
+from propdesk.store.tables import admin_audit_log
 
 
 @dataclass(frozen=True, slots=True)

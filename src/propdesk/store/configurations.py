@@ -9,9 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from propdesk.store._sql import insert_on_conflict
-from propdesk.store.tables import (
-    account_configurations,
-)
+from propdesk.store.tables import account_configurations
 
 
 @dataclass(frozen=True, slots=True)

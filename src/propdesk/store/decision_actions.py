@@ -10,9 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from propdesk.store.tables import (
-    decision_actions,
-)
+from propdesk.store.tables import decision_actions
 
 PENDING_APPROVAL = "pending_approval"
 

@@ -14,9 +14,7 @@ from propdesk.model.fills import Fill
 from propdesk.model.instruments import AssetClass, InstrumentSpec
 from propdesk.model.orders import Side
 from propdesk.store.pages import Page
-from propdesk.store.tables import (
-    fills,
-)
+from propdesk.store.tables import fills
 
 
 @dataclass(frozen=True, slots=True)

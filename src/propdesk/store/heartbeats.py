@@ -11,9 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from propdesk.store._sql import insert_on_conflict
-from propdesk.store.tables import (
-    worker_heartbeats,
-)
+from propdesk.store.tables import worker_heartbeats
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,7 @@ from propdesk.accounting.events import (
 )
 from propdesk.accounting.state import AccountState
 from propdesk.model.numbers import ZERO
-from propdesk.store.tables import (
-    ledger_events,
-)
+from propdesk.store.tables import ledger_events
 
 
 @dataclass(frozen=True, slots=True)

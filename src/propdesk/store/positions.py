@@ -27,9 +27,7 @@ from propdesk.accounting.events import (
 from propdesk.accounting.positions import Position
 from propdesk.accounting.state import AccountState
 from propdesk.store._sql import insert_on_conflict
-from propdesk.store.tables import (
-    positions,
-)
+from propdesk.store.tables import positions
 
 
 def _position_values(account_id: str, position: Position) -> dict[str, Any]:

@@ -13,12 +13,8 @@ from propdesk.accounting.events import (
     FundsReserved,
     ReservationReleased,
 )
-from propdesk.store.errors import (
-    ProjectionConflict,
-)
-from propdesk.store.tables import (
-    reservations,
-)
+from propdesk.store.errors import ProjectionConflict
+from propdesk.store.tables import reservations
 
 
 class ReservationStore:

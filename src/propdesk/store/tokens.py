@@ -8,9 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from propdesk.store.tables import (
-    api_tokens,
-)
+from propdesk.store.tables import api_tokens
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from propdesk.store.fills import FillRepository
 from propdesk.store.heartbeats import HeartbeatRepository
 from propdesk.store.orders import OrderRepository
 from propdesk.store.ownership import OwnershipRepository
+from propdesk.store.position_history import PositionHistoryRepository
 from propdesk.store.prices import PriceRepository
 from propdesk.store.tokens import TokenRepository
 from propdesk.store.users import UserRepository
@@ -166,6 +167,11 @@ class UnitOfWork:
     def orders(self) -> OrderRepository:
         """Orders as the order engine's values, trade updates, evaluator cursors, asset flags."""
         return OrderRepository(self.connection)
+
+    @property
+    def position_history(self) -> PositionHistoryRepository:
+        """Closed positions (the records :meth:`AccountRepository.save` keeps)."""
+        return PositionHistoryRepository(self.connection)
 
     @property
     def fills(self) -> FillRepository:

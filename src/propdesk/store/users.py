@@ -8,12 +8,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from propdesk.store.errors import (
-    UserNotFound,
-)
-from propdesk.store.tables import (
-    users,
-)
+from propdesk.store.errors import UserNotFound
+from propdesk.store.tables import users
 
 
 @dataclass(frozen=True, slots=True)

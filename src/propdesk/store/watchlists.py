@@ -8,9 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from propdesk.store.tables import (
-    alpaca_watchlists,
-)
+from propdesk.store.tables import alpaca_watchlists
 
 
 @dataclass(frozen=True, slots=True)
