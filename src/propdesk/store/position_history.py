@@ -17,14 +17,14 @@ Written by :meth:`AccountRepository.save` in the same transaction as the ledger 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from propdesk.accounting.events import AccountReset, Event, FillApplied, FillVoided
 from propdesk.model.instruments import AssetClass
@@ -75,8 +75,10 @@ class PositionRecord:
         return None if self.exit_qty == 0 else self.exit_value / (self.exit_qty * self.multiplier)
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> PositionRecord:
-        return cls(**{**row, "asset_class": AssetClass(row["asset_class"])})
+    def from_row(cls, row: RowMapping) -> PositionRecord:
+        values: dict[str, Any] = dict(row)
+        values["asset_class"] = AssetClass(values["asset_class"])
+        return cls(**values)
 
 
 class PositionHistoryRepository:

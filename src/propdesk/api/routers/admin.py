@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from propdesk.api import order_schemas as o
 from propdesk.api import presenters as present
 from propdesk.api import schemas as s
 from propdesk.api.auth import admin_only, context
@@ -50,7 +51,7 @@ def liquidate(account_id: str, body: s.AdminReasonIn, ctx: Ctx, who: Admin) -> s
 
 
 class AdminResetIn(s.AdminReasonIn):
-    starting_cash: s.PositiveExact | None = None
+    starting_cash: o.PositiveExact | None = None
 
 
 @router.post("/accounts/{account_id}/reset", response_model=s.AccountOut)
