@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from propdesk.accounting.kernel import ApplyFill
@@ -15,6 +16,7 @@ from propdesk.services.accounts.commands import execute, get_state, recompute
 from propdesk.services.orders import positions
 from propdesk.store.errors import AccountNotFound
 from propdesk.store.pages import Page
+from propdesk.store.tables import position_history
 from propdesk.store.uow import UnitOfWork
 from tests.api.conftest import Api, build_api
 from tests.db import AAPL, BTC, T0, fill, started_account
@@ -59,3 +61,21 @@ def test_a_reset_archives_the_positions_it_ends(api: Api) -> None:
 def test_an_unknown_account_has_no_history(api: Api) -> None:
     with pytest.raises(AccountNotFound):
         positions.position_history(api.ctx, "nope", Page())
+
+
+def test_a_reset_archives_a_position_held_since_before_the_history(api: Api) -> None:
+    engine = api.ctx.engine
+    account_id, _ = started_account(engine)
+    execute(engine, account_id, ApplyFill(at=T0, fill=fill(AAPL, Side.BUY, "2", "150", fill_id="a")))
+    with engine.begin() as conn:
+        conn.execute(sa.delete(position_history))  # as a position opened before revision 0013
+    reset_at = api.clock.advance(60)
+    paper_accounts.reset_account(api.ctx, account_id, actor="ops")
+    [record] = positions.position_history(api.ctx, account_id, Page())
+    assert (record.symbol, record.opened_at, record.closed_at, record.closed_by) == (
+        "AAPL",
+        T0,
+        reset_at,
+        "reset",
+    )
+    assert (record.entry_qty, record.avg_entry_price) == (D(2), D(150))
