@@ -457,6 +457,7 @@ NOT_COMMANDS: dict[str, str] = {
     "orders.positions.open_positions": "read",
     "orders.positions.get_position": "read",
     "orders.positions.closing_qty": "pure",
+    "orders.positions.position_history": "read",
     "accounts.rules.resolve_pack": "pure",
     "accounts.rules.pack_of": "pure",
     "accounts.rules.load_state": "inside the caller's transaction",

@@ -23,7 +23,7 @@ from propdesk.services.alpaca import paper_accounts
 from propdesk.services.errors import Conflict, Invalid
 from propdesk.services.orders import commands as orders
 from propdesk.services.prop import marking
-from propdesk.store.records import Page
+from propdesk.store.pages import Page
 from propdesk.store.tables import accounts, admin_audit_log, users
 from propdesk.store.uow import UnitOfWork
 from tests.api.conftest import Api, build_api

@@ -16,7 +16,7 @@ from propdesk.services.accounts import lifecycle, rules
 from propdesk.services.context import ServiceContext
 from propdesk.services.prop import decisions, marking, views
 from propdesk.services.prop.decisions import ActionRequest
-from propdesk.store.records import Page
+from propdesk.store.pages import Page
 
 router = api_router(prefix="/api/v1/prop", tags=["prop"])
 Ctx = Annotated[ServiceContext, Depends(context)]

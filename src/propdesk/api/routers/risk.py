@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 
-from propdesk.api import schemas as s
+from propdesk.api import risk_schemas as s
 from propdesk.api.auth import service_or_admin
 from propdesk.api.presenters import result_json
 from propdesk.api.routing import api_router

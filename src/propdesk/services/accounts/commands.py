@@ -27,7 +27,8 @@ from propdesk.services.access import ownership
 from propdesk.services.access.tokens import Principal
 from propdesk.services.clock import Clock, system_clock
 from propdesk.services.transactions import AccountTx, account_tx, open_tx
-from propdesk.store.accounts import DERIVED_BALANCE_FIGURES, AccountRow
+from propdesk.store.accounts import AccountRow
+from propdesk.store.balances import DERIVED_BALANCE_FIGURES
 from propdesk.store.uow import UnitOfWork
 
 CommandFactory = Callable[[AccountState], Command]

@@ -24,8 +24,8 @@ from propdesk.services.errors import Invalid, NotFound
 from propdesk.services.market import assets
 from propdesk.services.market.assets import AssetInfo
 from propdesk.services.transactions import account_tx
-from propdesk.store.records import AlpacaWatchlistRecord
 from propdesk.store.uow import UnitOfWork
+from propdesk.store.watchlists import AlpacaWatchlistRecord
 
 MAX_NAME_LENGTH = 64
 # Alpaca's field-validation code goes with this reason (api/alpaca/errors.translate).

@@ -48,7 +48,8 @@ from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Disabled, Forbidden, Invalid, NotFound, Refused, ServiceError
 from propdesk.services.transactions import account_tx
 from propdesk.store.accounts import AccountRow
-from propdesk.store.orders import AssetFlags, update_row
+from propdesk.store.order_updates import update_row
+from propdesk.store.orders import AssetFlags
 from propdesk.store.uow import UnitOfWork
 
 T = TypeVar("T")

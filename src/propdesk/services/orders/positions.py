@@ -53,6 +53,8 @@ from propdesk.services.market.assets import AssetInfo, describe, trading_date, u
 from propdesk.services.orders import commands as orders
 from propdesk.services.orders.commands import Submitted
 from propdesk.services.transactions import account_tx
+from propdesk.store.pages import Page
+from propdesk.store.position_history import PositionRecord
 from propdesk.store.uow import UnitOfWork
 
 HUNDRED = Decimal(100)
@@ -465,3 +467,10 @@ def exercise(ctx: ServiceContext, account_id: str, text: str) -> Exercised:
         uow.accounts.save(account_id, after, events, correlation_id=fills[0].fill_id, recorded_at=now)
         rules.fold_and_apply(ctx, uow, account, after, events)
     return Exercised(symbol, qty, fills, after)
+
+
+def position_history(ctx: ServiceContext, account_id: str, page: Page) -> list[PositionRecord]:
+    """The account's closed positions in the order they closed (see :mod:`propdesk.store.position_history`)."""
+    with UnitOfWork(ctx.engine, read_only=True) as uow:
+        uow.accounts.get(account_id)
+        return uow.position_history.page(account_id, page)

@@ -44,8 +44,8 @@ from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Disabled, Invalid, NotFound
 from propdesk.services.transactions import account_tx
 from propdesk.store.accounts import AccountRow
-from propdesk.store.orders import update_row
-from propdesk.store.records import PENDING_APPROVAL, DecisionActionRecord
+from propdesk.store.decision_actions import PENDING_APPROVAL, DecisionActionRecord
+from propdesk.store.order_updates import update_row
 from propdesk.store.uow import UnitOfWork
 
 FILLED = "filled"

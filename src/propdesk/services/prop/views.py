@@ -22,8 +22,12 @@ from propdesk.services.accounts import rules
 from propdesk.services.accounts.commands import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.prop.marking import HEARTBEAT
-from propdesk.store.accounts import AccountRow, LedgerRow
-from propdesk.store.records import AuditRecord, FillRecord, Heartbeat, Page
+from propdesk.store.accounts import AccountRow
+from propdesk.store.audit import AuditRecord
+from propdesk.store.fills import FillRecord
+from propdesk.store.heartbeats import Heartbeat
+from propdesk.store.ledger import LedgerRow
+from propdesk.store.pages import Page
 from propdesk.store.uow import UnitOfWork
 
 
