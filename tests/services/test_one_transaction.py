@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from propdesk.accounting.kernel import ChangeStatus, handle
 from propdesk.accounting.state import AccountStatus
-from propdesk.execution.order_book import OrderRequest, ReplaceRequest
+from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest
 from propdesk.model.orders import ActionKind, OrderType, Side, TimeInForce
 from propdesk.services.access import api_keys, tokens
 from propdesk.services.access.tokens import Role

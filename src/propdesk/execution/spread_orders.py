@@ -1,4 +1,4 @@
-"""Multi-leg option orders (Alpaca ``mleg``) on an :class:`~propdesk.execution.order_book.OrderBook`.
+"""Multi-leg option orders (Alpaca ``mleg``) on an :class:`~propdesk.execution.order_book.book.OrderBook`.
 
 All legs fill or none, in one kernel step: each leg at its far side (a buy at the ask, a sell at
 the bid), the parent at the net price (positive: a debit paid; negative: a credit received). A
@@ -33,7 +33,10 @@ from propdesk.accounting.kernel import (
 from propdesk.accounting.state import AccountState
 from propdesk.execution.fees import fee_model_for
 from propdesk.execution.multileg import Leg, LegPricing, MultiLegError, PricingCode, price_legs
-from propdesk.execution.order_book import OrderBook, OrderRejected, ReplaceRequest, SessionView
+from propdesk.execution.order_book.book import OrderBook
+from propdesk.execution.order_book.checks import check_account, check_not_expired
+from propdesk.execution.order_book.errors import OrderRejected
+from propdesk.execution.order_book.requests import ReplaceRequest, SessionView
 from propdesk.model.fills import Fill
 from propdesk.model.instruments import AssetClass, InvalidSymbolError, option
 from propdesk.model.market import Quote
@@ -53,7 +56,7 @@ class SpreadRequest:
 
 
 def _check(book: OrderBook, request: SpreadRequest, session: SessionView) -> None:
-    book._check_account()
+    check_account(book.state)
     if AssetClass.US_OPTION not in book.policy.allowed_asset_classes:
         raise OrderRejected("asset_class_not_allowed", "options are not allowed for this account")
     if request.type not in (OrderType.MARKET, OrderType.LIMIT):
@@ -157,7 +160,7 @@ def submit_spread(
             contract = option(wanted.symbol)
         except InvalidSymbolError:
             continue  # pricing names the leg that is not an option
-        book._check_not_expired(contract, now)
+        check_not_expired(book.state, contract, now)
     pricing = _price(book, request, quotes, now)
     net = pricing.net
     assert net is not None

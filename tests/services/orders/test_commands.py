@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.engine import Engine
 
-from propdesk.execution.order_book import OrderRequest, ReplaceRequest, StopLoss, TakeProfit
+from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest, StopLoss, TakeProfit
 from propdesk.model.market import Bar, Quote
 from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from propdesk.services.accounts import lifecycle

@@ -25,7 +25,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from propdesk.accounting.state import AccountState
-from propdesk.execution.order_book import OrderRequest, ReplaceRequest
+from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest
 from propdesk.execution.spread_orders import SpreadRequest
 from propdesk.marketdata.calendars import nyse
 from propdesk.model.instruments import AssetClass, Instrument, InvalidSymbolError, parse_instrument

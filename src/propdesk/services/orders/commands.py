@@ -1,7 +1,7 @@
 """Order use cases: submit, cancel, replace and read orders; each command is one transaction.
 
 Every command locks the account, loads its state and open orders into an
-:class:`~propdesk.execution.order_book.OrderBook`, lets the book decide, and stores what it
+:class:`~propdesk.execution.order_book.book.OrderBook`, lets the book decide, and stores what it
 collected (ledger events, fills, changed orders, trade updates) before committing. A refusal
 raises before anything is written, so a refused order leaves no trace but the error.
 
@@ -28,13 +28,9 @@ from typing import Any, TypeVar
 
 from propdesk.accounting.events import FillApplied
 from propdesk.execution import spread_orders
-from propdesk.execution.order_book import (
-    OrderBook,
-    OrderRejected,
-    OrderRequest,
-    ReplaceRequest,
-    SessionView,
-)
+from propdesk.execution.order_book.book import OrderBook
+from propdesk.execution.order_book.errors import OrderRejected
+from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest, SessionView
 from propdesk.execution.spread_orders import SpreadRequest
 from propdesk.marketdata.calendars import calendar_for
 from propdesk.model.instruments import AssetClass, Equity, Instrument, InvalidSymbolError, parse_instrument
