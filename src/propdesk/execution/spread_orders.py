@@ -34,9 +34,9 @@ from propdesk.accounting.state import AccountState
 from propdesk.execution.fees import fee_model_for
 from propdesk.execution.multileg import Leg, LegPricing, MultiLegError, PricingCode, price_legs
 from propdesk.execution.order_book.book import OrderBook
-from propdesk.execution.order_book.checks import check_account, check_not_expired
 from propdesk.execution.order_book.errors import OrderRejected
 from propdesk.execution.order_book.requests import ReplaceRequest, SessionView
+from propdesk.execution.policy.order_checks import check_account, check_not_expired
 from propdesk.model.fills import Fill
 from propdesk.model.instruments import AssetClass, InvalidSymbolError, option
 from propdesk.model.market import Quote

@@ -52,9 +52,9 @@ The rules, where Alpaca's paper engine is the reference:
 
 Modules: :mod:`.book` (the :class:`~.book.OrderBook` and its submit/cancel/replace entry points),
 :mod:`.core` (the book's state and bookkeeping), :mod:`.events` (what a market event does to
-resting orders), :mod:`.fills` (pricing and booking a fill), :mod:`.checks` (request and exposure
-checks), :mod:`.buying_power` (what an order reserves), :mod:`.legs` (bracket/OTO/OCO exit legs),
+resting orders), :mod:`.fills` (pricing and booking a fill), :mod:`.buying_power` (what an order reserves), :mod:`.legs` (bracket/OTO/OCO exit legs),
 :mod:`.expiry` (time in force), :mod:`.forced` (``pd-fill-``/``pd-reject-``), :mod:`.requests`
-(the request and event types) and :mod:`.errors`. Multi-leg option orders live in
-:mod:`propdesk.execution.spread_orders`.
+(the request and event types) and :mod:`.errors`. The acceptance checks are the order checks of
+the one policy path, :mod:`propdesk.execution.policy.order_checks`. Multi-leg option orders live
+in :mod:`propdesk.execution.spread_orders`.
 """

@@ -8,7 +8,14 @@ from decimal import Decimal
 
 from propdesk.accounting.kernel import CommandRejected, ReserveForOrder
 from propdesk.execution.order_book.buying_power import reservation_for
-from propdesk.execution.order_book.checks import (
+from propdesk.execution.order_book.errors import OrderRejected
+from propdesk.execution.order_book.events import BookEvents
+from propdesk.execution.order_book.expiry import lifetime
+from propdesk.execution.order_book.forced import FILL_PREFIX, REJECT_PREFIX, forced_outcome, forced_price
+from propdesk.execution.order_book.legs import children, exit_legs
+from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest, SessionView, request_of
+from propdesk.execution.policy.codes import CheckCode
+from propdesk.execution.policy.order_checks import (
     IMMEDIATE,
     check_account,
     check_exposure,
@@ -16,13 +23,8 @@ from propdesk.execution.order_book.checks import (
     check_prices,
     check_request,
     quantity_of,
+    refuse,
 )
-from propdesk.execution.order_book.errors import OrderRejected
-from propdesk.execution.order_book.events import BookEvents
-from propdesk.execution.order_book.expiry import lifetime
-from propdesk.execution.order_book.forced import FILL_PREFIX, REJECT_PREFIX, forced_outcome, forced_price
-from propdesk.execution.order_book.legs import children, exit_legs
-from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest, SessionView, request_of
 from propdesk.model.instruments import Instrument
 from propdesk.model.market import Quote
 from propdesk.model.numbers import ZERO
@@ -45,11 +47,10 @@ class OrderBook(BookEvents):
         instrument = self.resolve(request.symbol, request.asset_class)
         outcome = forced_outcome(request.client_order_id)
         if outcome is not None and not self.allow_forced_outcomes:
-            raise OrderRejected(
-                "forced_outcome_not_allowed",
+            raise refuse(
+                CheckCode.FORCED_OUTCOME_NOT_ALLOWED,
                 f"client_order_id prefix {outcome} (deterministic outcome) is not allowed for this account "
                 "(accounts under a rule pack, or PROPDESK_FORCED_OUTCOMES=false on this server)",
-                "forbidden",
             )
         check_account(self.state)
         check_not_expired(self.state, instrument, now)

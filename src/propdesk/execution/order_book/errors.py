@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from propdesk.execution.policy.results import CheckResult
+
 
 class OrderRejected(Exception):
     """An order (or a cancel or replace) that may not happen; nothing changed.
@@ -17,3 +22,5 @@ class OrderRejected(Exception):
         self.message = message
         self.kind = kind
         self.details = details
+        # The failed check when a policy check refused (see propdesk.execution.policy.order_checks).
+        self.check: CheckResult | None = None

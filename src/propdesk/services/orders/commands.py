@@ -31,6 +31,7 @@ from propdesk.execution import spread_orders
 from propdesk.execution.order_book.book import OrderBook
 from propdesk.execution.order_book.errors import OrderRejected
 from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest, SessionView
+from propdesk.execution.policy.codes import CheckCode
 from propdesk.execution.spread_orders import SpreadRequest
 from propdesk.marketdata.calendars import calendar_for
 from propdesk.model.instruments import AssetClass, Equity, Instrument, InvalidSymbolError, parse_instrument
@@ -226,7 +227,7 @@ def submit_order(
         instrument = resolver(request.symbol, request.asset_class)
         flags = resolver.flags(instrument.symbol) if isinstance(resolver, AssetResolver) else None
         if flags is not None and not flags.tradable:
-            raise Forbidden("asset_not_tradable", f"{instrument.symbol} is not tradable")
+            raise Forbidden(CheckCode.ASSET_NOT_TRADABLE.value, f"{instrument.symbol} is not tradable")
         if request.qty is not None:
             intent = OrderIntent(instrument.symbol, instrument.asset_class, request.side, request.qty)
             _rule_gate(ctx, uow, account, book, intent)
@@ -253,9 +254,7 @@ def _rule_gate(
     if report is not None and not report.passed:
         failure = report.failures[0]
         raise Forbidden(
-            f"rule:{failure.gate.value}",
-            failure.message,
-            {"gates": [rules.gate_json(r) for r in report.failures]},
+            failure.code.value, failure.message, {"gates": [r.as_json() for r in report.failures]}
         )
 
 
