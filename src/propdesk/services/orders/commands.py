@@ -32,6 +32,7 @@ from propdesk.execution.order_book.book import OrderBook
 from propdesk.execution.order_book.errors import OrderRejected
 from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest, SessionView
 from propdesk.execution.policy.codes import CheckCode
+from propdesk.execution.policy.order_checks import quantity_of
 from propdesk.execution.spread_orders import SpreadRequest
 from propdesk.marketdata.calendars import calendar_for
 from propdesk.model.instruments import AssetClass, Equity, Instrument, InvalidSymbolError, parse_instrument
@@ -228,8 +229,11 @@ def submit_order(
         flags = resolver.flags(instrument.symbol) if isinstance(resolver, AssetResolver) else None
         if flags is not None and not flags.tradable:
             raise Forbidden(CheckCode.ASSET_NOT_TRADABLE.value, f"{instrument.symbol} is not tradable")
-        if request.qty is not None:
-            intent = OrderIntent(instrument.symbol, instrument.asset_class, request.side, request.qty)
+        qty = request.qty
+        if qty is None and account.rule_pack is not None:
+            qty = _notional_qty(uow, request, instrument, ctx.clock())
+        if qty is not None:
+            intent = OrderIntent(instrument.symbol, instrument.asset_class, request.side, qty)
             _rule_gate(ctx, uow, account, book, intent)
         now = ctx.clock()
         quote = uow.prices.latest_quote(instrument.symbol, at_or_before=now)
@@ -240,6 +244,19 @@ def submit_order(
 
     payloads: dict[str, dict[str, Any]] = {}
     return _run(ctx, account_id, act, payloads=payloads)
+
+
+def _notional_qty(
+    uow: UnitOfWork, request: OrderRequest, instrument: Instrument, now: datetime
+) -> Decimal | None:
+    """The quantity a notional order buys at the latest quote, as the book will size it, so the rule
+    pack checks it like a quantity order; None when it cannot be sized (the book refuses it then)."""
+    if request.notional is None:
+        return None
+    try:
+        return quantity_of(request, instrument, uow.prices.latest_quote(instrument.symbol, at_or_before=now))
+    except OrderRejected:
+        return None
 
 
 def _rule_gate(
