@@ -9,7 +9,8 @@ from decimal import Decimal
 
 from propdesk.accounting.state import AccountState
 from propdesk.execution.fees import fee_model_for
-from propdesk.execution.order_book.errors import OrderRejected
+from propdesk.execution.policy.codes import CheckCode
+from propdesk.execution.policy.order_checks import refuse
 from propdesk.execution.reservations import reservation_amount, reservation_price
 from propdesk.model.instruments import AssetClass, Instrument
 from propdesk.model.market import Quote
@@ -55,8 +56,8 @@ def reservation_for(
         if order.type is OrderType.STOP and order.stop_price is not None:
             quote = Quote(order.symbol, now, order.stop_price, order.stop_price)
         else:
-            raise OrderRejected(
-                "price_missing",
+            raise refuse(
+                CheckCode.PRICE_MISSING,
                 f"no quote for {order.symbol}: a {order.type.value} order cannot be priced",
             )
     unit = reservation_price(

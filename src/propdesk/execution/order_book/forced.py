@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from propdesk.execution.order_book.errors import OrderRejected
+from propdesk.execution.policy.codes import CheckCode
+from propdesk.execution.policy.order_checks import refuse
 from propdesk.model.market import Quote
 from propdesk.model.order import Order
 from propdesk.model.orders import OrderType, Side
@@ -32,8 +33,8 @@ def forced_price(order: Order, quote: Quote | None) -> Decimal:
             return far
     if order.stop_price is not None:
         return order.stop_price
-    raise OrderRejected(
-        "price_missing",
+    raise refuse(
+        CheckCode.PRICE_MISSING,
         f"{FILL_PREFIX} order: no quote for {order.symbol} and no limit or stop price to fill "
         f"a {order.type.value} order at",
     )
