@@ -13,7 +13,7 @@ from decimal import Decimal
 from propdesk.accounting.kernel import ApplyFill, MarkToPrices, Start, handle
 from propdesk.accounting.state import AccountState
 from propdesk.execution.actions import ProposedAction
-from propdesk.execution.gates import check_action
+from propdesk.execution.policy.action_checks import check_action
 from propdesk.model.fills import Fill
 from propdesk.model.instruments import equity
 from propdesk.model.market import Quote

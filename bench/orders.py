@@ -43,7 +43,7 @@ from typing import Any
 from harness import database, ms
 from sqlalchemy.engine import Engine, make_url
 
-from propdesk.execution.order_book import OrderRequest
+from propdesk.execution.order_book.requests import OrderRequest
 from propdesk.marketdata.calendars import nyse
 from propdesk.model.market import Bar, Quote
 from propdesk.model.orders import OrderType, Side, TimeInForce

@@ -52,7 +52,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy.engine import Engine
 
 from propdesk.api.app import create_app
-from propdesk.execution.order_book import OrderRequest
+from propdesk.execution.order_book.requests import OrderRequest
 from propdesk.model.orders import OrderType, Side, TimeInForce
 from propdesk.services.access import api_keys
 from propdesk.services.accounts import lifecycle

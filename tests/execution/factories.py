@@ -8,8 +8,9 @@ from decimal import Decimal
 from propdesk.accounting.kernel import ApplyFill, ChangeStatus, ReserveForOrder, handle
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.execution.actions import ProposedAction
-from propdesk.execution.codes import GateCode
-from propdesk.execution.gates import GateReport, GateResult, check_action
+from propdesk.execution.policy.action_checks import check_action
+from propdesk.execution.policy.codes import CheckCode
+from propdesk.execution.policy.results import CheckReport, CheckResult
 from propdesk.model.instruments import Instrument, equity
 from propdesk.model.market import Quote
 from propdesk.model.orders import ActionKind, Side
@@ -71,7 +72,7 @@ def check(
     use_quote: bool = True,
     now: datetime = NOW,
     open_orders: int = 0,
-) -> GateReport:
+) -> CheckReport:
     """Run the gates with seed defaults: a fresh 100k account and a 99.99/100.01 quote."""
     the_quote = (quote_ or quote(proposed.symbol)) if use_quote else None
     return check_action(
@@ -84,10 +85,10 @@ def check(
     )
 
 
-def gate(report: GateReport, code: GateCode) -> GateResult:
-    (result,) = [r for r in report.results if r.gate is code]
+def gate(report: CheckReport, code: CheckCode) -> CheckResult:
+    (result,) = [r for r in report.results if r.code is code]
     return result
 
 
-def failed_codes(report: GateReport) -> list[GateCode]:
-    return [r.gate for r in report.failures]
+def failed_codes(report: CheckReport) -> list[CheckCode]:
+    return [r.code for r in report.failures]

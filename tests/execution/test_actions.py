@@ -8,7 +8,7 @@ import pytest
 
 from propdesk.accounting.positions import Position
 from propdesk.execution.actions import ActionRejected, ResolvedOrder, resolve_action, resolve_order
-from propdesk.execution.codes import GateCode
+from propdesk.execution.policy.codes import CheckCode
 from propdesk.model.instruments import future
 from propdesk.model.orders import ActionKind, Side
 from tests.execution.factories import AAPL, T0, action
@@ -51,7 +51,7 @@ def test_close_accepts_a_qty_equal_to_the_position_only() -> None:
     assert resolve_order(action(ActionKind.CLOSE, qty="100"), position("100")).qty == D(100)
     with pytest.raises(ActionRejected) as caught:
         resolve_order(action(ActionKind.CLOSE, qty="40"), position("100"))
-    assert caught.value.code is GateCode.INVALID_QUANTITY
+    assert caught.value.code is CheckCode.INVALID_QUANTITY
     assert "use reduce" in str(caught.value)
 
 
@@ -74,13 +74,13 @@ def test_futures_notional_counts_the_point_value() -> None:
 def test_notional_below_one_lot_is_refused() -> None:
     resolution = resolve_action(action(ActionKind.OPEN_LONG, ES, notional="100000"), None, D("5000.00"))
     (problem,) = resolution.problems
-    assert (problem.code, problem.value, problem.limit) == (GateCode.INVALID_QUANTITY, D(100000), D(250000))
+    assert (problem.code, problem.value, problem.limit) == (CheckCode.INVALID_QUANTITY, D(100000), D(250000))
 
 
 def test_notional_needs_a_price() -> None:
     with pytest.raises(ActionRejected) as caught:
         resolve_order(action(ActionKind.OPEN_LONG, notional="1000"), None)
-    assert caught.value.code is GateCode.PRICE_MISSING
+    assert caught.value.code is CheckCode.PRICE_MISSING
 
 
 @pytest.mark.parametrize(
@@ -90,33 +90,33 @@ def test_notional_needs_a_price() -> None:
 def test_exactly_one_positive_amount(qty: str | None, notional: str | None) -> None:
     with pytest.raises(ActionRejected) as caught:
         resolve_order(action(ActionKind.OPEN_LONG, qty=qty, notional=notional), None, D(100))
-    assert caught.value.code is GateCode.INVALID_QUANTITY
+    assert caught.value.code is CheckCode.INVALID_QUANTITY
 
 
 def test_qty_must_be_a_whole_lot_and_is_never_rounded() -> None:
     resolution = resolve_action(action(ActionKind.OPEN_LONG, ES, qty="1.5"), None)
     (problem,) = resolution.problems
-    assert (problem.code, problem.value, problem.limit) == (GateCode.INVALID_QUANTITY, D("1.5"), D(1))
+    assert (problem.code, problem.value, problem.limit) == (CheckCode.INVALID_QUANTITY, D("1.5"), D(1))
 
 
 def test_reduce_may_not_exceed_the_position() -> None:
     assert resolve_order(action(ActionKind.REDUCE, qty="100"), position("100")).qty == D(100)
     resolution = resolve_action(action(ActionKind.REDUCE, qty="150"), position("100"))
     (problem,) = resolution.problems
-    assert (problem.code, problem.value, problem.limit) == (GateCode.REDUCE_EXCEEDS_POSITION, D(150), D(100))
+    assert (problem.code, problem.value, problem.limit) == (CheckCode.REDUCE_EXCEEDS_POSITION, D(150), D(100))
 
 
 @pytest.mark.parametrize("kind", [ActionKind.INCREASE, ActionKind.REDUCE, ActionKind.CLOSE])
 def test_position_actions_need_a_position(kind: ActionKind) -> None:
     with pytest.raises(ActionRejected) as caught:
         resolve_order(action(kind, qty="1"), None)
-    assert caught.value.code is GateCode.NO_POSITION
+    assert caught.value.code is CheckCode.NO_POSITION
 
 
 def test_opening_against_a_position_is_refused_not_flipped() -> None:
     resolution = resolve_action(action(ActionKind.OPEN_LONG, qty="10"), position("-100"))
     (problem,) = resolution.problems
-    assert (problem.code, problem.value, problem.limit) == (GateCode.OPPOSITE_POSITION, D(-100), D(0))
+    assert (problem.code, problem.value, problem.limit) == (CheckCode.OPPOSITE_POSITION, D(-100), D(0))
 
 
 def test_opening_with_the_position_adds_to_it() -> None:
@@ -126,7 +126,7 @@ def test_opening_with_the_position_adds_to_it() -> None:
 def test_a_given_side_must_agree() -> None:
     resolution = resolve_action(action(ActionKind.REDUCE, qty="10", side=Side.BUY), position("100"))
     (problem,) = resolution.problems
-    assert (problem.code, problem.value, problem.limit) == (GateCode.SIDE_MISMATCH, "buy", "sell")
+    assert (problem.code, problem.value, problem.limit) == (CheckCode.SIDE_MISMATCH, "buy", "sell")
     assert resolve_order(action(ActionKind.REDUCE, qty="10", side=Side.SELL), position("100")).qty == D(10)
 
 
@@ -134,9 +134,9 @@ def test_a_given_side_must_agree() -> None:
 def test_hold_and_cancel_do_not_resolve(kind: ActionKind) -> None:
     with pytest.raises(ActionRejected) as caught:
         resolve_order(action(kind), None)
-    assert caught.value.code is GateCode.UNSUPPORTED_ACTION
+    assert caught.value.code is CheckCode.UNSUPPORTED_ACTION
 
 
 def test_every_problem_is_collected() -> None:
     resolution = resolve_action(action(ActionKind.REDUCE, qty="0", side=Side.BUY), None)
-    assert [p.code for p in resolution.problems] == [GateCode.NO_POSITION, GateCode.INVALID_QUANTITY]
+    assert [p.code for p in resolution.problems] == [CheckCode.NO_POSITION, CheckCode.INVALID_QUANTITY]

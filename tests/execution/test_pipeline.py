@@ -59,7 +59,7 @@ def test_a_refused_action_changes_nothing() -> None:
     )
     assert outcome.fill is None
     assert outcome.decision is None
-    assert [g.gate for g in outcome.report.failures] == ["price_missing"]
+    assert [g.code for g in outcome.report.failures] == ["price_missing"]
 
 
 def test_liquidation_closes_each_position_on_the_far_side_of_its_quote() -> None:

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.execution.actions import ProposedAction
-from propdesk.execution.codes import GATE_ORDER, GateCode
 from propdesk.execution.fill_models import BpsSlippageFillModel, FillModel, MidFillModel, NbboFillModel
-from propdesk.execution.gates import check_action
+from propdesk.execution.policy.action_checks import check_action
+from propdesk.execution.policy.codes import ACTION_CHECKS, CheckCode
 from propdesk.model.instruments import Instrument, equity, future
 from propdesk.model.market import Quote
 from propdesk.model.orders import ActionKind, Direction, Side
@@ -85,14 +85,18 @@ policies = st.builds(
 )
 
 LIMIT_GATES = {
-    GateCode.PRICE_STALE,
-    GateCode.MAX_ORDER_NOTIONAL,
-    GateCode.INSUFFICIENT_BUYING_POWER,
-    GateCode.MAX_OPEN_POSITIONS,
-    GateCode.MAX_OPEN_ORDERS,
+    CheckCode.PRICE_STALE,
+    CheckCode.MAX_ORDER_NOTIONAL,
+    CheckCode.INSUFFICIENT_BUYING_POWER,
+    CheckCode.MAX_OPEN_POSITIONS,
+    CheckCode.MAX_OPEN_ORDERS,
 }
-RATIO_GATES = {GateCode.MAX_ORDER_LEVERAGE, GateCode.MAX_AGGREGATE_LEVERAGE, GateCode.MAX_POSITION_TO_EQUITY}
-EXPOSURE_GATES = LIMIT_GATES - {GateCode.PRICE_STALE} | RATIO_GATES | {GateCode.DIRECTION_NOT_ALLOWED}
+RATIO_GATES = {
+    CheckCode.MAX_ORDER_LEVERAGE,
+    CheckCode.MAX_AGGREGATE_LEVERAGE,
+    CheckCode.MAX_POSITION_TO_EQUITY,
+}
+EXPOSURE_GATES = LIMIT_GATES - {CheckCode.PRICE_STALE} | RATIO_GATES | {CheckCode.DIRECTION_NOT_ALLOWED}
 
 
 @settings(max_examples=300, deadline=None)
@@ -122,19 +126,19 @@ def test_gates_never_raise_and_explain_every_failure(
     proposed = ProposedAction(kind, instrument, qty, notional, side)
     report = check_action(proposed, state=state, policy=policy, quote=quote, now=T0, open_orders=open_orders)
 
-    assert [r.gate for r in report.results] == list(GATE_ORDER)
+    assert [r.code for r in report.results] == list(ACTION_CHECKS)
     for result in report.failures:
         assert result.applicable
         assert result.message
-        if result.gate in LIMIT_GATES:
+        if result.code in LIMIT_GATES:
             assert isinstance(result.value, Decimal | int)
             assert isinstance(result.limit, Decimal | int)
             assert result.value > result.limit
-        if result.gate in RATIO_GATES:
+        if result.code in RATIO_GATES:
             assert result.limit is not None
             assert result.value is not None or state.equity <= 0
     if not kind.adds_exposure:
-        assert all(r.passed for r in report.results if r.gate in EXPOSURE_GATES)
+        assert all(r.passed for r in report.results if r.code in EXPOSURE_GATES)
     if report.passed:
         assert report.order is not None
         assert report.fill is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from propdesk.execution.policy.codes import CheckCode
 from propdesk.model.instruments import AssetClass
 from propdesk.model.orders import Side
 from propdesk.risk.gates import OrderIntent, check_rule_gates
@@ -36,7 +37,7 @@ def test_max_contracts_gate_counts_micros_by_the_packs_ratio_and_never_blocks_re
     assert ok.passed
     assert not too_many.passed
     failure = too_many.failures[0]
-    assert (failure.gate, failure.value, failure.limit) == (RuleCode.MAX_CONTRACTS, D(6), 5)
+    assert (failure.code, failure.value, failure.limit) == (CheckCode.RULE_MAX_CONTRACTS, D(6), 5)
     reduce = check_rule_gates(
         topstep.pack, topstep.rules, account=topstep.account, order=order("MES", Side.SELL, 3), now=at
     )
@@ -53,7 +54,7 @@ def test_max_contracts_gate_counts_micros_by_the_packs_ratio_and_never_blocks_re
     over = check_rule_gates(
         apex.pack, apex.rules, account=apex.account, order=order("ES", Side.BUY, 1), now=at
     )
-    assert [(f.gate, f.value) for f in over.failures] == [(RuleCode.MAX_CONTRACTS, D("10.5"))]
+    assert [(f.code, f.value) for f in over.failures] == [(CheckCode.RULE_MAX_CONTRACTS, D("10.5"))]
 
 
 def test_locked_failed_and_flat_by_windows_block_new_exposure_only() -> None:
@@ -63,7 +64,7 @@ def test_locked_failed_and_flat_by_windows_block_new_exposure_only() -> None:
     add = check_rule_gates(
         desk.pack, desk.rules, account=desk.account, order=order("ES", Side.BUY, 1), now=at
     )
-    assert [f.gate for f in add.failures] == [RuleCode.DAY_LOCKED]
+    assert [f.code for f in add.failures] == [CheckCode.RULE_DAY_LOCKED]
     close = check_rule_gates(
         desk.pack, desk.rules, account=desk.account, order=order("ES", Side.SELL, 1), now=at
     )
@@ -74,7 +75,7 @@ def test_locked_failed_and_flat_by_windows_block_new_exposure_only() -> None:
     gate = check_rule_gates(
         late.pack, late.rules, account=late.account, order=order("ES", Side.BUY, 1), now=in_window
     )
-    assert [f.gate for f in gate.failures] == [RuleCode.FLAT_BY]
+    assert [f.code for f in gate.failures] == [CheckCode.RULE_FLAT_BY]
     after_boundary = late.at(MON, "17:30")  # Tuesday's session has begun
     gate = check_rule_gates(
         late.pack, late.rules, account=late.account, order=order("ES", Side.BUY, 1), now=after_boundary
@@ -99,7 +100,7 @@ def test_vpin_gate_blocks_at_or_above_its_percentile_and_skips_without_a_reading
     toxic = check_rule_gates(pack, desk.rules, account=desk.account, order=buy, now=at, vpin_cdf=D("0.9"))
     unknown = check_rule_gates(pack, desk.rules, account=desk.account, order=buy, now=at)
     assert calm.passed
-    assert [f.gate for f in toxic.failures] == [RuleCode.VPIN]
-    vpin_result = next(r for r in unknown.results if r.gate is RuleCode.VPIN)
+    assert [f.code for f in toxic.failures] == [CheckCode.RULE_VPIN]
+    vpin_result = next(r for r in unknown.results if r.code is CheckCode.RULE_VPIN)
     assert unknown.passed
     assert not vpin_result.applicable

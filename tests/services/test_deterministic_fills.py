@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.engine import Engine
 
-from propdesk.execution.order_book import OrderRequest, StopLoss, TakeProfit
+from propdesk.execution.order_book.requests import OrderRequest, StopLoss, TakeProfit
 from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from propdesk.services.accounts import lifecycle
 from propdesk.services.accounts.commands import get_state, recompute

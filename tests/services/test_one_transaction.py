@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from propdesk.accounting.kernel import ChangeStatus, handle
 from propdesk.accounting.state import AccountStatus
-from propdesk.execution.order_book import OrderRequest, ReplaceRequest
+from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest
 from propdesk.model.orders import ActionKind, OrderType, Side, TimeInForce
 from propdesk.services.access import api_keys, tokens
 from propdesk.services.access.tokens import Role
@@ -422,7 +422,6 @@ NOT_COMMANDS: dict[str, str] = {
     "accounts.commands.get_state": "read",
     "accounts.commands.recompute": "read (one snapshot)",
     "accounts.commands.recompute_in": "inside the caller's transaction",
-    "prop.decisions.gate_json": "pure",
     "prop.decisions.request_of": "pure",
     "prop.decisions.execute_record": "inside the caller's transaction",
     "prop.decisions.get_action": "read",
@@ -468,7 +467,6 @@ NOT_COMMANDS: dict[str, str] = {
     "accounts.rules.apply_required_action": "inside the caller's transaction",
     "accounts.rules.fold_and_apply": "inside the caller's transaction",
     "accounts.rules.gate": "inside the caller's transaction",
-    "accounts.rules.gate_json": "pure",
     "accounts.rules.status": "read",
     "accounts.rules.current_status": "pure",
     "accounts.rules.status_in": "inside the caller's transaction",

@@ -135,6 +135,6 @@ def _trade(run: _Run, bar: Bar, quote: Quote, now: datetime, strategy: Strategy)
             fill_id=run.new_id(),
         )
         if outcome.decision is None:
-            run.result.rejections.update(str(g.gate) for g in outcome.report.failures)
+            run.result.rejections.update(str(g.code) for g in outcome.report.failures)
             continue
         run.record(outcome.decision)

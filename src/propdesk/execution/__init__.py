@@ -1,4 +1,4 @@
-"""Execution: fill models, fee models, action resolution and pre-trade safety gates. Pure.
+"""Execution: fill models, fee models, action resolution, the order book and the pre-trade policy. Pure.
 
 Nothing here reads a clock, a database or the network: quotes, time and account state come in as
 arguments, so the live service, replay and tests price and gate an action identically.
@@ -14,7 +14,6 @@ from propdesk.execution.actions import (
     resolve_order,
     resolve_side,
 )
-from propdesk.execution.codes import GATE_ORDER, GateCode, GateValue
 from propdesk.execution.fees import BpsOfNotional, FeeModel, PerContract, fee_model_for
 from propdesk.execution.fill_models import (
     BpsSlippageFillModel,
@@ -28,19 +27,21 @@ from propdesk.execution.fill_models import (
     mid,
     nbbo,
 )
-from propdesk.execution.gates import GateReport, GateResult, check_action, evaluate_gates, failed_gates
+from propdesk.execution.policy.action_checks import check_action, evaluate_checks
+from propdesk.execution.policy.codes import ACTION_CHECKS, CheckCode, CheckValue
+from propdesk.execution.policy.results import CheckReport, CheckResult, failed_checks
 
 __all__ = [
-    "GATE_ORDER",
+    "ACTION_CHECKS",
     "ActionRejected",
     "BpsOfNotional",
     "BpsSlippageFillModel",
+    "CheckCode",
+    "CheckReport",
+    "CheckResult",
+    "CheckValue",
     "FeeModel",
     "FillModel",
-    "GateCode",
-    "GateReport",
-    "GateResult",
-    "GateValue",
     "MidFillModel",
     "NbboFillModel",
     "PerContract",
@@ -52,8 +53,8 @@ __all__ = [
     "bps_slippage",
     "build_fill",
     "check_action",
-    "evaluate_gates",
-    "failed_gates",
+    "evaluate_checks",
+    "failed_checks",
     "fee_model_for",
     "fill_model_for",
     "mid",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from propdesk.accounting.positions import Position
-from propdesk.execution.codes import GateCode, GateValue
+from propdesk.execution.policy.codes import CheckCode, CheckValue
 from propdesk.execution.rounding import qty_down_to_lot
 from propdesk.model.instruments import Instrument
 from propdesk.model.numbers import ZERO
@@ -70,10 +70,10 @@ class ResolvedOrder:
 class Problem:
     """Why an action cannot be resolved, under the code of the gate that reports it."""
 
-    code: GateCode
+    code: CheckCode
     message: str
-    value: GateValue = None
-    limit: GateValue = None
+    value: CheckValue = None
+    limit: CheckValue = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +109,14 @@ def _position_problems(action: ProposedAction, position: Position | None, side: 
     kind, symbol = action.kind, action.symbol
     problems: list[Problem] = []
     if kind in POSITION_ACTIONS and position is None:
-        problems.append(Problem(GateCode.NO_POSITION, f"no open position in {symbol} to {kind.value}", ZERO))
+        problems.append(Problem(CheckCode.NO_POSITION, f"no open position in {symbol} to {kind.value}", ZERO))
     if position is not None and (
         (kind is ActionKind.OPEN_LONG and position.qty < 0)
         or (kind is ActionKind.OPEN_SHORT and position.qty > 0)
     ):
         problems.append(
             Problem(
-                GateCode.OPPOSITE_POSITION,
+                CheckCode.OPPOSITE_POSITION,
                 f"{symbol} position is {position.qty}; close it before {kind.value}",
                 position.qty,
                 ZERO,
@@ -125,7 +125,7 @@ def _position_problems(action: ProposedAction, position: Position | None, side: 
     if action.side is not None and side is not None and action.side is not side:
         problems.append(
             Problem(
-                GateCode.SIDE_MISMATCH,
+                CheckCode.SIDE_MISMATCH,
                 f"{kind.value} {symbol} is a {side.value}, not a {action.side.value}",
                 action.side.value,
                 side.value,
@@ -138,7 +138,7 @@ def _close_qty(action: ProposedAction, position: Position | None, problems: list
     if action.notional is not None:
         problems.append(
             Problem(
-                GateCode.INVALID_QUANTITY,
+                CheckCode.INVALID_QUANTITY,
                 "close takes no notional (it closes the whole position); use reduce for part of it",
                 action.notional,
             )
@@ -149,7 +149,7 @@ def _close_qty(action: ProposedAction, position: Position | None, problems: list
     if action.qty is not None and action.qty != full:
         problems.append(
             Problem(
-                GateCode.INVALID_QUANTITY,
+                CheckCode.INVALID_QUANTITY,
                 f"close closes the whole position ({full}); use reduce to close {action.qty}",
                 action.qty,
                 full,
@@ -161,14 +161,14 @@ def _close_qty(action: ProposedAction, position: Position | None, problems: list
 def _explicit_qty(action: ProposedAction, qty: Decimal, problems: list[Problem]) -> Decimal | None:
     lot = action.instrument.lot_size
     if qty <= 0:
-        problems.append(Problem(GateCode.INVALID_QUANTITY, "qty must be positive", qty, ZERO))
+        problems.append(Problem(CheckCode.INVALID_QUANTITY, "qty must be positive", qty, ZERO))
         return None
     if qty > MAX_AMOUNT:
-        problems.append(Problem(GateCode.INVALID_QUANTITY, f"qty {qty} is too large", qty, MAX_AMOUNT))
+        problems.append(Problem(CheckCode.INVALID_QUANTITY, f"qty {qty} is too large", qty, MAX_AMOUNT))
         return None
     if not action.instrument.is_valid_qty(qty):
         message = f"qty {qty} is not a multiple of the lot size {lot}"
-        problems.append(Problem(GateCode.INVALID_QUANTITY, message, qty, lot))
+        problems.append(Problem(CheckCode.INVALID_QUANTITY, message, qty, lot))
         return None
     return qty
 
@@ -178,27 +178,27 @@ def _qty_for_notional(
 ) -> Decimal | None:
     instrument = action.instrument
     if notional <= 0:
-        problems.append(Problem(GateCode.INVALID_QUANTITY, "notional must be positive", notional, ZERO))
+        problems.append(Problem(CheckCode.INVALID_QUANTITY, "notional must be positive", notional, ZERO))
         return None
     if notional > MAX_AMOUNT:
         message = f"notional {notional} is too large"
-        problems.append(Problem(GateCode.INVALID_QUANTITY, message, notional, MAX_AMOUNT))
+        problems.append(Problem(CheckCode.INVALID_QUANTITY, message, notional, MAX_AMOUNT))
         return None
     if price is None or price <= 0:
         message = f"no positive price to size {notional} notional of {action.symbol}"
-        problems.append(Problem(GateCode.PRICE_MISSING, message))
+        problems.append(Problem(CheckCode.PRICE_MISSING, message))
         return None
     unit_value = price * instrument.multiplier
     exact = notional / unit_value
     if exact > MAX_AMOUNT:
         message = f"notional {notional} at {price} is more than {MAX_AMOUNT} units"
-        problems.append(Problem(GateCode.INVALID_QUANTITY, message, exact, MAX_AMOUNT))
+        problems.append(Problem(CheckCode.INVALID_QUANTITY, message, exact, MAX_AMOUNT))
         return None
     qty = qty_down_to_lot(exact, instrument)
     if qty <= 0:
         one_lot = instrument.lot_size * unit_value
         message = f"notional {notional} is less than one lot of {action.symbol} ({one_lot} at {price})"
-        problems.append(Problem(GateCode.INVALID_QUANTITY, message, notional, one_lot))
+        problems.append(Problem(CheckCode.INVALID_QUANTITY, message, notional, one_lot))
         return None
     return qty
 
@@ -208,7 +208,7 @@ def _order_qty(action: ProposedAction, price: Decimal | None, problems: list[Pro
         return _explicit_qty(action, action.qty, problems)
     if action.notional is not None and action.qty is None:
         return _qty_for_notional(action, action.notional, price, problems)
-    problems.append(Problem(GateCode.INVALID_QUANTITY, "give exactly one of qty and notional"))
+    problems.append(Problem(CheckCode.INVALID_QUANTITY, "give exactly one of qty and notional"))
     return None
 
 
@@ -222,7 +222,7 @@ def resolve_action(
     kind = action.kind
     if not kind.is_supported:
         problem = Problem(
-            GateCode.UNSUPPORTED_ACTION,
+            CheckCode.UNSUPPORTED_ACTION,
             f"{kind.value} is not an executable action",
             kind.value,
             ",".join(k.value for k in ActionKind if k.is_supported),
@@ -237,7 +237,7 @@ def resolve_action(
     if kind is ActionKind.REDUCE and qty is not None and position is not None and qty > abs(position.qty):
         problems.append(
             Problem(
-                GateCode.REDUCE_EXCEEDS_POSITION,
+                CheckCode.REDUCE_EXCEEDS_POSITION,
                 f"reduce {qty} exceeds the {action.symbol} position of {abs(position.qty)}; use close",
                 qty,
                 abs(position.qty),

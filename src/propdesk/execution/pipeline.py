@@ -15,7 +15,8 @@ from propdesk.accounting.state import AccountState
 from propdesk.execution.actions import ProposedAction
 from propdesk.execution.fees import fee_model_for
 from propdesk.execution.fill_models import build_fill, fill_model_for
-from propdesk.execution.gates import GateReport, check_action
+from propdesk.execution.policy.action_checks import check_action
+from propdesk.execution.policy.results import CheckReport
 from propdesk.model.fills import Fill
 from propdesk.model.instruments import Instrument
 from propdesk.model.market import Quote
@@ -27,7 +28,7 @@ from propdesk.model.policy import ExecutionPolicy
 class ActionOutcome:
     """The gate report and, when every gate passed, the fill and the kernel's decision."""
 
-    report: GateReport
+    report: CheckReport
     fill: Fill | None
     decision: Decision | None
 

@@ -1,4 +1,4 @@
-"""Multi-leg option orders (Alpaca ``mleg``) on an :class:`~propdesk.execution.order_book.OrderBook`.
+"""Multi-leg option orders (Alpaca ``mleg``) on an :class:`~propdesk.execution.order_book.book.OrderBook`.
 
 All legs fill or none, in one kernel step: each leg at its far side (a buy at the ask, a sell at
 the bid), the parent at the net price (positive: a debit paid; negative: a credit received). A
@@ -33,7 +33,11 @@ from propdesk.accounting.kernel import (
 from propdesk.accounting.state import AccountState
 from propdesk.execution.fees import fee_model_for
 from propdesk.execution.multileg import Leg, LegPricing, MultiLegError, PricingCode, price_legs
-from propdesk.execution.order_book import OrderBook, OrderRejected, ReplaceRequest, SessionView
+from propdesk.execution.order_book.book import OrderBook
+from propdesk.execution.order_book.errors import OrderRejected
+from propdesk.execution.order_book.requests import ReplaceRequest, SessionView
+from propdesk.execution.policy.codes import CheckCode
+from propdesk.execution.policy.order_checks import check_account, check_not_expired, refuse
 from propdesk.model.fills import Fill
 from propdesk.model.instruments import AssetClass, InvalidSymbolError, option
 from propdesk.model.market import Quote
@@ -53,20 +57,20 @@ class SpreadRequest:
 
 
 def _check(book: OrderBook, request: SpreadRequest, session: SessionView) -> None:
-    book._check_account()
+    check_account(book.state)
     if AssetClass.US_OPTION not in book.policy.allowed_asset_classes:
-        raise OrderRejected("asset_class_not_allowed", "options are not allowed for this account")
+        raise refuse(CheckCode.ASSET_CLASS_NOT_ALLOWED, "options are not allowed for this account")
     if request.type not in (OrderType.MARKET, OrderType.LIMIT):
-        raise OrderRejected("invalid_order_type", "a multi-leg order is a market or limit order")
+        raise refuse(CheckCode.INVALID_ORDER_TYPE, "a multi-leg order is a market or limit order")
     if (request.type is OrderType.LIMIT) != (request.limit_price is not None):
-        raise OrderRejected(
-            "invalid_order_type", "a limit multi-leg order needs limit_price; market takes none"
+        raise refuse(
+            CheckCode.INVALID_ORDER_TYPE, "a limit multi-leg order needs limit_price; market takes none"
         )
     if request.time_in_force not in (TimeInForce.DAY, TimeInForce.GTC):
-        raise OrderRejected("invalid_time_in_force", "multi-leg orders take day or gtc")
+        raise refuse(CheckCode.INVALID_TIME_IN_FORCE, "multi-leg orders take day or gtc")
     if not session.is_open:
-        raise OrderRejected(
-            "market_closed", "multi-leg option orders are taken only while the market is open"
+        raise refuse(
+            CheckCode.MARKET_CLOSED, "multi-leg option orders are taken only while the market is open"
         )
 
 
@@ -157,7 +161,7 @@ def submit_spread(
             contract = option(wanted.symbol)
         except InvalidSymbolError:
             continue  # pricing names the leg that is not an option
-        book._check_not_expired(contract, now)
+        check_not_expired(book.state, contract, now)
     pricing = _price(book, request, quotes, now)
     net = pricing.net
     assert net is not None

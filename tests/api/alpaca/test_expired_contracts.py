@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from propdesk.execution.order_book import OrderRequest
+from propdesk.execution.order_book.requests import OrderRequest
 from propdesk.model.instruments import AssetClass
 from propdesk.model.orders import OrderStatus, Side
 from propdesk.services.access.tokens import Role, create_token

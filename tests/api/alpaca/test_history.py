@@ -18,7 +18,7 @@ import httpx
 
 from propdesk.accounting.events import AccountReset, Event
 from propdesk.accounting.kernel import AdjustCash, ApplyFill, Command, handle, replay
-from propdesk.execution.order_book import OrderRequest
+from propdesk.execution.order_book.requests import OrderRequest
 from propdesk.model.fills import Fill
 from propdesk.model.instruments import AssetClass, InstrumentSpec
 from propdesk.model.order import Order

@@ -13,7 +13,7 @@ from typing import Any
 
 from propdesk.accounting.state import AccountState
 from propdesk.api.alpaca.wire import asset_id, derived
-from propdesk.execution.order_book import OrderRequest
+from propdesk.execution.order_book.requests import OrderRequest
 from propdesk.model.market import Quote
 from propdesk.model.orders import OrderType, Side, TimeInForce
 from propdesk.services.accounts import commands as accounts

@@ -11,7 +11,7 @@ from alpaca.trading.models import Clock, TradeAccount
 
 from propdesk.accounting.events import AccountReset
 from propdesk.accounting.state import AccountStatus
-from propdesk.execution.order_book import OrderRequest
+from propdesk.execution.order_book.requests import OrderRequest
 from propdesk.model.orders import OrderStatus, OrderType, Side, TimeInForce
 from propdesk.services.access import api_keys
 from propdesk.services.access.tokens import Role, create_token

@@ -33,7 +33,7 @@ from alpaca.trading.models import (
 from alpaca.trading.requests import ClosePositionRequest, GetAssetsRequest, GetOptionContractsRequest
 
 from propdesk.api.alpaca.wire import asset_id
-from propdesk.execution.order_book import OrderRequest
+from propdesk.execution.order_book.requests import OrderRequest
 from propdesk.model.orders import OrderType, Side, TimeInForce
 from propdesk.services.access.api_keys import KeyPair
 from propdesk.services.accounts import commands as accounts

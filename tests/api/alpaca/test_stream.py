@@ -24,7 +24,7 @@ from alpaca.trading.stream import TradingStream
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from propdesk.execution.order_book import OrderRequest
+from propdesk.execution.order_book.requests import OrderRequest
 from propdesk.model.orders import OrderType, Side, TimeInForce
 from propdesk.services.access.api_keys import KeyPair
 from propdesk.services.orders import commands as orders

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from propdesk.accounting.events import AccountReset, ReservationReleased
 from propdesk.accounting.state import AccountStatus
-from propdesk.execution.order_book import OrderRequest, StopLoss, TakeProfit
+from propdesk.execution.order_book.requests import OrderRequest, StopLoss, TakeProfit
 from propdesk.model.instruments import AssetClass
 from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from propdesk.risk.rules.ledger import fold_ledger

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from propdesk.execution.actions import ProposedAction
-from propdesk.execution.codes import GateCode
 from propdesk.execution.pipeline import execute_market_action
+from propdesk.execution.policy.codes import CheckCode
 from propdesk.marketdata.clock import ReplayClock
 from propdesk.marketdata.files import BarFileError, shipped_file
 from propdesk.model.instruments import equity
@@ -210,14 +210,14 @@ def test_watch_and_unwatch(engine: Engine) -> None:
 @pytest.mark.parametrize(
     ("stored_age", "failed_gate"),
     [
-        (None, GateCode.PRICE_MISSING),
-        (timedelta(seconds=61), GateCode.PRICE_STALE),
+        (None, CheckCode.PRICE_MISSING),
+        (timedelta(seconds=61), CheckCode.PRICE_STALE),
         (timedelta(seconds=60), None),
     ],
     ids=["missing", "stale", "fresh"],
 )
 def test_a_stale_or_missing_stored_quote_refuses_an_action_with_that_reason(
-    engine: Engine, stored_age: timedelta | None, failed_gate: GateCode | None
+    engine: Engine, stored_age: timedelta | None, failed_gate: CheckCode | None
 ) -> None:
     """Services read the quote as the decision service does (latest at or before now, from the store)
     and execution's gates decide: missing → price_missing, older than max_quote_age → price_stale."""
@@ -249,7 +249,7 @@ def test_a_stale_or_missing_stored_quote_refuses_an_action_with_that_reason(
         open_orders=0,
         fill_id="f-1",
     )
-    failures = [r.gate for r in outcome.report.failures]
+    failures = [r.code for r in outcome.report.failures]
     if failed_gate is None:
         assert failures == []
         assert outcome.fill is not None

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy.engine import Engine
 
-from propdesk.execution.order_book import OrderRequest
+from propdesk.execution.order_book.requests import OrderRequest
 from propdesk.model.orders import OrderType, Side, TimeInForce
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import ServiceError

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.engine import Engine
 
-from propdesk.execution.order_book import OrderRequest, ReplaceRequest, StopLoss, TakeProfit
+from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest, StopLoss, TakeProfit
 from propdesk.model.market import Bar, Quote
 from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from propdesk.services.accounts import lifecycle
@@ -423,3 +423,23 @@ def test_a_quote_written_after_the_evaluator_passed_its_time_is_still_evaluated_
     api.clock.advance(1)
     assert evaluate_account(api.ctx, account_id).ticks == 0
     assert recompute(api.ctx.engine, account_id) == {}
+
+
+def test_a_notional_order_is_sized_and_passes_the_rule_pack_like_a_quantity_order(api: Api) -> None:
+    row = lifecycle.create_account(
+        api.ctx,
+        lifecycle.NewAccount(
+            idempotency_key="prop-notional",
+            rule_pack="topstep-50k-combine",
+            overrides={"max_order_notional": "1000000", "max_position_equity_ratio": "10"},
+        ),
+    )
+    lifecycle.start(api.ctx, row.id)
+    api.quote("MES", "5000", "5000.25")
+    before = get_state(api.ctx.engine, row.id)
+    # 35,001.75 buys 7 lots at the ask: over the pack's 5 contracts, as a qty=7 order would be.
+    request = OrderRequest(client_order_id="mes-n", symbol="MES", side=Side.BUY, notional=D("35001.75"))
+    with pytest.raises(Forbidden) as refused:
+        orders.submit_order(api.ctx, row.id, request)
+    assert refused.value.code == "rule:max_contracts"
+    assert get_state(api.ctx.engine, row.id) == before

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from propdesk.execution.multileg import Leg
-from propdesk.execution.order_book import OrderRequest
+from propdesk.execution.order_book.requests import OrderRequest
 from propdesk.execution.spread_orders import SpreadRequest
 from propdesk.model.market import Quote
 from propdesk.model.orders import OrderStatus, OrderType, Side, TimeInForce

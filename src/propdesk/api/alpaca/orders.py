@@ -24,7 +24,7 @@ from propdesk.api.alpaca.requests import OrderIn, ReplaceIn, order_symbol
 from propdesk.api.alpaca.wire import dec, parse_bool
 from propdesk.api.auth import context
 from propdesk.api.routing import api_router
-from propdesk.execution.order_book import OrderRequest
+from propdesk.execution.order_book.requests import OrderRequest
 from propdesk.model.instruments import AssetClass
 from propdesk.model.order import Order
 from propdesk.model.orders import OrderClass, Side

@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from propdesk.execution.multileg import Leg
-from propdesk.execution.order_book import OrderRequest, ReplaceRequest, StopLoss, TakeProfit
+from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest, StopLoss, TakeProfit
 from propdesk.execution.spread_orders import SpreadRequest
 from propdesk.model.fields import PositiveDecimal, SignedDecimal
 from propdesk.model.instruments import InvalidSymbolError, crypto_pair

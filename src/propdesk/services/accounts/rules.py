@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 
 from propdesk.accounting.events import Event, FillApplied, FillVoided
 from propdesk.accounting.kernel import ChangeStatus, CommandRejected, RecordIncident, StartTradingDay, handle
 from propdesk.accounting.state import AccountState, AccountStatus
-from propdesk.risk.gates import OrderIntent, RuleGateReport, RuleGateResult, check_rule_gates
+from propdesk.execution.policy.results import CheckReport
+from propdesk.risk.gates import OrderIntent, check_rule_gates
 from propdesk.risk.rules.evaluate import evaluate
 from propdesk.risk.rules.fold import advance_to, observe, start_rules
 from propdesk.risk.rules.ledger import fold_ledger
@@ -194,7 +194,7 @@ def fold_and_apply(
 
 def gate(
     ctx: ServiceContext, uow: UnitOfWork, account: AccountRow, state: AccountState, order: OrderIntent
-) -> RuleGateReport | None:
+) -> CheckReport | None:
     """The pack's pre-trade gates for ``order`` (None for an account without a pack)."""
     pack = pack_of(account)
     if pack is None:
@@ -202,22 +202,6 @@ def gate(
     now = ctx.clock()
     rules = load_state(uow, account, pack, now)
     return check_rule_gates(pack, rules, account=state, order=order, now=max(now, rules.last_at))
-
-
-def gate_json(result: RuleGateResult) -> dict[str, Any]:
-    """A rule gate in the shape of an execution gate (``gateResults`` of a decision action)."""
-
-    def show(value: object) -> object:
-        return value if value is None or isinstance(value, bool | str) else str(value)
-
-    return {
-        "gate": f"rule:{result.gate.value}",
-        "passed": result.passed,
-        "applicable": result.applicable,
-        "value": show(result.value),
-        "limit": show(result.limit),
-        "message": result.message,
-    }
 
 
 def status(ctx: ServiceContext, account_id: str) -> RuleStatus:

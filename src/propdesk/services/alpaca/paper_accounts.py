@@ -25,7 +25,7 @@ from typing import Any
 
 from propdesk.accounting.kernel import ResetAccount, handle
 from propdesk.accounting.state import AccountState, AccountStatus
-from propdesk.execution.order_book import OrderBook
+from propdesk.execution.order_book.book import OrderBook
 from propdesk.model.policy import ExecutionPolicy
 from propdesk.risk.rules.evaluate import evaluate
 from propdesk.risk.rules.fold import start_rules

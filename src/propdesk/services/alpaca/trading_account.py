@@ -25,7 +25,8 @@ from enum import StrEnum
 from typing import TypeVar
 
 from propdesk.accounting.state import AccountState
-from propdesk.execution.order_book import OrderRequest, ReplaceRequest
+from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest
+from propdesk.execution.policy.codes import CheckCode
 from propdesk.execution.spread_orders import SpreadRequest
 from propdesk.marketdata.calendars import nyse
 from propdesk.model.instruments import AssetClass, Instrument, InvalidSymbolError, parse_instrument
@@ -246,11 +247,13 @@ def _check_single(
     fractional = notional is not None or (qty is not None and qty != qty.to_integral_value())
     if fractional and not config.fractional_trading and instrument.asset_class is not AssetClass.CRYPTO:
         raise Invalid(
-            "fractional_trading_disabled",
+            CheckCode.FRACTIONAL_TRADING_DISABLED.value,
             "fractional orders are disabled for this account (fractional_trading is false); qty must be integer",
         )
     if instrument.asset_class is AssetClass.US_OPTION and config.max_options_trading_level == 0:
-        raise Forbidden("options_trading_disabled", "options trading is disabled for this account (level 0)")
+        raise Forbidden(
+            CheckCode.OPTIONS_TRADING_DISABLED.value, "options trading is disabled for this account (level 0)"
+        )
     if side is Side.SELL and config.no_shorting and instrument.asset_class is not AssetClass.US_OPTION:
         position = uow.accounts.load_state(account_id).positions.get(instrument.symbol)
         held = position.qty if position is not None else ZERO
@@ -268,7 +271,7 @@ def _check_single(
         closable = max(ZERO, held - selling)
         if (qty is not None and qty > closable) or (notional is not None and closable <= 0):
             raise Forbidden(
-                "shorting_disabled",
+                CheckCode.SHORTING_DISABLED.value,
                 "account is not allowed to short (no_shorting); "
                 f"{closable} {instrument.symbol} can be sold without opening a short",
             )
@@ -286,7 +289,8 @@ def _own_configuration(uow: UnitOfWork, account_id: str) -> Configuration | None
 def _check_not_suspended(config: Configuration) -> None:
     if config.suspend_trade:
         raise Forbidden(
-            "trading_suspended", "new orders are suspended for this account (suspend_trade is true)"
+            CheckCode.TRADING_SUSPENDED.value,
+            "new orders are suspended for this account (suspend_trade is true)",
         )
 
 
@@ -311,7 +315,7 @@ def submit_spread(ctx: ServiceContext, account_id: str, request: SpreadRequest) 
         _check_not_suspended(config)
         if config.max_options_trading_level < SPREADS_LEVEL:
             raise Forbidden(
-                "options_level_too_low",
+                CheckCode.OPTIONS_LEVEL_TOO_LOW.value,
                 f"multi-leg orders need options trading level {SPREADS_LEVEL}; "
                 f"this account's is {config.max_options_trading_level}",
             )

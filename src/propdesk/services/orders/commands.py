@@ -1,7 +1,7 @@
 """Order use cases: submit, cancel, replace and read orders; each command is one transaction.
 
 Every command locks the account, loads its state and open orders into an
-:class:`~propdesk.execution.order_book.OrderBook`, lets the book decide, and stores what it
+:class:`~propdesk.execution.order_book.book.OrderBook`, lets the book decide, and stores what it
 collected (ledger events, fills, changed orders, trade updates) before committing. A refusal
 raises before anything is written, so a refused order leaves no trace but the error.
 
@@ -28,13 +28,11 @@ from typing import Any, TypeVar
 
 from propdesk.accounting.events import FillApplied
 from propdesk.execution import spread_orders
-from propdesk.execution.order_book import (
-    OrderBook,
-    OrderRejected,
-    OrderRequest,
-    ReplaceRequest,
-    SessionView,
-)
+from propdesk.execution.order_book.book import OrderBook
+from propdesk.execution.order_book.errors import OrderRejected
+from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest, SessionView
+from propdesk.execution.policy.codes import CheckCode
+from propdesk.execution.policy.order_checks import quantity_of
 from propdesk.execution.spread_orders import SpreadRequest
 from propdesk.marketdata.calendars import calendar_for
 from propdesk.model.instruments import AssetClass, Equity, Instrument, InvalidSymbolError, parse_instrument
@@ -231,9 +229,12 @@ def submit_order(
         instrument = resolver(request.symbol, request.asset_class)
         flags = resolver.flags(instrument.symbol) if isinstance(resolver, AssetResolver) else None
         if flags is not None and not flags.tradable:
-            raise Forbidden("asset_not_tradable", f"{instrument.symbol} is not tradable")
-        if request.qty is not None:
-            intent = OrderIntent(instrument.symbol, instrument.asset_class, request.side, request.qty)
+            raise Forbidden(CheckCode.ASSET_NOT_TRADABLE.value, f"{instrument.symbol} is not tradable")
+        qty = request.qty
+        if qty is None and account.rule_pack is not None:
+            qty = _notional_qty(uow, request, instrument, ctx.clock())
+        if qty is not None:
+            intent = OrderIntent(instrument.symbol, instrument.asset_class, request.side, qty)
             _rule_gate(ctx, uow, account, book, intent)
         now = ctx.clock()
         quote = uow.prices.latest_quote(instrument.symbol, at_or_before=now)
@@ -244,6 +245,19 @@ def submit_order(
 
     payloads: dict[str, dict[str, Any]] = {}
     return _run(ctx, account_id, act, payloads=payloads)
+
+
+def _notional_qty(
+    uow: UnitOfWork, request: OrderRequest, instrument: Instrument, now: datetime
+) -> Decimal | None:
+    """The quantity a notional order buys at the latest quote, as the book will size it, so the rule
+    pack checks it like a quantity order; None when it cannot be sized (the book refuses it then)."""
+    if request.notional is None:
+        return None
+    try:
+        return quantity_of(request, instrument, uow.prices.latest_quote(instrument.symbol, at_or_before=now))
+    except OrderRejected:
+        return None
 
 
 def _rule_gate(
@@ -258,9 +272,7 @@ def _rule_gate(
     if report is not None and not report.passed:
         failure = report.failures[0]
         raise Forbidden(
-            f"rule:{failure.gate.value}",
-            failure.message,
-            {"gates": [rules.gate_json(r) for r in report.failures]},
+            failure.code.value, failure.message, {"gates": [r.as_json() for r in report.failures]}
         )
 
 

@@ -23,7 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from propdesk.execution.order_book import OrderBook, Tick
+from propdesk.execution.order_book.book import OrderBook
+from propdesk.execution.order_book.requests import Tick
 from propdesk.execution.spread_orders import evaluate_spreads, spread_symbols
 from propdesk.marketdata.calendars import TradingCalendar, calendar_for
 from propdesk.marketdata.timeframes import timeframe_duration

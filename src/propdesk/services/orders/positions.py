@@ -26,7 +26,7 @@ from propdesk.accounting.events import Event
 from propdesk.accounting.kernel import ApplyFill, CommandRejected, handle
 from propdesk.accounting.positions import Position
 from propdesk.accounting.state import AccountState
-from propdesk.execution.order_book import OrderRequest
+from propdesk.execution.order_book.requests import OrderRequest
 from propdesk.execution.rounding import qty_down_to_lot
 from propdesk.marketdata.calendars import calendar_for, nyse
 from propdesk.marketdata.prices import is_stale

@@ -28,8 +28,9 @@ from typing import Any
 from propdesk.accounting.events import FillApplied
 from propdesk.accounting.state import AccountState
 from propdesk.execution.actions import ProposedAction
-from propdesk.execution.gates import GateReport, GateResult, check_action
 from propdesk.execution.pipeline import execute_market_action
+from propdesk.execution.policy.action_checks import check_action
+from propdesk.execution.policy.results import CheckReport
 from propdesk.model.instruments import AssetClass, InvalidSymbolError, parse_instrument
 from propdesk.model.numbers import ZERO
 from propdesk.model.order import Order
@@ -90,20 +91,6 @@ class ActionRequest:
 class ActionResult:
     record: DecisionActionRecord
     replayed: bool
-
-
-def gate_json(result: GateResult) -> dict[str, Any]:
-    def show(value: object) -> object:
-        return str(value) if isinstance(value, Decimal) else value
-
-    return {
-        "gate": str(result.gate),
-        "passed": result.passed,
-        "applicable": result.applicable,
-        "value": show(result.value),
-        "limit": show(result.limit),
-        "message": result.message,
-    }
 
 
 def _refusal(gate: str, message: str, value: object = None) -> list[dict[str, Any]]:
@@ -185,7 +172,7 @@ def _process(
     refusal = _precheck(ctx, request)
     if refusal is None and policy.manual_approval:
         report = _gate(uow, state, policy, _proposal(request), now)
-        gates = [gate_json(r) for r in report.results]
+        gates = [r.as_json() for r in report.results]
         status = PENDING_APPROVAL if report.passed else REJECTED
         held = _with(record, status=status, gate_results=gates)
         uow.decision_actions.insert(held)
@@ -250,7 +237,7 @@ def _proposal(request: ActionRequest) -> ProposedAction:
 
 def _gate(
     uow: UnitOfWork, state: AccountState, policy: ExecutionPolicy, proposal: ProposedAction, now: datetime
-) -> GateReport:
+) -> CheckReport:
     """Every gate for ``proposal`` against the latest quote and the account's open orders."""
     quote = uow.prices.latest_quote(proposal.symbol, at_or_before=now)
     open_orders = uow.orders.count_open(state.account_id)
@@ -292,7 +279,7 @@ def execute_record(
         fill_id=fill_id,
         order_id=order_id,
     )
-    gates = [gate_json(r) for r in outcome.report.results]
+    gates = [r.as_json() for r in outcome.report.results]
     if outcome.decision is not None and outcome.fill is not None:
         # The pack's rule gates run beside the execution gates, on the quantity that would fill.
         intent = OrderIntent(
@@ -300,7 +287,7 @@ def execute_record(
         )
         report = rules.gate(ctx, uow, account, state, intent)
         if report is not None:
-            gates += [rules.gate_json(r) for r in report.results]
+            gates += [r.as_json() for r in report.results]
             if not report.passed:
                 outcome = replace(outcome, decision=None, fill=None)
     if outcome.decision is None or outcome.fill is None:

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from propdesk.execution.order_book import OrderBook, OrderRequest, ReplaceRequest, StopLoss, TakeProfit
+from propdesk.execution.order_book.book import OrderBook
+from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest, StopLoss, TakeProfit
 from propdesk.model.instruments import AssetClass
 from propdesk.model.order import Order
 from propdesk.model.orders import (
@@ -23,7 +24,7 @@ from propdesk.model.orders import (
 from propdesk.model.policy import ExecutionPolicy, FillModelName
 from propdesk.services.orders.commands import session_view
 from tests.execution.factories import T0
-from tests.execution.test_order_book import (
+from tests.execution.order_book.test_book import (
     FRESH,
     MINUTE,
     assert_reservations_agree,

@@ -1,6 +1,6 @@
-"""Pre-trade safety gates: every check the seed execution policy makes, all reported at once.
+"""The seed execution policy's checks on a decision action, all reported at once.
 
-:func:`check_action` evaluates every gate in :data:`~propdesk.execution.codes.GATE_ORDER` and never
+:func:`check_action` evaluates every check in :data:`~propdesk.execution.policy.codes.ACTION_CHECKS` and never
 stops at the first failure, so a client learns everything wrong with an action in one round
 trip, and an auditor sees what was measured even for the gates that passed.
 
@@ -30,7 +30,7 @@ Semantics:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -38,9 +38,10 @@ from decimal import Decimal
 from propdesk.accounting.positions import Position
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.execution.actions import Problem, ProposedAction, ResolvedOrder, resolve_action, resolve_side
-from propdesk.execution.codes import GATE_ORDER, GateCode, GateValue
 from propdesk.execution.fees import fee_model_for
 from propdesk.execution.fill_models import PricedFill, fill_model_for
+from propdesk.execution.policy.codes import ACTION_CHECKS, CheckCode, CheckValue
+from propdesk.execution.policy.results import CheckReport, CheckResult, failed_checks
 from propdesk.model.instruments import (
     AssetClass,
     Equity,
@@ -52,45 +53,6 @@ from propdesk.model.market import Quote
 from propdesk.model.numbers import ZERO
 from propdesk.model.orders import Direction, Side
 from propdesk.model.policy import ExecutionPolicy
-
-
-@dataclass(frozen=True, slots=True)
-class GateResult:
-    """One gate's verdict with what it measured (``value``) and what it compared against."""
-
-    gate: GateCode
-    passed: bool
-    value: GateValue
-    limit: GateValue
-    message: str
-    applicable: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class GateReport:
-    """Every gate's result and, when the action resolved and could be priced, the order it makes.
-
-    ``order``, ``fill`` (the estimated execution) and ``fee`` are set whenever every gate passed, so
-    the caller executes exactly what the gates approved.
-    """
-
-    results: tuple[GateResult, ...]
-    order: ResolvedOrder | None
-    fill: PricedFill | None
-    fee: Decimal | None
-
-    @property
-    def failures(self) -> list[GateResult]:
-        return failed_gates(self.results)
-
-    @property
-    def passed(self) -> bool:
-        return not self.failures
-
-
-def failed_gates(results: Iterable[GateResult]) -> list[GateResult]:
-    """Only the gates that failed, in report order."""
-    return [r for r in results if not r.passed]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +76,7 @@ class _Context:
     position: Position | None
     side: Side | None
     price_problem: str | None
-    problems: dict[GateCode, Problem]
+    problems: dict[CheckCode, Problem]
     priced: _Priced | None
 
 
@@ -125,19 +87,19 @@ def _show(value: Decimal) -> str:
     return format(value.quantize(Decimal("0.000001")).normalize(), "f")
 
 
-def _ok(gate: GateCode, message: str, value: GateValue = None, limit: GateValue = None) -> GateResult:
-    return GateResult(gate, True, value, limit, message)
+def _ok(gate: CheckCode, message: str, value: CheckValue = None, limit: CheckValue = None) -> CheckResult:
+    return CheckResult(gate, True, value, limit, message)
 
 
-def _skip(gate: GateCode, why: str) -> GateResult:
-    return GateResult(gate, True, None, None, why, applicable=False)
+def _skip(gate: CheckCode, why: str) -> CheckResult:
+    return CheckResult(gate, True, None, None, why, applicable=False)
 
 
-def _fail(gate: GateCode, message: str, value: GateValue = None, limit: GateValue = None) -> GateResult:
-    return GateResult(gate, False, value, limit, message)
+def _fail(gate: CheckCode, message: str, value: CheckValue = None, limit: CheckValue = None) -> CheckResult:
+    return CheckResult(gate, False, value, limit, message)
 
 
-def _limit(gate: GateCode, what: str, value: Decimal | int, limit: Decimal | int) -> GateResult:
+def _limit(gate: CheckCode, what: str, value: Decimal | int, limit: Decimal | int) -> CheckResult:
     shown = f"{what} {_show(Decimal(value))} {'>' if value > limit else '<='} limit {_show(Decimal(limit))}"
     return _fail(gate, shown, value, limit) if value > limit else _ok(gate, shown, value, limit)
 
@@ -203,9 +165,9 @@ def _context(
 # --- gates -----------------------------------------------------------------------------------------
 
 
-def _from_problem(gate: GateCode) -> Callable[[_Context], GateResult]:
-    def check(ctx: _Context) -> GateResult:
-        if not ctx.action.kind.is_supported and gate is not GateCode.UNSUPPORTED_ACTION:
+def _from_problem(gate: CheckCode) -> Callable[[_Context], CheckResult]:
+    def check(ctx: _Context) -> CheckResult:
+        if not ctx.action.kind.is_supported and gate is not CheckCode.UNSUPPORTED_ACTION:
             return _skip(gate, f"not evaluated: {ctx.action.kind.value} is not executable")
         problem = ctx.problems.get(gate)
         if problem is not None:
@@ -215,16 +177,16 @@ def _from_problem(gate: GateCode) -> Callable[[_Context], GateResult]:
     return check
 
 
-def _account_inactive(ctx: _Context) -> GateResult:
+def _account_inactive(ctx: _Context) -> CheckResult:
     status = ctx.state.status
     message = f"account {ctx.state.account_id} is {status.value}"
     if status is AccountStatus.ACTIVE:
-        return _ok(GateCode.ACCOUNT_INACTIVE, message, status.value, AccountStatus.ACTIVE.value)
-    return _fail(GateCode.ACCOUNT_INACTIVE, message, status.value, AccountStatus.ACTIVE.value)
+        return _ok(CheckCode.ACCOUNT_INACTIVE, message, status.value, AccountStatus.ACTIVE.value)
+    return _fail(CheckCode.ACCOUNT_INACTIVE, message, status.value, AccountStatus.ACTIVE.value)
 
 
-def _asset_not_allowed(ctx: _Context) -> GateResult:
-    gate, instrument, policy = GateCode.ASSET_NOT_ALLOWED, ctx.action.instrument, ctx.policy
+def _asset_not_allowed(ctx: _Context) -> CheckResult:
+    gate, instrument, policy = CheckCode.ASSET_NOT_ALLOWED, ctx.action.instrument, ctx.policy
     allowed_classes = ",".join(sorted(c.value for c in policy.allowed_asset_classes))
     if instrument.asset_class not in policy.allowed_asset_classes:
         message = f"{instrument.asset_class.value} is not an allowed asset class ({allowed_classes})"
@@ -237,8 +199,8 @@ def _asset_not_allowed(ctx: _Context) -> GateResult:
     return _ok(gate, f"{instrument.symbol} ({instrument.asset_class.value}) is allowed", instrument.symbol)
 
 
-def _contract_expired(ctx: _Context) -> GateResult:
-    gate, instrument = GateCode.CONTRACT_EXPIRED, ctx.action.instrument
+def _contract_expired(ctx: _Context) -> CheckResult:
+    gate, instrument = CheckCode.CONTRACT_EXPIRED, ctx.action.instrument
     if instrument.asset_class is not AssetClass.US_OPTION:
         return _ok(gate, f"{instrument.symbol} does not expire")
     try:
@@ -251,8 +213,8 @@ def _contract_expired(ctx: _Context) -> GateResult:
     return _ok(gate, f"{contract.symbol} expires at {contract.expires_at.isoformat()}")
 
 
-def _price_missing(ctx: _Context) -> GateResult:
-    gate = GateCode.PRICE_MISSING
+def _price_missing(ctx: _Context) -> CheckResult:
+    gate = CheckCode.PRICE_MISSING
     if not ctx.action.kind.is_supported:
         return _skip(gate, f"not evaluated: {ctx.action.kind.value} is not executable")
     if ctx.price_problem is not None:
@@ -269,8 +231,8 @@ def _seconds(delta: timedelta) -> Decimal:
     return Decimal(delta.days * 86_400 + delta.seconds) + Decimal(delta.microseconds) / 1_000_000
 
 
-def _price_stale(ctx: _Context) -> GateResult:
-    gate = GateCode.PRICE_STALE
+def _price_stale(ctx: _Context) -> CheckResult:
+    gate = CheckCode.PRICE_STALE
     if not ctx.action.kind.is_supported:
         return _skip(gate, f"not evaluated: {ctx.action.kind.value} is not executable")
     if ctx.quote is None:
@@ -279,7 +241,7 @@ def _price_stale(ctx: _Context) -> GateResult:
     return _limit(gate, "quote age (s)", age, ctx.policy.max_quote_age_seconds)
 
 
-def _exposure_skip(ctx: _Context, gate: GateCode) -> GateResult | None:
+def _exposure_skip(ctx: _Context, gate: CheckCode) -> CheckResult | None:
     """Why an exposure gate does not apply to this action, or None when it does."""
     kind = ctx.action.kind
     if not kind.is_supported:
@@ -289,7 +251,7 @@ def _exposure_skip(ctx: _Context, gate: GateCode) -> GateResult | None:
     return None
 
 
-def _priced_or_skip(ctx: _Context, gate: GateCode) -> _Priced | GateResult:
+def _priced_or_skip(ctx: _Context, gate: CheckCode) -> _Priced | CheckResult:
     """The priced order an exposure gate measures, or the skipped result when there is none."""
     skipped = _exposure_skip(ctx, gate)
     if skipped is not None:
@@ -299,8 +261,8 @@ def _priced_or_skip(ctx: _Context, gate: GateCode) -> _Priced | GateResult:
     return ctx.priced
 
 
-def _direction_not_allowed(ctx: _Context) -> GateResult:
-    gate = GateCode.DIRECTION_NOT_ALLOWED
+def _direction_not_allowed(ctx: _Context) -> CheckResult:
+    gate = CheckCode.DIRECTION_NOT_ALLOWED
     skipped = _exposure_skip(ctx, gate)
     if skipped is not None:
         return skipped
@@ -318,59 +280,59 @@ def _direction_not_allowed(ctx: _Context) -> GateResult:
     return _ok(gate, f"{direction.value} is allowed", direction.value, allowed)
 
 
-def _max_order_notional(ctx: _Context) -> GateResult:
-    gate = GateCode.MAX_ORDER_NOTIONAL
+def _max_order_notional(ctx: _Context) -> CheckResult:
+    gate = CheckCode.MAX_ORDER_NOTIONAL
     priced = _priced_or_skip(ctx, gate)
-    if isinstance(priced, GateResult):
+    if isinstance(priced, CheckResult):
         return priced
     return _limit(gate, "order notional", priced.notional, ctx.policy.max_order_notional)
 
 
-def _ratio(ctx: _Context, gate: GateCode, what: str, numerator: Decimal, limit: Decimal) -> GateResult:
+def _ratio(ctx: _Context, gate: CheckCode, what: str, numerator: Decimal, limit: Decimal) -> CheckResult:
     equity = ctx.state.equity
     if equity <= 0:
         return _fail(gate, f"{what} is unbounded: equity {equity} is not positive", None, limit)
     return _limit(gate, what, numerator / equity, limit)
 
 
-def _max_order_leverage(ctx: _Context) -> GateResult:
-    gate = GateCode.MAX_ORDER_LEVERAGE
+def _max_order_leverage(ctx: _Context) -> CheckResult:
+    gate = CheckCode.MAX_ORDER_LEVERAGE
     priced = _priced_or_skip(ctx, gate)
-    if isinstance(priced, GateResult):
+    if isinstance(priced, CheckResult):
         return priced
     return _ratio(ctx, gate, "order notional / equity", priced.notional, ctx.policy.max_leverage)
 
 
-def _max_aggregate_leverage(ctx: _Context) -> GateResult:
-    gate = GateCode.MAX_AGGREGATE_LEVERAGE
+def _max_aggregate_leverage(ctx: _Context) -> CheckResult:
+    gate = CheckCode.MAX_AGGREGATE_LEVERAGE
     priced = _priced_or_skip(ctx, gate)
-    if isinstance(priced, GateResult):
+    if isinstance(priced, CheckResult):
         return priced
     gross = ctx.state.gross_exposure + priced.notional
     return _ratio(ctx, gate, "(gross exposure + order) / equity", gross, ctx.policy.max_leverage)
 
 
-def _max_position_to_equity(ctx: _Context) -> GateResult:
-    gate = GateCode.MAX_POSITION_TO_EQUITY
+def _max_position_to_equity(ctx: _Context) -> CheckResult:
+    gate = CheckCode.MAX_POSITION_TO_EQUITY
     priced = _priced_or_skip(ctx, gate)
-    if isinstance(priced, GateResult):
+    if isinstance(priced, CheckResult):
         return priced
     held = ctx.position.qty if ctx.position is not None else ZERO
     after = ctx.action.instrument.notional(held + priced.order.signed_qty, priced.fill.price)
     return _ratio(ctx, gate, "position notional / equity", after, ctx.policy.max_position_equity_ratio)
 
 
-def _insufficient_buying_power(ctx: _Context) -> GateResult:
-    gate = GateCode.INSUFFICIENT_BUYING_POWER
+def _insufficient_buying_power(ctx: _Context) -> CheckResult:
+    gate = CheckCode.INSUFFICIENT_BUYING_POWER
     priced = _priced_or_skip(ctx, gate)
-    if isinstance(priced, GateResult):
+    if isinstance(priced, CheckResult):
         return priced
     margin = priced.notional / ctx.state.leverage + priced.fee
     return _limit(gate, "margin + fee", margin, ctx.state.available_capital)
 
 
-def _max_open_positions(ctx: _Context) -> GateResult:
-    gate = GateCode.MAX_OPEN_POSITIONS
+def _max_open_positions(ctx: _Context) -> CheckResult:
+    gate = CheckCode.MAX_OPEN_POSITIONS
     skipped = _exposure_skip(ctx, gate)
     if skipped is not None:
         return skipped
@@ -380,34 +342,34 @@ def _max_open_positions(ctx: _Context) -> GateResult:
     return _limit(gate, "open positions", count + 1, ctx.policy.max_open_positions)
 
 
-def _max_open_orders(ctx: _Context) -> GateResult:
-    gate = GateCode.MAX_OPEN_ORDERS
+def _max_open_orders(ctx: _Context) -> CheckResult:
+    gate = CheckCode.MAX_OPEN_ORDERS
     skipped = _exposure_skip(ctx, gate)
     if skipped is not None:
         return skipped
     return _limit(gate, "open orders", ctx.open_orders + 1, ctx.policy.max_open_orders)
 
 
-_CHECKS: dict[GateCode, Callable[[_Context], GateResult]] = {
-    GateCode.UNSUPPORTED_ACTION: _from_problem(GateCode.UNSUPPORTED_ACTION),
-    GateCode.ACCOUNT_INACTIVE: _account_inactive,
-    GateCode.ASSET_NOT_ALLOWED: _asset_not_allowed,
-    GateCode.CONTRACT_EXPIRED: _contract_expired,
-    GateCode.NO_POSITION: _from_problem(GateCode.NO_POSITION),
-    GateCode.OPPOSITE_POSITION: _from_problem(GateCode.OPPOSITE_POSITION),
-    GateCode.SIDE_MISMATCH: _from_problem(GateCode.SIDE_MISMATCH),
-    GateCode.INVALID_QUANTITY: _from_problem(GateCode.INVALID_QUANTITY),
-    GateCode.REDUCE_EXCEEDS_POSITION: _from_problem(GateCode.REDUCE_EXCEEDS_POSITION),
-    GateCode.PRICE_MISSING: _price_missing,
-    GateCode.PRICE_STALE: _price_stale,
-    GateCode.DIRECTION_NOT_ALLOWED: _direction_not_allowed,
-    GateCode.MAX_ORDER_NOTIONAL: _max_order_notional,
-    GateCode.MAX_ORDER_LEVERAGE: _max_order_leverage,
-    GateCode.MAX_AGGREGATE_LEVERAGE: _max_aggregate_leverage,
-    GateCode.MAX_POSITION_TO_EQUITY: _max_position_to_equity,
-    GateCode.INSUFFICIENT_BUYING_POWER: _insufficient_buying_power,
-    GateCode.MAX_OPEN_POSITIONS: _max_open_positions,
-    GateCode.MAX_OPEN_ORDERS: _max_open_orders,
+_CHECKS: dict[CheckCode, Callable[[_Context], CheckResult]] = {
+    CheckCode.UNSUPPORTED_ACTION: _from_problem(CheckCode.UNSUPPORTED_ACTION),
+    CheckCode.ACCOUNT_INACTIVE: _account_inactive,
+    CheckCode.ASSET_NOT_ALLOWED: _asset_not_allowed,
+    CheckCode.CONTRACT_EXPIRED: _contract_expired,
+    CheckCode.NO_POSITION: _from_problem(CheckCode.NO_POSITION),
+    CheckCode.OPPOSITE_POSITION: _from_problem(CheckCode.OPPOSITE_POSITION),
+    CheckCode.SIDE_MISMATCH: _from_problem(CheckCode.SIDE_MISMATCH),
+    CheckCode.INVALID_QUANTITY: _from_problem(CheckCode.INVALID_QUANTITY),
+    CheckCode.REDUCE_EXCEEDS_POSITION: _from_problem(CheckCode.REDUCE_EXCEEDS_POSITION),
+    CheckCode.PRICE_MISSING: _price_missing,
+    CheckCode.PRICE_STALE: _price_stale,
+    CheckCode.DIRECTION_NOT_ALLOWED: _direction_not_allowed,
+    CheckCode.MAX_ORDER_NOTIONAL: _max_order_notional,
+    CheckCode.MAX_ORDER_LEVERAGE: _max_order_leverage,
+    CheckCode.MAX_AGGREGATE_LEVERAGE: _max_aggregate_leverage,
+    CheckCode.MAX_POSITION_TO_EQUITY: _max_position_to_equity,
+    CheckCode.INSUFFICIENT_BUYING_POWER: _insufficient_buying_power,
+    CheckCode.MAX_OPEN_POSITIONS: _max_open_positions,
+    CheckCode.MAX_OPEN_ORDERS: _max_open_orders,
 }
 
 
@@ -422,24 +384,25 @@ def check_action(
     quote: Quote | None,
     now: datetime,
     open_orders: int,
-) -> GateReport:
+) -> CheckReport:
     """Run every gate on ``action``; the report carries the priced order when all of them pass.
 
     ``quote`` is the latest quote for the action's symbol (None when there is none), ``now`` the
     injected clock's time and ``open_orders`` the number of the account's resting orders.
     """
     ctx = _context(action, state, policy, quote, now, open_orders)
-    results = tuple(_CHECKS[gate](ctx) for gate in GATE_ORDER)
-    priced = ctx.priced if not failed_gates(results) else None
-    return GateReport(
+    results = tuple(_CHECKS[gate](ctx) for gate in ACTION_CHECKS)
+    priced = ctx.priced if not failed_checks(results) else None
+    return CheckReport(
         results=results,
         order=priced.order if priced else None,
         fill=priced.fill if priced else None,
         fee=priced.fee if priced else None,
+        adds_exposure=action.kind.adds_exposure,
     )
 
 
-def evaluate_gates(
+def evaluate_checks(
     action: ProposedAction,
     *,
     state: AccountState,
@@ -447,7 +410,7 @@ def evaluate_gates(
     quote: Quote | None,
     now: datetime,
     open_orders: int,
-) -> list[GateResult]:
-    """Every gate's result for ``action``, in :data:`GATE_ORDER`; see :func:`check_action`."""
+) -> list[CheckResult]:
+    """Every gate's result for ``action``, in :data:`ACTION_CHECKS`; see :func:`check_action`."""
     report = check_action(action, state=state, policy=policy, quote=quote, now=now, open_orders=open_orders)
     return list(report.results)

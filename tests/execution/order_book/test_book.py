@@ -1,8 +1,8 @@
 """Golden tests for the paper broker (pure): order types against scripted quotes and bars,
 reservations, short-sale permissions, buying power at fill time and Alpaca-parity partials.
 
-Time in force lives in ``test_order_book_tif.py``, order classes and cancel/replace in
-``test_order_book_classes.py``, the random interleavings in ``test_order_book_properties.py``.
+Time in force lives in ``test_expiry.py``, order classes and cancel/replace in
+``test_legs.py``, the random interleavings in ``test_properties.py``.
 The builders below are shared by those modules.
 
 Unless a test says otherwise: a 100,000 account at 5x, the seed policy (fills at the quote's
@@ -22,14 +22,10 @@ from typing import Any
 import pytest
 
 from propdesk.accounting.state import AccountState
-from propdesk.execution.order_book import (
-    OrderBook,
-    OrderRejected,
-    OrderRequest,
-    SessionView,
-    Tick,
-    open_reserved,
-)
+from propdesk.execution.order_book.book import OrderBook
+from propdesk.execution.order_book.buying_power import open_reserved
+from propdesk.execution.order_book.errors import OrderRejected
+from propdesk.execution.order_book.requests import OrderRequest, SessionView, Tick
 from propdesk.execution.partial_fills import AlpacaParity
 from propdesk.model.instruments import AssetClass, Instrument, equity, parse_instrument
 from propdesk.model.market import Bar, Quote

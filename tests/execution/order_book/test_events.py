@@ -14,13 +14,14 @@ from decimal import Decimal
 
 import pytest
 
-from propdesk.execution.order_book import OrderBook, StopLoss, TakeProfit, Tick
+from propdesk.execution.order_book.book import OrderBook
+from propdesk.execution.order_book.requests import StopLoss, TakeProfit, Tick
 from propdesk.model.instruments import AssetClass
 from propdesk.model.market import Bar
 from propdesk.model.orders import OrderClass, OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
 from propdesk.model.policy import ExecutionPolicy
 from propdesk.services.orders.commands import session_view
-from tests.execution.test_order_book import (
+from tests.execution.order_book.test_book import (
     MINUTE,
     NBBO,
     assert_reservations_agree,

@@ -10,8 +10,9 @@ import pytest
 
 from propdesk.accounting.kernel import MarkToPrices, handle
 from propdesk.accounting.state import AccountStatus
-from propdesk.execution.codes import GATE_ORDER, GateCode
-from propdesk.execution.gates import evaluate_gates, failed_gates
+from propdesk.execution.policy.action_checks import evaluate_checks
+from propdesk.execution.policy.codes import ACTION_CHECKS, CheckCode
+from propdesk.execution.policy.results import failed_checks
 from propdesk.model.instruments import AssetClass, equity, future, option
 from propdesk.model.orders import ActionKind, Direction, Side
 from propdesk.model.policy import preset
@@ -34,21 +35,21 @@ from tests.execution.factories import (
 D = Decimal
 XYZ = equity("XYZ")
 EXPOSURE_GATES = [
-    GateCode.DIRECTION_NOT_ALLOWED,
-    GateCode.MAX_ORDER_NOTIONAL,
-    GateCode.MAX_ORDER_LEVERAGE,
-    GateCode.MAX_AGGREGATE_LEVERAGE,
-    GateCode.MAX_POSITION_TO_EQUITY,
-    GateCode.INSUFFICIENT_BUYING_POWER,
-    GateCode.MAX_OPEN_POSITIONS,
-    GateCode.MAX_OPEN_ORDERS,
+    CheckCode.DIRECTION_NOT_ALLOWED,
+    CheckCode.MAX_ORDER_NOTIONAL,
+    CheckCode.MAX_ORDER_LEVERAGE,
+    CheckCode.MAX_AGGREGATE_LEVERAGE,
+    CheckCode.MAX_POSITION_TO_EQUITY,
+    CheckCode.INSUFFICIENT_BUYING_POWER,
+    CheckCode.MAX_OPEN_POSITIONS,
+    CheckCode.MAX_OPEN_ORDERS,
 ]
 
 
 def test_a_plain_order_passes_every_gate_and_carries_the_priced_order() -> None:
     report = check(action(ActionKind.OPEN_LONG, notional="50000"))
     assert report.passed
-    assert [r.gate for r in report.results] == list(GATE_ORDER)
+    assert [r.code for r in report.results] == list(ACTION_CHECKS)
     assert all(r.applicable for r in report.results)
     assert report.order is not None
     assert report.fill is not None
@@ -62,17 +63,17 @@ def test_a_plain_order_passes_every_gate_and_carries_the_priced_order() -> None:
 @pytest.mark.parametrize("kind", [ActionKind.HOLD, ActionKind.CANCEL])
 def test_unsupported_action(kind: ActionKind) -> None:
     report = check(action(kind))
-    assert failed_codes(report) == [GateCode.UNSUPPORTED_ACTION]
-    result = gate(report, GateCode.UNSUPPORTED_ACTION)
+    assert failed_codes(report) == [CheckCode.UNSUPPORTED_ACTION]
+    result = gate(report, CheckCode.UNSUPPORTED_ACTION)
     assert (result.value, result.limit) == (kind.value, "open_long,open_short,increase,reduce,close")
-    assert not gate(report, GateCode.PRICE_MISSING).applicable
+    assert not gate(report, CheckCode.PRICE_MISSING).applicable
 
 
 def test_account_inactive() -> None:
     paused = with_status(started(), AccountStatus.PAUSED)
     report = check(action(ActionKind.OPEN_LONG, notional="1000"), paused)
-    assert failed_codes(report) == [GateCode.ACCOUNT_INACTIVE]
-    result = gate(report, GateCode.ACCOUNT_INACTIVE)
+    assert failed_codes(report) == [CheckCode.ACCOUNT_INACTIVE]
+    result = gate(report, CheckCode.ACCOUNT_INACTIVE)
     assert (result.value, result.limit) == ("paused", "active")
 
 
@@ -83,7 +84,7 @@ def test_asset_not_allowed_by_class() -> None:
     report = check(
         action(ActionKind.OPEN_LONG, es, qty="1"), policy=policy, quote_=quote("ESZ26", "5000", "5000.25")
     )
-    result = gate(report, GateCode.ASSET_NOT_ALLOWED)
+    result = gate(report, CheckCode.ASSET_NOT_ALLOWED)
     assert not result.passed
     assert (result.value, result.limit) == ("future", "crypto,us_equity")
 
@@ -91,38 +92,38 @@ def test_asset_not_allowed_by_class() -> None:
 def test_asset_not_allowed_by_symbol() -> None:
     policy = preset("audition", allowed_symbols=frozenset({"MSFT", "SPY"}))
     report = check(action(ActionKind.OPEN_LONG, notional="1000"), policy=policy)
-    assert failed_codes(report) == [GateCode.ASSET_NOT_ALLOWED]
-    result = gate(report, GateCode.ASSET_NOT_ALLOWED)
+    assert failed_codes(report) == [CheckCode.ASSET_NOT_ALLOWED]
+    result = gate(report, CheckCode.ASSET_NOT_ALLOWED)
     assert (result.value, result.limit) == ("AAPL", "MSFT,SPY")
 
 
 @pytest.mark.parametrize("kind", [ActionKind.INCREASE, ActionKind.REDUCE, ActionKind.CLOSE])
 def test_no_position(kind: ActionKind) -> None:
     report = check(action(kind, qty="10" if kind is not ActionKind.CLOSE else None))
-    assert failed_codes(report) == [GateCode.NO_POSITION]
-    result = gate(report, GateCode.NO_POSITION)
+    assert failed_codes(report) == [CheckCode.NO_POSITION]
+    result = gate(report, CheckCode.NO_POSITION)
     assert (result.value, result.limit) == (D(0), None)
 
 
 def test_opposite_position() -> None:
     short = filled(started(), AAPL, Side.SELL, "100", "100")
     report = check(action(ActionKind.OPEN_LONG, notional="1000"), short)
-    assert failed_codes(report) == [GateCode.OPPOSITE_POSITION]
-    result = gate(report, GateCode.OPPOSITE_POSITION)
+    assert failed_codes(report) == [CheckCode.OPPOSITE_POSITION]
+    result = gate(report, CheckCode.OPPOSITE_POSITION)
     assert (result.value, result.limit) == (D(-100), D(0))
 
 
 def test_side_mismatch() -> None:
     report = check(action(ActionKind.OPEN_LONG, notional="1000", side=Side.SELL))
-    assert failed_codes(report) == [GateCode.SIDE_MISMATCH]
-    result = gate(report, GateCode.SIDE_MISMATCH)
+    assert failed_codes(report) == [CheckCode.SIDE_MISMATCH]
+    result = gate(report, CheckCode.SIDE_MISMATCH)
     assert (result.value, result.limit) == ("sell", "buy")
 
 
 def test_invalid_quantity() -> None:
     report = check(action(ActionKind.OPEN_LONG, qty="-5"))
-    assert failed_codes(report) == [GateCode.INVALID_QUANTITY]
-    result = gate(report, GateCode.INVALID_QUANTITY)
+    assert failed_codes(report) == [CheckCode.INVALID_QUANTITY]
+    result = gate(report, CheckCode.INVALID_QUANTITY)
     assert (result.value, result.limit) == (D(-5), D(0))
 
 
@@ -131,7 +132,7 @@ def test_invalid_quantity_when_the_notional_buys_less_than_one_contract() -> Non
     report = check(
         action(ActionKind.OPEN_LONG, es, notional="100000"), quote_=quote("ESZ26", "4999.75", "5000.25")
     )
-    result = gate(report, GateCode.INVALID_QUANTITY)
+    result = gate(report, CheckCode.INVALID_QUANTITY)
     assert not result.passed
     assert (result.value, result.limit) == (D(100000), D(250000))
 
@@ -139,30 +140,30 @@ def test_invalid_quantity_when_the_notional_buys_less_than_one_contract() -> Non
 def test_reduce_exceeds_position() -> None:
     long = filled(started(), AAPL, Side.BUY, "100", "100")
     report = check(action(ActionKind.REDUCE, qty="150"), long)
-    assert failed_codes(report) == [GateCode.REDUCE_EXCEEDS_POSITION]
-    result = gate(report, GateCode.REDUCE_EXCEEDS_POSITION)
+    assert failed_codes(report) == [CheckCode.REDUCE_EXCEEDS_POSITION]
+    result = gate(report, CheckCode.REDUCE_EXCEEDS_POSITION)
     assert (result.value, result.limit) == (D(150), D(100))
 
 
 def test_price_missing() -> None:
     report = check(action(ActionKind.OPEN_LONG, notional="1000"), use_quote=False)
-    assert failed_codes(report) == [GateCode.PRICE_MISSING]
-    assert gate(report, GateCode.PRICE_MISSING).message == "no quote for AAPL"
+    assert failed_codes(report) == [CheckCode.PRICE_MISSING]
+    assert gate(report, CheckCode.PRICE_MISSING).message == "no quote for AAPL"
     # Nothing can be measured without a price; those gates say so instead of passing silently.
-    notional = gate(report, GateCode.MAX_ORDER_NOTIONAL)
+    notional = gate(report, CheckCode.MAX_ORDER_NOTIONAL)
     assert not notional.applicable
     assert notional.value is None
 
 
 def test_price_missing_for_a_quote_of_another_symbol() -> None:
     report = check(action(ActionKind.OPEN_LONG, notional="1000"), quote_=quote("MSFT"))
-    assert failed_codes(report) == [GateCode.PRICE_MISSING]
+    assert failed_codes(report) == [CheckCode.PRICE_MISSING]
 
 
 def test_price_stale() -> None:
     report = check(action(ActionKind.OPEN_LONG, notional="1000"), now=T0 + timedelta(seconds=61))
-    assert failed_codes(report) == [GateCode.PRICE_STALE]
-    result = gate(report, GateCode.PRICE_STALE)
+    assert failed_codes(report) == [CheckCode.PRICE_STALE]
+    result = gate(report, CheckCode.PRICE_STALE)
     assert (result.value, result.limit) == (D(61), 60)
 
 
@@ -175,7 +176,7 @@ def test_price_age_keeps_microseconds_exactly() -> None:
     report = check(
         action(ActionKind.OPEN_LONG, notional="1000"), now=T0 + timedelta(seconds=60, microseconds=1)
     )
-    result = gate(report, GateCode.PRICE_STALE)
+    result = gate(report, CheckCode.PRICE_STALE)
     assert (result.passed, result.value) == (False, D("60.000001"))
 
 
@@ -183,8 +184,8 @@ def test_direction_not_allowed_for_a_hard_to_borrow_stock() -> None:
     # The seed policy allows shorts, but not of a stock that cannot be borrowed.
     gme = equity("GME", shortable=False)
     report = check(action(ActionKind.OPEN_SHORT, gme, notional="1000"), quote_=quote("GME", "20.00", "20.02"))
-    assert failed_codes(report) == [GateCode.DIRECTION_NOT_ALLOWED]
-    result = gate(report, GateCode.DIRECTION_NOT_ALLOWED)
+    assert failed_codes(report) == [CheckCode.DIRECTION_NOT_ALLOWED]
+    result = gate(report, CheckCode.DIRECTION_NOT_ALLOWED)
     assert (result.value, result.limit) == ("short", "long")
 
 
@@ -192,20 +193,20 @@ def test_direction_not_allowed_blocks_increasing_a_short_under_a_long_only_polic
     long_only = preset("audition", allowed_directions=frozenset({Direction.LONG}))
     short = filled(started(), AAPL, Side.SELL, "100", "100")
     increase = check(action(ActionKind.INCREASE, qty="10"), short, policy=long_only)
-    assert failed_codes(increase) == [GateCode.DIRECTION_NOT_ALLOWED]
-    result = gate(increase, GateCode.DIRECTION_NOT_ALLOWED)
+    assert failed_codes(increase) == [CheckCode.DIRECTION_NOT_ALLOWED]
+    result = gate(increase, CheckCode.DIRECTION_NOT_ALLOWED)
     assert (result.value, result.limit) == ("short", "long")
     # …while covering the short is still allowed.
     assert check(action(ActionKind.CLOSE), short, policy=long_only).passed
     assert failed_codes(check(action(ActionKind.OPEN_SHORT, qty="1"), policy=long_only)) == [
-        GateCode.DIRECTION_NOT_ALLOWED
+        CheckCode.DIRECTION_NOT_ALLOWED
     ]
 
 
 def test_max_order_notional() -> None:
     report = check(action(ActionKind.OPEN_LONG, notional="60000"))
-    assert failed_codes(report) == [GateCode.MAX_ORDER_NOTIONAL]
-    result = gate(report, GateCode.MAX_ORDER_NOTIONAL)
+    assert failed_codes(report) == [CheckCode.MAX_ORDER_NOTIONAL]
+    result = gate(report, CheckCode.MAX_ORDER_NOTIONAL)
     assert (result.value, result.limit) == (D(60000), D(50000))
     assert result.message == "order notional 60000 > limit 50000"
 
@@ -214,13 +215,13 @@ def test_max_order_notional_counts_the_contract_multiplier() -> None:
     # Two options at 3.00 are 600 of premium, not 6.
     call = "AAPL240119C00150000"
     report = check(action(ActionKind.OPEN_LONG, option(call), qty="2"), quote_=quote(call, "2.99", "3.01"))
-    assert gate(report, GateCode.MAX_ORDER_NOTIONAL).value == D(600)
+    assert gate(report, CheckCode.MAX_ORDER_NOTIONAL).value == D(600)
 
 
 def test_max_order_leverage() -> None:
     small = started(cash=D(9000))
     report = check(action(ActionKind.OPEN_LONG, notional="49000"), small)
-    result = gate(report, GateCode.MAX_ORDER_LEVERAGE)
+    result = gate(report, CheckCode.MAX_ORDER_LEVERAGE)
     assert not result.passed
     assert (result.value, result.limit) == (D(49000) / D(9000), D(5))
 
@@ -229,18 +230,18 @@ def test_max_aggregate_leverage() -> None:
     # 460,000 of XYZ already on a 100,000 account (e.g. replayed fills); 50,000 more makes 5.1x.
     loaded = filled(started(), XYZ, Side.BUY, "4600", "100")
     report = check(action(ActionKind.OPEN_LONG, notional="50000"), loaded)
-    result = gate(report, GateCode.MAX_AGGREGATE_LEVERAGE)
+    result = gate(report, CheckCode.MAX_AGGREGATE_LEVERAGE)
     assert not result.passed
     assert (result.value, result.limit) == (D("5.1"), D(5))
-    assert gate(report, GateCode.MAX_ORDER_LEVERAGE).passed
+    assert gate(report, CheckCode.MAX_ORDER_LEVERAGE).passed
 
 
 def test_max_position_to_equity() -> None:
     # 60,000 of AAPL held; 45,000 more makes the position 105,000 on 100,000 of equity.
     holding = filled(started(), AAPL, Side.BUY, "600", "100")
     report = check(action(ActionKind.INCREASE, notional="45000"), holding)
-    assert failed_codes(report) == [GateCode.MAX_POSITION_TO_EQUITY]
-    result = gate(report, GateCode.MAX_POSITION_TO_EQUITY)
+    assert failed_codes(report) == [CheckCode.MAX_POSITION_TO_EQUITY]
+    result = gate(report, CheckCode.MAX_POSITION_TO_EQUITY)
     assert (result.value, result.limit) == (D("1.05"), D(1))
 
 
@@ -249,8 +250,8 @@ def test_insufficient_buying_power() -> None:
     # 40,000 more needs 8,000 of margin plus a 40.00 fee.
     state = reserved(filled(started(), XYZ, Side.BUY, "2400", "100"), "o1", "45000")
     report = check(action(ActionKind.OPEN_LONG, notional="40000"), state)
-    assert failed_codes(report) == [GateCode.INSUFFICIENT_BUYING_POWER]
-    result = gate(report, GateCode.INSUFFICIENT_BUYING_POWER)
+    assert failed_codes(report) == [CheckCode.INSUFFICIENT_BUYING_POWER]
+    result = gate(report, CheckCode.INSUFFICIENT_BUYING_POWER)
     assert (result.value, result.limit) == (D("8040"), D("7000"))
 
 
@@ -259,8 +260,8 @@ def test_max_open_positions() -> None:
     for symbol in ("A", "B", "C", "D", "E"):
         state = filled(state, equity(symbol), Side.BUY, "10", "100")
     report = check(action(ActionKind.OPEN_LONG, notional="1000"), state)
-    assert failed_codes(report) == [GateCode.MAX_OPEN_POSITIONS]
-    result = gate(report, GateCode.MAX_OPEN_POSITIONS)
+    assert failed_codes(report) == [CheckCode.MAX_OPEN_POSITIONS]
+    result = gate(report, CheckCode.MAX_OPEN_POSITIONS)
     assert (result.value, result.limit) == (6, 5)
     # Adding to one of the five opens nothing new.
     assert check(action(ActionKind.OPEN_LONG, equity("A"), notional="1000"), state, quote_=quote("A")).passed
@@ -268,8 +269,8 @@ def test_max_open_positions() -> None:
 
 def test_max_open_orders() -> None:
     report = check(action(ActionKind.OPEN_LONG, notional="1000"), open_orders=10)
-    assert failed_codes(report) == [GateCode.MAX_OPEN_ORDERS]
-    result = gate(report, GateCode.MAX_OPEN_ORDERS)
+    assert failed_codes(report) == [CheckCode.MAX_OPEN_ORDERS]
+    result = gate(report, CheckCode.MAX_OPEN_ORDERS)
     assert (result.value, result.limit) == (11, 10)
     assert check(action(ActionKind.OPEN_LONG, notional="1000"), open_orders=9).passed
 
@@ -281,24 +282,28 @@ def test_every_failing_gate_is_reported_together() -> None:
     paused = with_status(started(), AccountStatus.PAUSED)
     report = check(action(ActionKind.OPEN_LONG, notional="600000"), paused, open_orders=10)
     assert failed_codes(report) == [
-        GateCode.ACCOUNT_INACTIVE,
-        GateCode.MAX_ORDER_NOTIONAL,
-        GateCode.MAX_ORDER_LEVERAGE,
-        GateCode.MAX_AGGREGATE_LEVERAGE,
-        GateCode.MAX_POSITION_TO_EQUITY,
-        GateCode.INSUFFICIENT_BUYING_POWER,
-        GateCode.MAX_OPEN_ORDERS,
+        CheckCode.ACCOUNT_INACTIVE,
+        CheckCode.MAX_ORDER_NOTIONAL,
+        CheckCode.MAX_ORDER_LEVERAGE,
+        CheckCode.MAX_AGGREGATE_LEVERAGE,
+        CheckCode.MAX_POSITION_TO_EQUITY,
+        CheckCode.INSUFFICIENT_BUYING_POWER,
+        CheckCode.MAX_OPEN_ORDERS,
     ]
-    values = {r.gate: (r.value, r.limit) for r in report.failures}
-    assert values[GateCode.MAX_ORDER_NOTIONAL] == (D(600000), D(50000))
-    assert values[GateCode.MAX_ORDER_LEVERAGE] == (D(6), D(5))
-    assert values[GateCode.INSUFFICIENT_BUYING_POWER] == (D(120600), D(100000))
+    values = {r.code: (r.value, r.limit) for r in report.failures}
+    assert values[CheckCode.MAX_ORDER_NOTIONAL] == (D(600000), D(50000))
+    assert values[CheckCode.MAX_ORDER_LEVERAGE] == (D(6), D(5))
+    assert values[CheckCode.INSUFFICIENT_BUYING_POWER] == (D(120600), D(100000))
     assert (report.order, report.fill, report.fee) == (None, None, None)
 
 
 def test_price_and_shape_failures_are_reported_together() -> None:
     report = check(action(ActionKind.REDUCE, qty="0", side=Side.BUY), use_quote=False)
-    assert failed_codes(report) == [GateCode.NO_POSITION, GateCode.INVALID_QUANTITY, GateCode.PRICE_MISSING]
+    assert failed_codes(report) == [
+        CheckCode.NO_POSITION,
+        CheckCode.INVALID_QUANTITY,
+        CheckCode.PRICE_MISSING,
+    ]
 
 
 @pytest.mark.parametrize("kind", [ActionKind.REDUCE, ActionKind.CLOSE])
@@ -318,8 +323,8 @@ def test_reducing_still_needs_an_active_account_and_a_price(kind: ActionKind) ->
     long = filled(started(), AAPL, Side.BUY, "100", "100")
     locked = with_status(long, AccountStatus.LOCKED)
     qty = "10" if kind is ActionKind.REDUCE else None
-    assert failed_codes(check(action(kind, qty=qty), locked)) == [GateCode.ACCOUNT_INACTIVE]
-    assert failed_codes(check(action(kind, qty=qty), long, use_quote=False)) == [GateCode.PRICE_MISSING]
+    assert failed_codes(check(action(kind, qty=qty), locked)) == [CheckCode.ACCOUNT_INACTIVE]
+    assert failed_codes(check(action(kind, qty=qty), long, use_quote=False)) == [CheckCode.PRICE_MISSING]
 
 
 def test_gates_measure_at_the_fill_models_price() -> None:
@@ -327,7 +332,7 @@ def test_gates_measure_at_the_fill_models_price() -> None:
     nbbo_policy = preset("audition", fill_model="nbbo")
     q = quote(bid="124.99", ask="125.01")
     report = check(action(ActionKind.OPEN_LONG, qty="400"), policy=nbbo_policy, quote_=q)
-    assert gate(report, GateCode.MAX_ORDER_NOTIONAL).value == D("50004")
+    assert gate(report, CheckCode.MAX_ORDER_NOTIONAL).value == D("50004")
     # A notional is sized at that same price, so asking for the limit never breaches it.
     sized = check(action(ActionKind.OPEN_LONG, notional="50000"), policy=nbbo_policy, quote_=q)
     assert sized.passed
@@ -340,13 +345,13 @@ def test_non_positive_equity_fails_ratio_gates_without_a_value() -> None:
     bust = filled(started(cash=D(1000)), XYZ, Side.BUY, "10", "100")
     bust = handle(bust, MarkToPrices(at=T0, prices={"XYZ": D(0)})).state
     report = check(action(ActionKind.OPEN_LONG, notional="100"), bust)
-    result = gate(report, GateCode.MAX_ORDER_LEVERAGE)
+    result = gate(report, CheckCode.MAX_ORDER_LEVERAGE)
     assert (result.passed, result.value, result.limit) == (False, None, D(5))
     assert "not positive" in result.message
 
 
 def test_evaluate_gates_and_failed_gates() -> None:
-    results = evaluate_gates(
+    results = evaluate_checks(
         action(ActionKind.OPEN_LONG, notional="60000"),
         state=started(),
         policy=SEED,
@@ -354,12 +359,12 @@ def test_evaluate_gates_and_failed_gates() -> None:
         now=NOW,
         open_orders=0,
     )
-    assert [r.gate for r in results] == list(GATE_ORDER)
-    assert [r.gate for r in failed_gates(results)] == [GateCode.MAX_ORDER_NOTIONAL]
+    assert [r.code for r in results] == list(ACTION_CHECKS)
+    assert [r.code for r in failed_checks(results)] == [CheckCode.MAX_ORDER_NOTIONAL]
 
 
 def test_gate_codes_are_stable_strings() -> None:
-    assert [code.value for code in GATE_ORDER] == [
+    assert [code.value for code in ACTION_CHECKS] == [
         "unsupported_action",
         "account_inactive",
         "asset_not_allowed",
@@ -391,8 +396,8 @@ def test_contract_expired() -> None:
         quote_=quote(expired, "2.99", "3.01", at=after_close),
         now=after_close,
     )
-    assert GateCode.CONTRACT_EXPIRED in failed_codes(report)
-    result = gate(report, GateCode.CONTRACT_EXPIRED)
+    assert CheckCode.CONTRACT_EXPIRED in failed_codes(report)
+    result = gate(report, CheckCode.CONTRACT_EXPIRED)
     assert "expired at 2024-01-19 16:00 New York time" in result.message
     before_close = after_close - timedelta(seconds=1)
     fine = check(
@@ -400,5 +405,5 @@ def test_contract_expired() -> None:
         quote_=quote(expired, "2.99", "3.01", at=before_close),
         now=before_close,
     )
-    assert gate(fine, GateCode.CONTRACT_EXPIRED).passed
-    assert gate(check(action(ActionKind.OPEN_LONG, notional="100")), GateCode.CONTRACT_EXPIRED).passed
+    assert gate(fine, CheckCode.CONTRACT_EXPIRED).passed
+    assert gate(check(action(ActionKind.OPEN_LONG, notional="100")), CheckCode.CONTRACT_EXPIRED).passed

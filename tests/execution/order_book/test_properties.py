@@ -28,16 +28,10 @@ from hypothesis import strategies as st
 from propdesk.accounting.events import Event, FillApplied, FundsReserved
 from propdesk.accounting.kernel import CreateAccount, Start, evolve, handle, replay
 from propdesk.accounting.state import AccountState
-from propdesk.execution.order_book import (
-    OrderBook,
-    OrderRejected,
-    OrderRequest,
-    ReplaceRequest,
-    StopLoss,
-    TakeProfit,
-    Tick,
-    open_reserved,
-)
+from propdesk.execution.order_book.book import OrderBook
+from propdesk.execution.order_book.buying_power import open_reserved
+from propdesk.execution.order_book.errors import OrderRejected
+from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest, StopLoss, TakeProfit, Tick
 from propdesk.model.instruments import AssetClass
 from propdesk.model.market import Bar, Quote
 from propdesk.model.numbers import ZERO
@@ -46,7 +40,7 @@ from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, Time
 from propdesk.model.policy import ExecutionPolicy, FillModelName
 from propdesk.services.orders.commands import session_view
 from tests.execution.factories import T0
-from tests.execution.test_order_book import ids, parse
+from tests.execution.order_book.test_book import ids, parse
 
 D = Decimal
 ACCOUNT = "acct-prop"

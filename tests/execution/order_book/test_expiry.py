@@ -11,14 +11,15 @@ from decimal import Decimal
 
 import pytest
 
-from propdesk.execution.order_book import OrderBook, Tick
+from propdesk.execution.order_book.book import OrderBook
+from propdesk.execution.order_book.requests import Tick
 from propdesk.model.instruments import AssetClass
 from propdesk.model.market import Bar
 from propdesk.model.orders import OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
 from propdesk.model.policy import ExecutionPolicy, FillModelName
 from propdesk.services.orders.commands import session_view
 from tests.execution.factories import T0
-from tests.execution.test_order_book import (
+from tests.execution.order_book.test_book import (
     MINUTE,
     NBBO,
     assert_reservations_agree,
