@@ -42,6 +42,7 @@ from propdesk.accounting.events import (
 from propdesk.accounting.positions import Position
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.model.fills import Fill
+from propdesk.model.ids import AccountId
 from propdesk.model.instruments import AssetClass, InstrumentSpec
 from propdesk.model.numbers import ZERO
 from propdesk.model.orders import OrderStatus, OrderUpdate
@@ -352,7 +353,7 @@ class AccountRepository:
         }
         self._conn.execute(sa.insert(accounts).values(**values))
         self._conn.execute(
-            sa.insert(balances).values(account_id=account_id, **_balance_values(AccountState(account_id)))
+            sa.insert(balances).values(account_id=account_id, **_balance_values(AccountState(AccountId(account_id))))
         )
         return AccountRow.from_row(values)
 
@@ -507,7 +508,7 @@ class AccountRepository:
         )
         reserved: dict[str, Decimal] = dict(self._conn.execute(open_reservations).all())
         return AccountState(
-            account_id=account_id,
+            account_id=AccountId(account_id),
             status=AccountStatus(row["status"]),
             currency=row["currency"],
             leverage=row["leverage"],

@@ -21,6 +21,7 @@ from typing import Any
 from propdesk.accounting.events import Event, FillApplied, FillVoided
 from propdesk.accounting.kernel import ChangeStatus, CommandRejected, RecordIncident, StartTradingDay, handle
 from propdesk.accounting.state import AccountState, AccountStatus
+from propdesk.model.ids import AccountId
 from propdesk.risk.codec import rule_state_from_payload, rule_state_payload
 from propdesk.risk.evaluate import RequiredAction, RuleStatus, evaluate
 from propdesk.risk.gates import OrderIntent, RuleGateReport, RuleGateResult, check_rule_gates
@@ -65,7 +66,7 @@ def load_state(uow: UnitOfWork, account: AccountRow, pack: RulePack, at: datetim
     return rule_state_from_payload(payload)
 
 
-def save_state(uow: UnitOfWork, account_id: str, state: RuleState, status: RuleStatus, at: datetime) -> None:
+def save_state(uow: UnitOfWork, account_id: AccountId, state: RuleState, status: RuleStatus, at: datetime) -> None:
     uow.accounts.save_rule_state(
         account_id, rule_state_payload(state), locked_until=status.locked_until, at=at
     )
@@ -77,7 +78,7 @@ def start(uow: UnitOfWork, account: AccountRow, at: datetime) -> None:
     if pack is None or uow.accounts.rule_state(account.id) is not None:
         return
     state = start_rules(pack, at, starting_balance=account.starting_balance)
-    save_state(uow, account.id, state, evaluate(pack, state, at), at)
+    save_state(uow, AccountId(account.id), state, evaluate(pack, state, at), at)
 
 
 def _fills(events: list[Event] | tuple[Event, ...]) -> list[FillApplied]:
@@ -107,11 +108,11 @@ def fold(
     else:
         rules = observe(pack, rules, observation_from_account(pack, state, now))
     status = evaluate(pack, rules, now)
-    save_state(uow, account.id, rules, status, now)
+    save_state(uow, AccountId(account.id), rules, status, now)
     return status
 
 
-def rebuild(ctx: ServiceContext, uow: UnitOfWork, account_id: str) -> RuleStatus | None:
+def rebuild(ctx: ServiceContext, uow: UnitOfWork, account_id: AccountId) -> RuleStatus | None:
     """Rebuild the rule state from the ledger with :func:`~propdesk.risk.ledger.fold_ledger` (inside
     the caller's locked unit of work); None for an account without a pack or not started.
 
@@ -217,7 +218,7 @@ def gate_json(result: RuleGateResult) -> dict[str, Any]:
     }
 
 
-def status(ctx: ServiceContext, account_id: str) -> RuleStatus:
+def status(ctx: ServiceContext, account_id: AccountId) -> RuleStatus:
     """The rule status now, from the stored rule state and the account as it is (nothing stored)."""
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         account = uow.accounts.get(account_id)
@@ -254,7 +255,7 @@ def tracked_accounts(ctx: ServiceContext) -> list[str]:
         return uow.accounts.rule_tracked_ids()
 
 
-def advance_account(ctx: ServiceContext, account_id: str) -> bool:
+def advance_account(ctx: ServiceContext, account_id: AccountId) -> bool:
     """Roll the account's rule state over every day boundary up to now; True if a day rolled.
 
     The roll closes the trading day (EOD trailing floors, day records, a day lock ends) and the

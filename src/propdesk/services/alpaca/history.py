@@ -41,6 +41,7 @@ from propdesk.accounting.events import (
 from propdesk.accounting.kernel import evolve
 from propdesk.accounting.state import AccountState
 from propdesk.marketdata.calendars import Session, TradingCalendar
+from propdesk.model.ids import AccountId
 from propdesk.model.numbers import ZERO
 from propdesk.services.alpaca.market_hours import EXTENDED_AFTER_CLOSE, EXTENDED_OPEN, nyse
 from propdesk.services.context import ServiceContext
@@ -535,7 +536,7 @@ class _Funding:
 
 
 def _walk(
-    account_id: str, rows: Sequence[LedgerRow], moments: Sequence[datetime], cashflow: frozenset[str]
+    account_id: AccountId, rows: Sequence[LedgerRow], moments: Sequence[datetime], cashflow: frozenset[str]
 ) -> tuple[dict[datetime, _Sample], _Funding]:
     """One fold over the ledger, sampling the state at each of ``moments`` (ascending): the
     equity after every event up to the first one recorded later than the moment."""
@@ -560,7 +561,7 @@ def _walk(
     return samples, funding
 
 
-def portfolio_history(ctx: ServiceContext, account_id: str, query: HistoryQuery) -> PortfolioHistory:
+def portfolio_history(ctx: ServiceContext, account_id: AccountId, query: HistoryQuery) -> PortfolioHistory:
     """The account's equity over time, as Alpaca's ``GET /v2/account/portfolio/history``."""
     now = ctx.clock()
     with UnitOfWork(ctx.engine, read_only=True) as uow:
