@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 
 from propdesk.accounting.kernel import CommandRejected
 from propdesk.accounting.state import AccountStatus
-from propdesk.model.ids import sequential_ids
+from propdesk.model.ids import AccountId, DecisionActionId, sequential_ids
 from propdesk.model.instruments import AssetClass
 from propdesk.model.market import Quote
 from propdesk.model.orders import ActionKind
@@ -103,7 +103,7 @@ class Workload:
         row = lifecycle.create_account(
             self.ctx, lifecycle.NewAccount(overrides=overrides, idempotency_key=key)
         )
-        lifecycle.start(self.ctx, row.id)
+        lifecycle.start(self.ctx, AccountId(row.id))
         self.account_ids.append(row.id)
         self.rotation.append(row.id)
         self.done["opened"] += 1
@@ -150,7 +150,7 @@ class Workload:
             else:
                 qty = Decimal(rng.randint(1, 60))
         return ActionRequest(
-            decision_action_id=f"a{index}",
+            decision_action_id=DecisionActionId(f"a{index}"),
             action=kind,
             symbol=symbol,
             qty=qty,
@@ -160,13 +160,13 @@ class Workload:
 
     def submit(self, account_id: str) -> None:
         self.runs += 1
-        held = sorted(get_state(self.engine, account_id).positions)
+        held = sorted(get_state(self.engine, AccountId(account_id)).positions)
         batch = [self.action(i, held) for i in range(self.rng.randint(1, 4))]
-        results = decisions.submit_batch(self.ctx, account_id, f"run-{self.runs}", batch)
+        results = decisions.submit_batch(self.ctx, AccountId(account_id), f"run-{self.runs}", batch)
         assert [r.record.decision_action_id for r in results] == [a.decision_action_id for a in batch]
         self.done.update(f"action_{r.record.status}" for r in results)
         if self.rng.random() < 0.1:  # a client retry: replayed whole, nothing re-executed
-            again = decisions.submit_batch(self.ctx, account_id, f"run-{self.runs}", batch)
+            again = decisions.submit_batch(self.ctx, AccountId(account_id), f"run-{self.runs}", batch)
             assert [(r.record.id, r.replayed) for r in again] == [(r.record.id, True) for r in results]
             self.done["retry"] += 1
 
@@ -204,30 +204,30 @@ class Workload:
             return
         target = self.rng.choice(sorted(ids))
         if what == "fill":
-            admin.void_fill(self.ctx, account_id, target, actor="ops", reason="bad print")
+            admin.void_fill(self.ctx, AccountId(account_id), target, actor="ops", reason="bad print")
         else:
-            admin.void_order(self.ctx, account_id, target, actor="ops", reason="bust")
+            admin.void_order(self.ctx, AccountId(account_id), target, actor="ops", reason="bust")
         self.done[f"void_{what}"] += 1
 
     def set_status(self, account_id: str) -> None:
         verb = self.rng.choice(["pause", "lock", "resume", "resume", "resume"])
-        admin.set_status(self.ctx, account_id, verb, actor="ops", reason="workload")
+        admin.set_status(self.ctx, AccountId(account_id), verb, actor="ops", reason="workload")
         self.done[verb] += 1
 
     def end(self, account_id: str) -> None:
         choice = self.rng.random()
         if choice < 0.4:
-            admin.liquidate(self.ctx, account_id, actor="ops", reason="workload")
+            admin.liquidate(self.ctx, AccountId(account_id), actor="ops", reason="workload")
             self.done["liquidate"] += 1
         elif choice < 0.7:
-            lifecycle.liquidate(self.ctx, account_id, "workload")
+            lifecycle.liquidate(self.ctx, AccountId(account_id), "workload")
             self.done["liquidate"] += 1
         else:
-            lifecycle.change_status(self.ctx, account_id, AccountStatus.COMPLETED, "workload")
+            lifecycle.change_status(self.ctx, AccountId(account_id), AccountStatus.COMPLETED, "workload")
             self.done["complete"] += 1
 
     def mark(self, account_id: str) -> None:
-        result = marking.mark_account(self.ctx, account_id, force=self.rng.random() < 0.5)
+        result = marking.mark_account(self.ctx, AccountId(account_id), force=self.rng.random() < 0.5)
         self.done["mark_persisted" if result.persisted else "mark_skipped"] += 1
         self.done["auto_liquidated"] += result.liquidated
 
@@ -238,7 +238,9 @@ class Workload:
         self.done["auto_liquidated"] += result.liquidated
 
     def check_midway(self, account_id: str) -> None:
-        report = admin.recompute_account(self.ctx, account_id, actor="ops", reason="check", apply=False)
+        report = admin.recompute_account(
+            self.ctx, AccountId(account_id), actor="ops", reason="check", apply=False
+        )
         assert report.drift == {}
         self.done["recompute"] += 1
 
@@ -246,7 +248,7 @@ class Workload:
 
     def step(self) -> None:
         account_id = self.rng.choice(self.rotation)
-        if get_state(self.engine, account_id).status.is_terminal and self.rng.random() < 0.5:
+        if get_state(self.engine, AccountId(account_id)).status.is_terminal and self.rng.random() < 0.5:
             # A new audition replaces an ended one (which admins may still void fills on).
             self.rotation.remove(account_id)
             self.open_account(self.rng.choice(POLICIES))
@@ -288,7 +290,7 @@ def test_random_workload_leaves_no_drift(engine: Engine) -> None:
     assert any(key.startswith("refused:") for key in done), done
 
     for account_id in workload.account_ids:
-        assert recompute(engine, account_id) == {}, account_id
+        assert recompute(engine, AccountId(account_id)) == {}, account_id
         with engine.connect() as conn:
             ledger = conn.execute(
                 sa.select(ledger_events.c.seq, ledger_events.c.cash_delta)

@@ -69,7 +69,11 @@ def register(cli: typer.Typer) -> None:
             if cash is not None:  # before anything is written: a user is created first otherwise
                 check_starting_balance(ctx, cash, "--starting-cash")
             account = create_paper_account(
-                ctx, preset=preset, starting_cash=cash, owner_user_id=None if user is None else UserId(user), user_name=name
+                ctx,
+                preset=preset,
+                starting_cash=cash,
+                owner_user_id=None if user is None else UserId(user),
+                user_name=name,
             )
         except ServiceError as exc:
             details = "; ".join(f"{e['field']}: {e['message']}" for e in exc.details.get("errors", []))

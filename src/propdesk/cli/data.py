@@ -385,7 +385,9 @@ def register(cli: typer.Typer) -> None:
         engine = _engine()
         try:
             if remove:
-                console.print("removed" if unwatch(engine, AccountId(account), symbol.upper()) else "was not watched")
+                console.print(
+                    "removed" if unwatch(engine, AccountId(account), symbol.upper()) else "was not watched"
+                )
             else:
                 watch(engine, AccountId(account), symbol.upper(), clock=SystemClock())
                 console.print(f"{account} watches {symbol.upper()}")

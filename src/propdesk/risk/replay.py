@@ -248,7 +248,9 @@ def replay_trades(
         raise TradesCsvError("the file has no trades")
     start_at = trades.rows[0].at
     balance = pack.starting_balance if starting_balance is None else starting_balance
-    account = handle(AccountState(account_id=AccountId("replay")), Start(at=start_at, starting_cash=balance)).state
+    account = handle(
+        AccountState(account_id=AccountId("replay")), Start(at=start_at, starting_cash=balance)
+    ).state
     rules = start_rules(pack, start_at, starting_balance=balance)
     points: list[FloorPoint] = []
     blocked: list[BlockedFill] = []

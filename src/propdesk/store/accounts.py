@@ -353,7 +353,9 @@ class AccountRepository:
         }
         self._conn.execute(sa.insert(accounts).values(**values))
         self._conn.execute(
-            sa.insert(balances).values(account_id=account_id, **_balance_values(AccountState(AccountId(account_id))))
+            sa.insert(balances).values(
+                account_id=account_id, **_balance_values(AccountState(AccountId(account_id)))
+            )
         )
         return AccountRow.from_row(values)
 

@@ -19,7 +19,7 @@ from propdesk.accounting.kernel import (
     ReserveForOrder,
 )
 from propdesk.accounting.state import AccountState, AccountStatus
-from propdesk.model.ids import sequential_ids
+from propdesk.model.ids import AccountId, sequential_ids
 from propdesk.model.orders import Side
 from propdesk.services.accounts.commands import (
     FieldDrift,
@@ -114,11 +114,11 @@ def test_start_account_funds_from_the_policy(engine: Engine) -> None:
 
 def test_services_refuse_an_unknown_account(engine: Engine) -> None:
     with pytest.raises(AccountNotFound):
-        start_account(engine, "nope", StepClock())
+        start_account(engine, AccountId("nope"), StepClock())
     with pytest.raises(AccountNotFound):
-        execute(engine, "nope", ReserveForOrder(at=T0, order_id="o", amount=Decimal(1)))
+        execute(engine, AccountId("nope"), ReserveForOrder(at=T0, order_id="o", amount=Decimal(1)))
     with pytest.raises(AccountNotFound):
-        recompute(engine, "nope")
+        recompute(engine, AccountId("nope"))
 
 
 def test_a_rejected_command_stores_nothing(engine: Engine) -> None:

@@ -49,7 +49,9 @@ _ASSET_CLASSES = {
 
 
 @contextmanager
-def _as_alpaca(ctx: ServiceContext, account_id: AccountId, request: OrderRequest | None = None) -> Iterator[None]:
+def _as_alpaca(
+    ctx: ServiceContext, account_id: AccountId, request: OrderRequest | None = None
+) -> Iterator[None]:
     """Alpaca's wording for the refusals clients match on; ``reason`` keeps propdesk's code."""
     try:
         yield

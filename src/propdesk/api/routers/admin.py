@@ -69,13 +69,17 @@ def reset(account_id: AccountId, body: AdminResetIn, ctx: Ctx, who: Admin) -> s.
 
 
 @router.post("/accounts/{account_id}/void-fill/{fill_id}", response_model=s.AccountOut)
-def void_fill(account_id: AccountId, fill_id: FillId, body: s.AdminReasonIn, ctx: Ctx, who: Admin) -> s.AccountOut:
+def void_fill(
+    account_id: AccountId, fill_id: FillId, body: s.AdminReasonIn, ctx: Ctx, who: Admin
+) -> s.AccountOut:
     admin.void_fill(ctx, account_id, fill_id, actor=who.name, reason=body.reason)
     return _account_out(ctx, account_id)
 
 
 @router.post("/accounts/{account_id}/void-order/{order_id}", response_model=s.AccountOut)
-def void_order(account_id: AccountId, order_id: OrderId, body: s.AdminReasonIn, ctx: Ctx, who: Admin) -> s.AccountOut:
+def void_order(
+    account_id: AccountId, order_id: OrderId, body: s.AdminReasonIn, ctx: Ctx, who: Admin
+) -> s.AccountOut:
     admin.void_order(ctx, account_id, order_id, actor=who.name, reason=body.reason)
     return _account_out(ctx, account_id)
 
@@ -96,7 +100,9 @@ def _plain(value: object) -> object:
 
 
 @router.get("/accounts/{account_id}/audit-log", response_model=s.AuditPageOut)
-def audit_log(account_id: AccountId, ctx: Ctx, _: Admin, limit: Limit = 100, offset: Offset = 0) -> s.AuditPageOut:
+def audit_log(
+    account_id: AccountId, ctx: Ctx, _: Admin, limit: Limit = 100, offset: Offset = 0
+) -> s.AuditPageOut:
     page = Page(limit, offset)
     rows = views.audit_log(ctx, account_id, page)
     return s.AuditPageOut(items=[present.audit(a) for a in rows], page=present.page(page, len(rows)))

@@ -109,21 +109,27 @@ def rule_status(account_id: AccountId, ctx: Ctx, _: Caller) -> dict[str, Any]:
 
 
 @router.get("/accounts/{account_id}/ledger", response_model=s.LedgerPageOut)
-def ledger(account_id: AccountId, ctx: Ctx, _: Caller, limit: Limit = 100, offset: Offset = 0) -> s.LedgerPageOut:
+def ledger(
+    account_id: AccountId, ctx: Ctx, _: Caller, limit: Limit = 100, offset: Offset = 0
+) -> s.LedgerPageOut:
     page = Page(limit, offset)
     rows = views.ledger(ctx, account_id, page)
     return s.LedgerPageOut(items=[present.ledger_event(r) for r in rows], page=present.page(page, len(rows)))
 
 
 @router.get("/accounts/{account_id}/orders", response_model=s.OrderPageOut)
-def orders(account_id: AccountId, ctx: Ctx, _: Caller, limit: Limit = 100, offset: Offset = 0) -> s.OrderPageOut:
+def orders(
+    account_id: AccountId, ctx: Ctx, _: Caller, limit: Limit = 100, offset: Offset = 0
+) -> s.OrderPageOut:
     page = Page(limit, offset)
     rows = views.orders(ctx, account_id, page)
     return s.OrderPageOut(items=[present.order(o) for o in rows], page=present.page(page, len(rows)))
 
 
 @router.get("/accounts/{account_id}/fills", response_model=s.FillPageOut)
-def fills(account_id: AccountId, ctx: Ctx, _: Caller, limit: Limit = 100, offset: Offset = 0) -> s.FillPageOut:
+def fills(
+    account_id: AccountId, ctx: Ctx, _: Caller, limit: Limit = 100, offset: Offset = 0
+) -> s.FillPageOut:
     page = Page(limit, offset)
     rows = views.fills(ctx, account_id, page)
     return s.FillPageOut(items=[present.fill(f) for f in rows], page=present.page(page, len(rows)))
@@ -136,7 +142,9 @@ def positions(account_id: AccountId, ctx: Ctx, _: Caller) -> s.PositionListOut:
 
 
 @router.post("/accounts/{account_id}/decision-actions", response_model=s.DecisionBatchOut)
-def submit_decisions(account_id: AccountId, body: s.DecisionBatchIn, ctx: Ctx, _: Caller) -> s.DecisionBatchOut:
+def submit_decisions(
+    account_id: AccountId, body: s.DecisionBatchIn, ctx: Ctx, _: Caller
+) -> s.DecisionBatchOut:
     """Submit a batch of AI-proposed actions (idempotent per account, run and action id)."""
     requests = [
         ActionRequest(

@@ -43,7 +43,9 @@ def require_access(ctx: ServiceContext, principal: Principal | None, account_id:
         check(uow, principal, account_id)
 
 
-def visible(uow: UnitOfWork, principal: Principal | None, account_ids: Iterable[AccountId]) -> list[AccountId]:
+def visible(
+    uow: UnitOfWork, principal: Principal | None, account_ids: Iterable[AccountId]
+) -> list[AccountId]:
     """The ids of ``account_ids`` that ``principal`` may use, in their given order."""
     ids = list(account_ids)
     if sees_all(principal):

@@ -78,7 +78,9 @@ def _audited(
     return decision.state
 
 
-def set_status(ctx: ServiceContext, account_id: AccountId, verb: str, *, actor: str, reason: str) -> AccountState:
+def set_status(
+    ctx: ServiceContext, account_id: AccountId, verb: str, *, actor: str, reason: str
+) -> AccountState:
     to = ADMIN_STATUS[verb]
     return _audited(
         ctx,
@@ -99,7 +101,9 @@ def liquidate(ctx: ServiceContext, account_id: AccountId, *, actor: str, reason:
     return _audited(ctx, account_id, actor=actor, action="liquidate", reason=reason, change=change)
 
 
-def _void(uow: UnitOfWork, state: AccountState, fill_id: FillId, reason: str, ctx: ServiceContext) -> Decision:
+def _void(
+    uow: UnitOfWork, state: AccountState, fill_id: FillId, reason: str, ctx: ServiceContext
+) -> Decision:
     events = uow.accounts.load_events(state.account_id)
     voided = {e.fill_id for e in events if isinstance(e, FillVoided)}
     applied = [e.fill for e in events if isinstance(e, FillApplied)]
@@ -112,7 +116,9 @@ def _void(uow: UnitOfWork, state: AccountState, fill_id: FillId, reason: str, ct
     return handle(state, VoidFill(at=ctx.clock(), fill_id=fill_id, history=history, reason=reason))
 
 
-def void_fill(ctx: ServiceContext, account_id: AccountId, fill_id: FillId, *, actor: str, reason: str) -> AccountState:
+def void_fill(
+    ctx: ServiceContext, account_id: AccountId, fill_id: FillId, *, actor: str, reason: str
+) -> AccountState:
     """Reverse a fill with a correcting ledger event; the fill row stays, marked voided."""
     return _audited(
         ctx,

@@ -66,7 +66,9 @@ def load_state(uow: UnitOfWork, account: AccountRow, pack: RulePack, at: datetim
     return rule_state_from_payload(payload)
 
 
-def save_state(uow: UnitOfWork, account_id: AccountId, state: RuleState, status: RuleStatus, at: datetime) -> None:
+def save_state(
+    uow: UnitOfWork, account_id: AccountId, state: RuleState, status: RuleStatus, at: datetime
+) -> None:
     uow.accounts.save_rule_state(
         account_id, rule_state_payload(state), locked_until=status.locked_until, at=at
     )

@@ -320,7 +320,12 @@ def _fill_activities(
                 order_id = _uuid_of(order.id)
             activities.append(
                 TradeActivity(
-                    _activity_id(fill.time, _uuid_of(fill.fill_id)), fill.time, fill, OrderId(order_id), cum, leaves
+                    _activity_id(fill.time, _uuid_of(fill.fill_id)),
+                    fill.time,
+                    fill,
+                    OrderId(order_id),
+                    cum,
+                    leaves,
                 )
             )
     if "FEE" in types:

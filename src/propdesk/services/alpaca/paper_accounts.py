@@ -106,7 +106,9 @@ def create_paper_account(
             ensure_user(ctx, uow, owner_user_id, user_name or owner_user_id)
         row = create_in(ctx, uow, request, policy, None, None, None)
         state = start_in(ctx, AccountTx(uow, uow.lock_account(row.id), uow.accounts.load_state(row.id)))
-    return PaperAccount(AccountId(row.id), state.status, state.starting_cash, state.currency, preset, owner_user_id)
+    return PaperAccount(
+        AccountId(row.id), state.status, state.starting_cash, state.currency, preset, owner_user_id
+    )
 
 
 def list_accounts(ctx: ServiceContext, owner_user_id: UserId | None = None) -> list[AccountSummary]:

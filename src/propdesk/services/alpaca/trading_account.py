@@ -320,7 +320,9 @@ def submit_spread(ctx: ServiceContext, account_id: AccountId, request: SpreadReq
     return orders.submit_spread(ctx, account_id, request, guard=guard)
 
 
-def replace_order(ctx: ServiceContext, account_id: AccountId, order_id: OrderId, change: ReplaceRequest) -> Order:
+def replace_order(
+    ctx: ServiceContext, account_id: AccountId, order_id: OrderId, change: ReplaceRequest
+) -> Order:
     """A replacement is a new order: the same switches apply to it."""
 
     def guard(uow: UnitOfWork) -> None:

@@ -215,7 +215,9 @@ def add_symbol(ctx: ServiceContext, account_id: AccountId, watchlist_id: str, sy
     return _change(ctx, account_id, watchlist_id, prepare)
 
 
-def remove_symbol(ctx: ServiceContext, account_id: AccountId, watchlist_id: str, symbol: str) -> WatchlistView:
+def remove_symbol(
+    ctx: ServiceContext, account_id: AccountId, watchlist_id: str, symbol: str
+) -> WatchlistView:
     """Take one asset out of the list (``BTCUSD`` finds ``BTC/USD``); 404 if it is not in it."""
 
     def prepare(catalogue: _Catalogue) -> Edit:

@@ -373,7 +373,12 @@ def cancel_all(ctx: ServiceContext, account_id: AccountId) -> list[Order]:
 
 
 def replace_order(
-    ctx: ServiceContext, account_id: AccountId, order_id: OrderId, change: ReplaceRequest, *, guard: Guard | None = None
+    ctx: ServiceContext,
+    account_id: AccountId,
+    order_id: OrderId,
+    change: ReplaceRequest,
+    *,
+    guard: Guard | None = None,
 ) -> Order:
     _check_trading_enabled(ctx)
 
@@ -427,7 +432,9 @@ def get_order(ctx: ServiceContext, account_id: AccountId, order_id: OrderId) -> 
         return order, uow.orders.children(account_id, [order.id])
 
 
-def get_by_client_id(ctx: ServiceContext, account_id: AccountId, client_order_id: str) -> tuple[Order, list[Order]]:
+def get_by_client_id(
+    ctx: ServiceContext, account_id: AccountId, client_order_id: str
+) -> tuple[Order, list[Order]]:
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         order = uow.orders.by_client_id(account_id, client_order_id)
         if order is None:

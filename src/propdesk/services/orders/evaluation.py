@@ -171,7 +171,9 @@ def _late_quotes(
     return sorted(ticks, key=lambda t: t.symbol)
 
 
-def evaluate_account(ctx: ServiceContext, account_id: AccountId, *, until: datetime | None = None) -> Evaluation:
+def evaluate_account(
+    ctx: ServiceContext, account_id: AccountId, *, until: datetime | None = None
+) -> Evaluation:
     """Feed the account's open orders every market event up to ``until`` (default: now)."""
     horizon = until or ctx.clock()
     with UnitOfWork(ctx.engine) as uow:

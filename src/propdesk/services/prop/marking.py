@@ -148,7 +148,9 @@ def mark_all(ctx: ServiceContext, principal: Principal | None = None) -> SweepRe
     heartbeat (which tells operators the job runs) is left alone.
     """
     with UnitOfWork(ctx.engine, read_only=True) as uow:
-        account_ids = ownership.visible(uow, principal, [AccountId(i) for i in uow.accounts.open_ids_with_positions()])
+        account_ids = ownership.visible(
+            uow, principal, [AccountId(i) for i in uow.accounts.open_ids_with_positions()]
+        )
     persisted = liquidated = 0
     failed: list[str] = []
     for account_id in account_ids:
