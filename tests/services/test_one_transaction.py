@@ -101,17 +101,18 @@ def counting(engine: Engine) -> Callable[[], Begins]:
 Command = Callable[[], object]
 
 
-def _account(api: Api, key: str = "acct", *, start: bool = True, **overrides: object) -> str:
+def _account(api: Api, key: str = "acct", *, start: bool = True, **overrides: object) -> AccountId:
     row = lifecycle.create_account(
         api.ctx, lifecycle.NewAccount(idempotency_key=key, overrides=dict(overrides))
     )
+    account_id = AccountId(row.id)
     if start:
-        lifecycle.start(api.ctx, AccountId(row.id))
+        lifecycle.start(api.ctx, account_id)
     api.quote("AAPL", "100", "100")
-    return row.id
+    return account_id
 
 
-def _resting(api: Api, account_id: str) -> str:
+def _resting(api: Api, account_id: AccountId) -> str:
     request = OrderRequest(
         client_order_id="rest",
         symbol="AAPL",
@@ -121,14 +122,14 @@ def _resting(api: Api, account_id: str) -> str:
         limit_price=D(50),
         time_in_force=TimeInForce.GTC,
     )
-    return orders.submit_order(api.ctx, AccountId(account_id), request).order.id
+    return orders.submit_order(api.ctx, account_id, request).order.id
 
 
-def _filled(api: Api, account_id: str) -> str:
+def _filled(api: Api, account_id: AccountId) -> str:
     """A bought position through a decision action; returns its fill id."""
     decisions.submit_batch(
         api.ctx,
-        AccountId(account_id),
+        account_id,
         "setup",
         [ActionRequest(DecisionActionId("buy"), ActionKind.OPEN_LONG, "AAPL", qty=D(10))],
     )
@@ -148,18 +149,18 @@ def create_account(api: Api) -> Command:
 
 def start(api: Api) -> Command:
     account_id = _account(api, start=False)
-    return lambda: lifecycle.start(api.ctx, AccountId(account_id))
+    return lambda: lifecycle.start(api.ctx, account_id)
 
 
 def change_status(api: Api) -> Command:
     account_id = _account(api)
-    return lambda: lifecycle.change_status(api.ctx, AccountId(account_id), AccountStatus.PAUSED, "test")
+    return lambda: lifecycle.change_status(api.ctx, account_id, AccountStatus.PAUSED, "test")
 
 
 def lifecycle_liquidate(api: Api) -> Command:
     account_id = _account(api)
     _filled(api, account_id)
-    return lambda: lifecycle.liquidate(api.ctx, AccountId(account_id), "test")
+    return lambda: lifecycle.liquidate(api.ctx, account_id, "test")
 
 
 def create_paper_account(api: Api) -> Command:
@@ -170,7 +171,7 @@ def reset_account(api: Api) -> Command:
     account_id = _account(api)
     _filled(api, account_id)
     _resting(api, account_id)
-    return lambda: paper_accounts.reset_account(api.ctx, AccountId(account_id), actor="test")
+    return lambda: paper_accounts.reset_account(api.ctx, account_id, actor="test")
 
 
 def open_account(api: Api) -> Command:
@@ -180,96 +181,90 @@ def open_account(api: Api) -> Command:
 
 def start_account(api: Api) -> Command:
     account_id = _account(api, start=False)
-    return lambda: accounts.start_account(api.ctx.engine, AccountId(account_id), api.ctx.clock)
+    return lambda: accounts.start_account(api.ctx.engine, account_id, api.ctx.clock)
 
 
 def execute(api: Api) -> Command:
     account_id = _account(api)
     command = ChangeStatus(at=api.ctx.clock(), to=AccountStatus.PAUSED, reason="test")
-    return lambda: accounts.execute(api.ctx.engine, AccountId(account_id), command, clock=api.ctx.clock)
+    return lambda: accounts.execute(api.ctx.engine, account_id, command, clock=api.ctx.clock)
 
 
 def submit_batch(api: Api) -> Command:
     account_id = _account(api)
     batch = [ActionRequest(DecisionActionId("a"), ActionKind.OPEN_LONG, "AAPL", qty=D(5))]
-    return lambda: decisions.submit_batch(api.ctx, AccountId(account_id), "run", batch)
+    return lambda: decisions.submit_batch(api.ctx, account_id, "run", batch)
 
 
 def review(api: Api) -> Command:
     account_id = _account(api, manual_approval=True)
     batch = [ActionRequest(DecisionActionId("a"), ActionKind.OPEN_LONG, "AAPL", qty=D(5))]
-    record_id = decisions.submit_batch(api.ctx, AccountId(account_id), "run", batch)[0].record.id
+    record_id = decisions.submit_batch(api.ctx, account_id, "run", batch)[0].record.id
     return lambda: decisions.review(api.ctx, record_id, approve=True, actor="ops", reason="ok")
 
 
 def submit_order(api: Api) -> Command:
     account_id = _account(api)
-    return lambda: orders.submit_order(api.ctx, AccountId(account_id), _market("m"))
+    return lambda: orders.submit_order(api.ctx, account_id, _market("m"))
 
 
 def cancel_order(api: Api) -> Command:
     account_id = _account(api)
     order_id = _resting(api, account_id)
-    return lambda: orders.cancel_order(api.ctx, AccountId(account_id), OrderId(order_id))
+    return lambda: orders.cancel_order(api.ctx, account_id, OrderId(order_id))
 
 
 def cancel_all(api: Api) -> Command:
     account_id = _account(api)
     _resting(api, account_id)
-    return lambda: orders.cancel_all(api.ctx, AccountId(account_id))
+    return lambda: orders.cancel_all(api.ctx, account_id)
 
 
 def replace_order(api: Api) -> Command:
     account_id = _account(api)
     order_id = _resting(api, account_id)
     return lambda: orders.replace_order(
-        api.ctx, AccountId(account_id), OrderId(order_id), ReplaceRequest(limit_price=D(51))
+        api.ctx, account_id, OrderId(order_id), ReplaceRequest(limit_price=D(51))
     )
 
 
 def admin_pause(api: Api) -> Command:
     account_id = _account(api)
-    return lambda: admin.set_status(api.ctx, AccountId(account_id), "pause", actor="ops", reason="test")
+    return lambda: admin.set_status(api.ctx, account_id, "pause", actor="ops", reason="test")
 
 
 def admin_liquidate(api: Api) -> Command:
     account_id = _account(api)
     _filled(api, account_id)
-    return lambda: admin.liquidate(api.ctx, AccountId(account_id), actor="ops", reason="test")
+    return lambda: admin.liquidate(api.ctx, account_id, actor="ops", reason="test")
 
 
 def void_fill(api: Api) -> Command:
     account_id = _account(api)
     fill_id = _filled(api, account_id)
-    return lambda: admin.void_fill(
-        api.ctx, AccountId(account_id), FillId(fill_id), actor="ops", reason="test"
-    )
+    return lambda: admin.void_fill(api.ctx, account_id, FillId(fill_id), actor="ops", reason="test")
 
 
 def void_order(api: Api) -> Command:
     account_id = _account(api)
-    order_id = orders.submit_order(api.ctx, AccountId(account_id), _market("v")).order.id
-    return lambda: admin.void_order(
-        api.ctx, AccountId(account_id), OrderId(order_id), actor="ops", reason="test"
-    )
+    order_id = orders.submit_order(api.ctx, account_id, _market("v")).order.id
+    return lambda: admin.void_order(api.ctx, account_id, OrderId(order_id), actor="ops", reason="test")
 
 
 def recompute_account(api: Api) -> Command:
     account_id = _account(api)
-    return lambda: admin.recompute_account(
-        api.ctx, AccountId(account_id), actor="ops", reason="check", apply=True
-    )
+    return lambda: admin.recompute_account(api.ctx, account_id, actor="ops", reason="check", apply=True)
 
 
 def mark_account(api: Api) -> Command:
     account_id = _account(api)
     _filled(api, account_id)
-    return lambda: marking.mark_account(api.ctx, AccountId(account_id), force=True)
+    return lambda: marking.mark_account(api.ctx, account_id, force=True)
 
 
 def record_incident(api: Api) -> Command:
     account_id = _account(api)
-    return lambda: marking.record_incident(api.ctx, AccountId(account_id), "test", "a test incident")
+    return lambda: marking.record_incident(api.ctx, account_id, "test", "a test incident")
 
 
 def beat(api: Api) -> Command:
@@ -278,12 +273,12 @@ def beat(api: Api) -> Command:
 
 def create_key(api: Api) -> Command:
     account_id = _account(api)
-    return lambda: api_keys.create_key(api.ctx.engine, AccountId(account_id), clock=api.ctx.clock)
+    return lambda: api_keys.create_key(api.ctx.engine, account_id, clock=api.ctx.clock)
 
 
 def revoke_key(api: Api) -> Command:
     account_id = _account(api)
-    pair = api_keys.create_key(api.ctx.engine, AccountId(account_id), clock=api.ctx.clock)
+    pair = api_keys.create_key(api.ctx.engine, account_id, clock=api.ctx.clock)
     return lambda: api_keys.revoke_key(api.ctx.engine, pair.key_id, clock=api.ctx.clock)
 
 
@@ -298,14 +293,12 @@ def revoke_token(api: Api) -> Command:
 
 def create_watchlist(api: Api) -> Command:
     account_id = _account(api)
-    return lambda: watchlists.create_watchlist(api.ctx, AccountId(account_id), "tech", ["AAPL"])
+    return lambda: watchlists.create_watchlist(api.ctx, account_id, "tech", ["AAPL"])
 
 
 def _watchlist(api: Api, symbols: tuple[str, ...] = ("AAPL",)) -> tuple[str, str]:
     account_id = _account(api)
-    return account_id, watchlists.create_watchlist(
-        api.ctx, AccountId(account_id), "tech", symbols
-    ).watchlist.id
+    return account_id, watchlists.create_watchlist(api.ctx, account_id, "tech", symbols).watchlist.id
 
 
 def update_watchlist(api: Api) -> Command:
@@ -331,47 +324,48 @@ def delete_watchlist(api: Api) -> Command:
 def configure(api: Api) -> Command:
     account_id = _account(api)
     change = trading_account.ConfigurationChange(fractional_trading=False)
-    return lambda: trading_account.configure(api.ctx, AccountId(account_id), change)
+    return lambda: trading_account.configure(api.ctx, account_id, change)
 
 
 def alpaca_submit_order(api: Api) -> Command:
     account_id = _account(api)
-    return lambda: trading_account.submit_order(api.ctx, AccountId(account_id), _market("a"))
+    return lambda: trading_account.submit_order(api.ctx, account_id, _market("a"))
 
 
 def alpaca_replace_order(api: Api) -> Command:
     account_id = _account(api)
     order_id = _resting(api, account_id)
     change = ReplaceRequest(limit_price=D(51))
-    return lambda: trading_account.replace_order(api.ctx, AccountId(account_id), OrderId(order_id), change)
+    return lambda: trading_account.replace_order(api.ctx, account_id, OrderId(order_id), change)
 
 
 def close_position(api: Api) -> Command:
     account_id = _account(api)
     _filled(api, account_id)
-    return lambda: positions.close_position(api.ctx, AccountId(account_id), "AAPL")
+    return lambda: positions.close_position(api.ctx, account_id, "AAPL")
 
 
 def close_all(api: Api) -> Command:
     account_id = _account(api)
     _filled(api, account_id)
-    return lambda: positions.close_all(api.ctx, AccountId(account_id))
+    return lambda: positions.close_all(api.ctx, account_id)
 
 
 def advance_account(api: Api) -> Command:
     row = lifecycle.create_account(
         api.ctx, lifecycle.NewAccount(idempotency_key="p", rule_pack="topstep-50k-combine")
     )
-    lifecycle.start(api.ctx, AccountId(row.id))
+    account_id = AccountId(row.id)
+    lifecycle.start(api.ctx, account_id)
     api.clock.advance(2 * 86400)
-    return lambda: rules.advance_account(api.ctx, AccountId(row.id))
+    return lambda: rules.advance_account(api.ctx, account_id)
 
 
 def evaluate_account(api: Api) -> Command:
     account_id = _account(api)
     _resting(api, account_id)
     api.quote("AAPL", "49", "49")
-    return lambda: order_evaluation.evaluate_account(api.ctx, AccountId(account_id))
+    return lambda: order_evaluation.evaluate_account(api.ctx, account_id)
 
 
 # Every write command, by "module.function", with its set-up.
@@ -565,20 +559,17 @@ def test_account_tx_commits_once_and_a_refusal_inside_it_stores_nothing(api: Api
     pause = ChangeStatus(at=api.ctx.clock(), to=AccountStatus.PAUSED, reason="test")
 
     def refused_after_writing() -> None:
-        with account_tx(api.ctx.engine, AccountId(account_id)) as tx:
+        with account_tx(api.ctx.engine, account_id) as tx:
             decision = handle(tx.state, pause)
             tx.save(decision.state, decision.events, recorded_at=api.ctx.clock())
             raise RuntimeError("refused after writing")
 
     with pytest.raises(RuntimeError):
         refused_after_writing()
-    assert accounts.get_state(api.ctx.engine, AccountId(account_id)).status is AccountStatus.ACTIVE
+    assert accounts.get_state(api.ctx.engine, account_id).status is AccountStatus.ACTIVE
 
     stop = counting(api.ctx.engine)
-    with account_tx(api.ctx.engine, AccountId(account_id)) as tx:
+    with account_tx(api.ctx.engine, account_id) as tx:
         decision = handle(tx.state, pause)
         tx.save(decision.state, decision.events, recorded_at=api.ctx.clock())
-    assert (stop().write, accounts.get_state(api.ctx.engine, AccountId(account_id)).status) == (
-        1,
-        AccountStatus.PAUSED,
-    )
+    assert (stop().write, accounts.get_state(api.ctx.engine, account_id).status) == (1, AccountStatus.PAUSED)

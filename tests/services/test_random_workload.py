@@ -89,7 +89,7 @@ class Workload:
         self.mids = {symbol: mid for symbol, (_, mid, _) in INSTRUMENTS.items()}
         self.done: Counter[str] = Counter()
         self.account_ids: list[str] = []  # every account opened
-        self.rotation: list[str] = []  # the ones the workload still picks from
+        self.rotation: list[AccountId] = []  # the ones the workload still picks from
         self.runs = 0
 
     # --- setup --------------------------------------------------------------------------------
@@ -103,9 +103,10 @@ class Workload:
         row = lifecycle.create_account(
             self.ctx, lifecycle.NewAccount(overrides=overrides, idempotency_key=key)
         )
-        lifecycle.start(self.ctx, AccountId(row.id))
-        self.account_ids.append(row.id)
-        self.rotation.append(row.id)
+        account_id = AccountId(row.id)
+        lifecycle.start(self.ctx, account_id)
+        self.account_ids.append(account_id)
+        self.rotation.append(account_id)
         self.done["opened"] += 1
 
     # --- market -------------------------------------------------------------------------------
@@ -158,19 +159,19 @@ class Workload:
             asset_class=asset_class,
         )
 
-    def submit(self, account_id: str) -> None:
+    def submit(self, account_id: AccountId) -> None:
         self.runs += 1
-        held = sorted(get_state(self.engine, AccountId(account_id)).positions)
+        held = sorted(get_state(self.engine, account_id).positions)
         batch = [self.action(i, held) for i in range(self.rng.randint(1, 4))]
-        results = decisions.submit_batch(self.ctx, AccountId(account_id), f"run-{self.runs}", batch)
+        results = decisions.submit_batch(self.ctx, account_id, f"run-{self.runs}", batch)
         assert [r.record.decision_action_id for r in results] == [a.decision_action_id for a in batch]
         self.done.update(f"action_{r.record.status}" for r in results)
         if self.rng.random() < 0.1:  # a client retry: replayed whole, nothing re-executed
-            again = decisions.submit_batch(self.ctx, AccountId(account_id), f"run-{self.runs}", batch)
+            again = decisions.submit_batch(self.ctx, account_id, f"run-{self.runs}", batch)
             assert [(r.record.id, r.replayed) for r in again] == [(r.record.id, True) for r in results]
             self.done["retry"] += 1
 
-    def review(self, account_id: str) -> None:
+    def review(self, account_id: AccountId) -> None:
         with self.engine.connect() as conn:
             held = (
                 conn.execute(
@@ -191,7 +192,7 @@ class Workload:
 
     # --- admin --------------------------------------------------------------------------------
 
-    def void(self, account_id: str, what: str) -> None:
+    def void(self, account_id: AccountId, what: str) -> None:
         table = fills if what == "fill" else orders
         live = fills.c.voided_at.is_(None) if what == "fill" else orders.c.voided_at.is_(None)
         with self.engine.connect() as conn:
@@ -204,30 +205,30 @@ class Workload:
             return
         target = self.rng.choice(sorted(ids))
         if what == "fill":
-            admin.void_fill(self.ctx, AccountId(account_id), target, actor="ops", reason="bad print")
+            admin.void_fill(self.ctx, account_id, target, actor="ops", reason="bad print")
         else:
-            admin.void_order(self.ctx, AccountId(account_id), target, actor="ops", reason="bust")
+            admin.void_order(self.ctx, account_id, target, actor="ops", reason="bust")
         self.done[f"void_{what}"] += 1
 
-    def set_status(self, account_id: str) -> None:
+    def set_status(self, account_id: AccountId) -> None:
         verb = self.rng.choice(["pause", "lock", "resume", "resume", "resume"])
-        admin.set_status(self.ctx, AccountId(account_id), verb, actor="ops", reason="workload")
+        admin.set_status(self.ctx, account_id, verb, actor="ops", reason="workload")
         self.done[verb] += 1
 
-    def end(self, account_id: str) -> None:
+    def end(self, account_id: AccountId) -> None:
         choice = self.rng.random()
         if choice < 0.4:
-            admin.liquidate(self.ctx, AccountId(account_id), actor="ops", reason="workload")
+            admin.liquidate(self.ctx, account_id, actor="ops", reason="workload")
             self.done["liquidate"] += 1
         elif choice < 0.7:
-            lifecycle.liquidate(self.ctx, AccountId(account_id), "workload")
+            lifecycle.liquidate(self.ctx, account_id, "workload")
             self.done["liquidate"] += 1
         else:
-            lifecycle.change_status(self.ctx, AccountId(account_id), AccountStatus.COMPLETED, "workload")
+            lifecycle.change_status(self.ctx, account_id, AccountStatus.COMPLETED, "workload")
             self.done["complete"] += 1
 
-    def mark(self, account_id: str) -> None:
-        result = marking.mark_account(self.ctx, AccountId(account_id), force=self.rng.random() < 0.5)
+    def mark(self, account_id: AccountId) -> None:
+        result = marking.mark_account(self.ctx, account_id, force=self.rng.random() < 0.5)
         self.done["mark_persisted" if result.persisted else "mark_skipped"] += 1
         self.done["auto_liquidated"] += result.liquidated
 
@@ -237,10 +238,8 @@ class Workload:
         self.done["sweep"] += 1
         self.done["auto_liquidated"] += result.liquidated
 
-    def check_midway(self, account_id: str) -> None:
-        report = admin.recompute_account(
-            self.ctx, AccountId(account_id), actor="ops", reason="check", apply=False
-        )
+    def check_midway(self, account_id: AccountId) -> None:
+        report = admin.recompute_account(self.ctx, account_id, actor="ops", reason="check", apply=False)
         assert report.drift == {}
         self.done["recompute"] += 1
 
@@ -248,7 +247,7 @@ class Workload:
 
     def step(self) -> None:
         account_id = self.rng.choice(self.rotation)
-        if get_state(self.engine, AccountId(account_id)).status.is_terminal and self.rng.random() < 0.5:
+        if get_state(self.engine, account_id).status.is_terminal and self.rng.random() < 0.5:
             # A new audition replaces an ended one (which admins may still void fills on).
             self.rotation.remove(account_id)
             self.open_account(self.rng.choice(POLICIES))
@@ -256,7 +255,7 @@ class Workload:
         operations: list[tuple[int, Callable[[], None]]] = [
             (30, lambda: self.submit(account_id)),
             (20, self.move_quotes),
-            (6, lambda: self.review(self.account_ids[3])),
+            (6, lambda: self.review(AccountId(self.account_ids[3]))),
             (8, lambda: self.mark(account_id)),
             (4, self.sweep),
             (5, lambda: self.void(account_id, "fill")),

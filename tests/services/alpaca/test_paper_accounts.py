@@ -110,7 +110,7 @@ def test_bad_input_creates_no_user_and_no_account(api: Api, changes: dict[str, o
     assert (count(api.ctx.engine, users), count(api.ctx.engine, accounts)) == (0, 0)
 
 
-def busy_account(api: Api) -> tuple[str, api_keys.KeyPair]:
+def busy_account(api: Api) -> tuple[AccountId, api_keys.KeyPair]:
     """A paper account with a long, a short, a resting limit and a bracket whose exits are held."""
     account_id = paper_accounts.create_paper_account(api.ctx).account_id
     keys = api_keys.create_key(api.ctx.engine, account_id, clock=api.clock)
@@ -135,31 +135,31 @@ def busy_account(api: Api) -> tuple[str, api_keys.KeyPair]:
 
 def test_reset_cancels_archives_and_restarts_with_keys_and_history_kept(api: Api) -> None:
     account_id, keys = busy_account(api)
-    before = get_state(api.ctx.engine, AccountId(account_id))
+    before = get_state(api.ctx.engine, account_id)
     # 100,000 - 10 × 100.02 + 5 × 400.00 = 100,999.80
     assert before.cash == D("100999.80")
     assert set(before.positions) == {"AAPL", "MSFT"}
     assert before.reserved_for_orders > 0
-    open_before = orders.list_orders(api.ctx, AccountId(account_id), status="open")
+    open_before = orders.list_orders(api.ctx, account_id, status="open")
     assert len(open_before) == 4  # the resting limit, the bracket entry and its two held exits
     with UnitOfWork(api.ctx.engine, read_only=True) as uow:
         ledger_before = uow.accounts.ledger(account_id)
 
-    done = paper_accounts.reset_account(api.ctx, AccountId(account_id), actor=keys.key_id)
+    done = paper_accounts.reset_account(api.ctx, account_id, actor=keys.key_id)
 
-    state = get_state(api.ctx.engine, AccountId(account_id))
+    state = get_state(api.ctx.engine, account_id)
     assert state == done.state
     assert state.cash == state.equity == state.starting_cash == D(100000)
     assert not state.positions
     assert state.reserved_for_orders == 0
     assert (state.realized_pnl, state.fees, state.adjustments) == (D(0),) * 3
     assert state.status is AccountStatus.ACTIVE
-    assert recompute(api.ctx.engine, AccountId(account_id)) == {}
+    assert recompute(api.ctx.engine, account_id) == {}
     assert sorted(done.archived_symbols) == ["AAPL", "MSFT"]
     assert len(done.canceled_order_ids) == 4
-    assert orders.list_orders(api.ctx, AccountId(account_id), status="open") == []
+    assert orders.list_orders(api.ctx, account_id, status="open") == []
     for order, _ in open_before:
-        stored, _ = orders.get_order(api.ctx, AccountId(account_id), OrderId(order.id))
+        stored, _ = orders.get_order(api.ctx, account_id, OrderId(order.id))
         assert stored.status is OrderStatus.CANCELED
     # The same pair still authenticates.
     principal = api_keys.authenticate_key(api.ctx.engine, keys.key_id, keys.secret_key)
@@ -204,10 +204,10 @@ def test_reset_cancels_archives_and_restarts_with_keys_and_history_kept(api: Api
     assert len(row.after["canceledOrders"]) == 4
 
     # The account trades on from its fresh balance.
-    again = orders.submit_order(api.ctx, AccountId(account_id), market("after", "AAPL", Side.BUY, "1")).order
+    again = orders.submit_order(api.ctx, account_id, market("after", "AAPL", Side.BUY, "1")).order
     assert again.status is OrderStatus.FILLED
-    assert get_state(api.ctx.engine, AccountId(account_id)).cash == D("99895.96")
-    assert recompute(api.ctx.engine, AccountId(account_id)) == {}
+    assert get_state(api.ctx.engine, account_id).cash == D("99895.96")
+    assert recompute(api.ctx.engine, account_id) == {}
 
 
 def test_reset_to_an_arbitrary_amount_becomes_the_starting_balance(api: Api) -> None:
@@ -230,13 +230,13 @@ def test_a_reset_needs_no_quote(api: Api) -> None:
     """Issue 14 (hole 4): stale or missing quotes used to refuse the reset (422 price_missing)."""
     account_id, _ = busy_account(api)
     api.clock.advance(3600)  # both quotes are now older than the paper preset's 60 s
-    done = paper_accounts.reset_account(api.ctx, AccountId(account_id), actor="ops")
-    state = get_state(api.ctx.engine, AccountId(account_id))
+    done = paper_accounts.reset_account(api.ctx, account_id, actor="ops")
+    state = get_state(api.ctx.engine, account_id)
     assert (state.cash, state.equity, dict(state.positions)) == (D(100000), D(100000), {})
     assert sorted(done.archived_symbols) == ["AAPL", "MSFT"]
-    assert orders.list_orders(api.ctx, AccountId(account_id), status="open") == []
+    assert orders.list_orders(api.ctx, account_id, status="open") == []
     assert count(api.ctx.engine, admin_audit_log) == 1
-    assert recompute(api.ctx.engine, AccountId(account_id)) == {}
+    assert recompute(api.ctx.engine, account_id) == {}
 
 
 def test_ended_accounts_reset_and_pending_ones_are_refused(api: Api) -> None:
@@ -262,23 +262,24 @@ def test_a_locked_or_failed_prop_evaluation_resets_to_a_fresh_evaluation(api: Ap
             overrides={"maxOrderNotional": "1000000", "maxPositionEquityRatio": "10", "feeBps": "0"},
         ),
     )
-    lifecycle.start(api.ctx, AccountId(row.id))
+    account_id = AccountId(row.id)
+    lifecycle.start(api.ctx, account_id)
     api.quote("MES", "5000", "5000")
     buy = OrderRequest(
         client_order_id="m", symbol="MES", side=Side.BUY, qty=D(2), asset_class=AssetClass.FUTURE
     )
-    assert orders.submit_order(api.ctx, AccountId(row.id), buy).order.status is OrderStatus.FILLED
+    assert orders.submit_order(api.ctx, account_id, buy).order.status is OrderStatus.FILLED
     # 2 MES × $5 × 100 points = $1,000: Topstep's daily loss limit locks the day (and flattens).
     api.quote("MES", "4900", "4900")
-    marking.mark_account(api.ctx, AccountId(row.id), force=True)
-    locked = rules.status(api.ctx, AccountId(row.id))
+    marking.mark_account(api.ctx, account_id, force=True)
+    locked = rules.status(api.ctx, account_id)
     assert (locked.day_locked, locked.can_trade, locked.balance) == (True, False, D(49000))
 
-    paper_accounts.reset_account(api.ctx, AccountId(row.id), actor="ops", reason="reset bought")
-    fresh = rules.status(api.ctx, AccountId(row.id))
+    paper_accounts.reset_account(api.ctx, account_id, actor="ops", reason="reset bought")
+    fresh = rules.status(api.ctx, account_id)
     assert (fresh.day_locked, fresh.can_trade, fresh.locked_until) == (False, True, None)
     assert (fresh.balance, fresh.starting_balance, fresh.breaches) == (D(50000), D(50000), ())
-    assert recompute(api.ctx.engine, AccountId(row.id)) == {}
+    assert recompute(api.ctx.engine, account_id) == {}
     # Folding the ledger (the rule-state recompute) restarts the rules at the reset too.
     with UnitOfWork(api.ctx.engine, read_only=True) as uow:
         events = [r.to_event() for r in uow.accounts.ledger(row.id)]
@@ -289,13 +290,13 @@ def test_a_locked_or_failed_prop_evaluation_resets_to_a_fresh_evaluation(api: Ap
         assert getattr(folded, name) == getattr(stored, name), name
 
     # A failed evaluation (liquidated, outcome failed) starts over as a new one.
-    lifecycle.liquidate(api.ctx, AccountId(row.id), "max loss")
+    lifecycle.liquidate(api.ctx, account_id, "max loss")
     with UnitOfWork(api.ctx.engine) as uow:
         uow.accounts.set_outcome(row.id, "failed", api.clock())
         uow.commit()
-    paper_accounts.reset_account(api.ctx, AccountId(row.id), actor="ops", reason="second reset bought")
+    paper_accounts.reset_account(api.ctx, account_id, actor="ops", reason="second reset bought")
     with UnitOfWork(api.ctx.engine, read_only=True) as uow:
         again = uow.accounts.get(row.id)
     assert (again.status, again.outcome, again.starting_balance) == (AccountStatus.ACTIVE, None, D(50000))
-    assert rules.status(api.ctx, AccountId(row.id)).can_trade is True
-    assert recompute(api.ctx.engine, AccountId(row.id)) == {}
+    assert rules.status(api.ctx, account_id).can_trade is True
+    assert recompute(api.ctx.engine, account_id) == {}
