@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from propdesk.accounting.events import FillApplied
 from propdesk.accounting.kernel import Command, CreateAccount, Start, handle, replay
 from propdesk.accounting.state import AccountState
-from propdesk.model.ids import AccountId, IdFactory
+from propdesk.model.ids import AccountId, IdFactory, UserId
 from propdesk.model.numbers import ZERO
 from propdesk.model.policy import ExecutionPolicy
 from propdesk.risk.pack import RulePack, pack_snapshot
@@ -67,7 +67,7 @@ def open_account(
     engine: Engine,
     *,
     policy: ExecutionPolicy,
-    owner: str | None = None,
+    owner: UserId | None = None,
     idempotency_key: str | None = None,
     clock: Clock,
     ids: IdFactory,
@@ -116,7 +116,7 @@ def open_account_in(
     uow: UnitOfWork,
     *,
     policy: ExecutionPolicy,
-    owner: str | None = None,
+    owner: UserId | None = None,
     idempotency_key: str | None = None,
     clock: Clock,
     ids: IdFactory,
