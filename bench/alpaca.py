@@ -62,6 +62,7 @@ import httpx
 from harness import database, ms, server
 from sqlalchemy.engine import Engine, make_url
 
+from propdesk.model.ids import AccountId
 from propdesk.model.market import Quote
 from propdesk.services.access import api_keys
 from propdesk.services.access.api_keys import KeyPair
@@ -91,8 +92,8 @@ def p50_p99(values: list[float]) -> str:
 def open_paper_account(ctx: ServiceContext) -> KeyPair:
     """A started ``paper`` account and a key pair for it."""
     row = lifecycle.create_account(ctx, lifecycle.NewAccount(preset="paper"))
-    lifecycle.start(ctx, row.id)
-    return api_keys.create_key(ctx.engine, row.id, clock=ctx.clock)
+    lifecycle.start(ctx, AccountId(row.id))
+    return api_keys.create_key(ctx.engine, AccountId(row.id), clock=ctx.clock)
 
 
 def write_quotes(ctx: ServiceContext) -> None:

@@ -23,6 +23,7 @@ from propdesk.accounting.events import FillApplied
 from propdesk.accounting.kernel import ApplyFill, MarkToPrices, Start, handle
 from propdesk.accounting.state import AccountState
 from propdesk.model.fills import Fill
+from propdesk.model.ids import AccountId
 from propdesk.model.instruments import AssetClass, future
 from propdesk.model.orders import Side
 from propdesk.risk.gates import OrderIntent, check_rule_gates
@@ -85,7 +86,9 @@ def monte_carlo(paths: int) -> None:
 def kernel_evaluations(n: int = 4_000) -> None:
     pack = load_pack("topstep-50k-combine")
     es = future("ES")
-    account = handle(AccountState(account_id="bench"), Start(at=T0, starting_cash=Decimal(50_000))).state
+    account = handle(
+        AccountState(account_id=AccountId("bench")), Start(at=T0, starting_cash=Decimal(50_000))
+    ).state
     rules = start_rules(pack, T0)
 
     def fold() -> int:

@@ -45,6 +45,7 @@ import sqlalchemy as sa
 from harness import PG_ADMIN_URL, scratch_database, server
 from sqlalchemy.engine import make_url
 
+from propdesk.model.ids import AccountId
 from propdesk.model.market import Quote
 from propdesk.services.access.tokens import Role, create_token
 from propdesk.services.accounts import lifecycle
@@ -79,7 +80,7 @@ def prepare(url: str, accounts: int) -> Fixture:
             row = lifecycle.create_account(
                 ctx, lifecycle.NewAccount(overrides=overrides, idempotency_key=f"bench-{i}")
             )
-            lifecycle.start(ctx, row.id)
+            lifecycle.start(ctx, AccountId(row.id))
             ids.append(row.id)
         now = datetime.now(UTC) - timedelta(seconds=1)
         with UnitOfWork(engine) as uow:

@@ -15,6 +15,7 @@ from propdesk.accounting.state import AccountState
 from propdesk.execution.actions import ProposedAction
 from propdesk.execution.policy.action_checks import check_action
 from propdesk.model.fills import Fill
+from propdesk.model.ids import AccountId
 from propdesk.model.instruments import equity
 from propdesk.model.market import Quote
 from propdesk.model.orders import ActionKind, Side
@@ -33,7 +34,7 @@ def rate(label: str, n: int, work: Callable[[], None]) -> None:
 
 def account() -> AccountState:
     start = Start(at=T0, starting_cash=Decimal(10_000_000), leverage=Decimal(5))
-    return handle(AccountState(account_id="bench"), start).state
+    return handle(AccountState(account_id=AccountId("bench")), start).state
 
 
 def main() -> None:

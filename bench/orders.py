@@ -45,6 +45,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from propdesk.execution.order_book.requests import OrderRequest
 from propdesk.marketdata.calendars import nyse
+from propdesk.model.ids import AccountId, OrderId
 from propdesk.model.market import Bar, Quote
 from propdesk.model.orders import OrderType, Side, TimeInForce
 from propdesk.services.accounts import lifecycle
@@ -78,7 +79,7 @@ def limit_buy(client_order_id: str, limit: str = "99") -> OrderRequest:
     )
 
 
-def open_account(ctx: ServiceContext) -> str:
+def open_account(ctx: ServiceContext) -> AccountId:
     """A started account with room for any number of open orders."""
     row = lifecycle.create_account(
         ctx,
@@ -86,8 +87,8 @@ def open_account(ctx: ServiceContext) -> str:
             idempotency_key=f"bench-orders-{uuid.uuid4()}", overrides={"max_open_orders": 10_000}
         ),
     )
-    lifecycle.start(ctx, row.id)
-    return row.id
+    lifecycle.start(ctx, AccountId(row.id))
+    return AccountId(row.id)
 
 
 def store_quote(engine: Engine) -> None:
@@ -107,7 +108,7 @@ def intake_latency(ctx: ServiceContext, n: int) -> tuple[list[float], list[float
         started = time.perf_counter()
         order = orders.submit_order(ctx, account_id, limit_buy(f"lat-{i}")).order
         placed = time.perf_counter()
-        orders.cancel_order(ctx, account_id, order.id)
+        orders.cancel_order(ctx, account_id, OrderId(order.id))
         done = time.perf_counter()
         if i >= n // 10:  # the first tenth warms caches and the connection pool
             submits.append(placed - started)
@@ -126,8 +127,8 @@ def worker_main(url: str, account_id: str, label: str, ready: Any, go: Any, stop
     latencies: list[float] = []
     errors = 0
     try:
-        warm = orders.submit_order(ctx, account_id, limit_buy(f"{label}-warm")).order
-        orders.cancel_order(ctx, account_id, warm.id)
+        warm = orders.submit_order(ctx, AccountId(account_id), limit_buy(f"{label}-warm")).order
+        orders.cancel_order(ctx, AccountId(account_id), OrderId(warm.id))
         ready.put(True)
         go.wait(timeout=120)
         n = 0
@@ -135,8 +136,8 @@ def worker_main(url: str, account_id: str, label: str, ready: Any, go: Any, stop
             n += 1
             started = time.monotonic()
             try:
-                order = orders.submit_order(ctx, account_id, limit_buy(f"{label}-{n}")).order
-                orders.cancel_order(ctx, account_id, order.id)
+                order = orders.submit_order(ctx, AccountId(account_id), limit_buy(f"{label}-{n}")).order
+                orders.cancel_order(ctx, AccountId(account_id), OrderId(order.id))
             except Exception:
                 errors += 1
                 continue
@@ -163,7 +164,7 @@ class Throughput:
         return self.pairs / self.seconds
 
 
-def throughput(url: str, label: str, accounts: list[str], workers: int, seconds: float) -> Throughput:
+def throughput(url: str, label: str, accounts: list[AccountId], workers: int, seconds: float) -> Throughput:
     """``workers`` processes, worker i on accounts[i % len(accounts)], for ``seconds``."""
     spawn = multiprocessing.get_context("spawn")
     ready, results, go, stop = spawn.Queue(), spawn.Queue(), spawn.Event(), spawn.Event()

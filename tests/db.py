@@ -202,6 +202,6 @@ def run_history(engine: Engine, account_id: str) -> AccountState:
     """Execute :func:`history` through the service, one transaction per command."""
     state: AccountState | None = None
     for command in history(account_id):
-        state = execute(engine, account_id, command, clock=StepClock(command.at))
+        state = execute(engine, AccountId(account_id), command, clock=StepClock(command.at))
     assert state is not None
     return state

@@ -9,6 +9,7 @@ from decimal import Decimal
 from propdesk.accounting.kernel import Start, handle
 from propdesk.accounting.state import AccountState
 from propdesk.model.fills import Fill
+from propdesk.model.ids import AccountId
 from propdesk.model.instruments import Instrument
 from propdesk.model.orders import Side
 
@@ -45,4 +46,4 @@ def started_account(
     cash: str | Decimal = "100000", *, leverage: str | Decimal = "5", account_id: str = "acct-1"
 ) -> AccountState:
     start = Start(at=T0, starting_cash=Decimal(cash), currency="USD", leverage=Decimal(leverage))
-    return handle(AccountState(account_id=account_id), start).state
+    return handle(AccountState(account_id=AccountId(account_id)), start).state

@@ -29,6 +29,7 @@ from propdesk.accounting.kernel import (
     replay,
 )
 from propdesk.accounting.state import AccountState, AccountStatus
+from propdesk.model.ids import AccountId
 from propdesk.model.instruments import equity, future
 from propdesk.model.orders import Side
 from tests.factories import T0, at, make_fill, started_account
@@ -50,7 +51,9 @@ def test_start_initializes_cash_anchors_and_watermark() -> None:
     assert state.day_start_equity == state.day_start_balance == Decimal(100000)
     assert state.seq == 2
     rejected(state, Start(at=T0, starting_cash=Decimal(1)), "account_already_started")
-    rejected(AccountState(account_id="x"), Start(at=T0, starting_cash=Decimal(0)), "invalid_amount")
+    rejected(
+        AccountState(account_id=AccountId("x")), Start(at=T0, starting_cash=Decimal(0)), "invalid_amount"
+    )
 
 
 def test_fill_then_mark_moves_equity_and_watermark() -> None:
@@ -136,7 +139,9 @@ def test_status_transitions_follow_the_lifecycle() -> None:
     rejected(done, ChangeStatus(at=at(4), to=AccountStatus.ACTIVE, reason="again"), "invalid_transition")
     rejected(done, Liquidate(at=at(4), fills=[], reason="again"), "invalid_transition")
     rejected(
-        AccountState(account_id="p"), ChangeStatus(at=T0, to=AccountStatus.ACTIVE, reason="x"), "use_start"
+        AccountState(account_id=AccountId("p")),
+        ChangeStatus(at=T0, to=AccountStatus.ACTIVE, reason="x"),
+        "use_start",
     )
 
 
@@ -175,7 +180,7 @@ def test_trading_day_anchors_take_the_equity_and_balance_at_the_boundary() -> No
 
 
 def test_replay_of_the_events_reproduces_the_state() -> None:
-    state = AccountState(account_id="r")
+    state = AccountState(account_id=AccountId("r"))
     events = []
     commands: list[Command] = [
         Start(at=T0, starting_cash=Decimal(1000), leverage=Decimal(2)),
@@ -189,4 +194,4 @@ def test_replay_of_the_events_reproduces_the_state() -> None:
         state = decision.state
         events.extend(decision.events)
     assert isinstance(events[3], FundsReserved)
-    assert replay("r", events) == state
+    assert replay(AccountId("r"), events) == state

@@ -26,6 +26,7 @@ from propdesk.accounting.kernel import (
 )
 from propdesk.accounting.state import AccountState
 from propdesk.model.fills import Fill
+from propdesk.model.ids import AccountId
 from propdesk.model.instruments import Instrument, crypto_pair, equity, future, option
 from propdesk.model.orders import Side
 from tests.factories import T0, at, make_fill
@@ -77,7 +78,7 @@ def commands(draw: st.DrawFn) -> list[Command]:
 
 
 def run(script: list[Command], starting_cash: Decimal) -> tuple[AccountState, list[Event]]:
-    state = AccountState(account_id="prop")
+    state = AccountState(account_id=AccountId("prop"))
     start = handle(state, Start(at=T0, starting_cash=starting_cash, currency="USD", leverage=Decimal(5)))
     state, events = start.state, list(start.events)
     watermarks = [state.high_watermark]
@@ -121,7 +122,7 @@ def test_books_balance_after_any_sequence(script: list[Command], starting_cash: 
     assert state.reserved_for_orders == sum(state.reservations.values(), Decimal(0))
     assert all(amount > 0 for amount in state.reservations.values())
 
-    assert replay("prop", events) == state
+    assert replay(AccountId("prop"), events) == state
 
 
 @settings(max_examples=75, deadline=None)
@@ -132,7 +133,7 @@ def test_events_survive_a_json_round_trip(script: list[Command]) -> None:
         decode_event(e.type, e.at, e.cash_delta, json.loads(json.dumps(event_payload(e)))) for e in events
     ]
     assert decoded == events
-    assert replay("prop", decoded) == state
+    assert replay(AccountId("prop"), decoded) == state
 
 
 @st.composite
@@ -152,7 +153,7 @@ def fill_scripts(draw: st.DrawFn) -> list[Fill]:
 
 
 def apply_all(fills: list[Fill]) -> AccountState:
-    state = AccountState(account_id="v")
+    state = AccountState(account_id=AccountId("v"))
     state = handle(state, Start(at=T0, starting_cash=Decimal(10_000_000), leverage=Decimal(5))).state
     for fill in fills:
         state = handle(state, ApplyFill(at=T0, fill=fill)).state
@@ -181,11 +182,11 @@ def test_voiding_a_fill_leaves_the_books_as_if_it_never_happened(
         == after.equity - after.starting_cash
     )
     events = [*replay_events(fills), *decision.events]
-    assert replay("v", events) == after
+    assert replay(AccountId("v"), events) == after
 
 
 def replay_events(fills: list[Fill]) -> list[Event]:
-    state = AccountState(account_id="v")
+    state = AccountState(account_id=AccountId("v"))
     decision = handle(state, Start(at=T0, starting_cash=Decimal(10_000_000), leverage=Decimal(5)))
     events, state = list(decision.events), decision.state
     for fill in fills:

@@ -18,6 +18,7 @@ from propdesk.accounting.option_margin import (
 )
 from propdesk.accounting.positions import Position
 from propdesk.accounting.state import AccountState
+from propdesk.model.ids import AccountId
 from propdesk.model.instruments import (
     AssetClass,
     Instrument,
@@ -343,7 +344,7 @@ def test_accounts_without_options_keep_gross_over_leverage_exactly(
     positions = {
         i.symbol: Position(i.spec, qty, qty * mark * i.multiplier, mark, T0) for i, qty, mark in rows
     }
-    state = AccountState(account_id="a", leverage=leverage, positions=positions)
+    state = AccountState(account_id=AccountId("a"), leverage=leverage, positions=positions)
     assert state.margin_used == sum((p.exposure for p in positions.values()), ZERO) / leverage
     assert not state.has_unbounded_option_risk
 

@@ -35,6 +35,7 @@ from propdesk.accounting.kernel import (
 )
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.model.fills import Fill
+from propdesk.model.ids import AccountId
 from propdesk.model.orders import Side
 from tests.accounting.test_kernel_properties import INSTRUMENTS, commands, run
 from tests.factories import T0, at, make_fill, started_account
@@ -72,7 +73,7 @@ def apply(state: AccountState, *commands: Command) -> tuple[AccountState, list[E
 def traded() -> tuple[AccountState, list[Event]]:
     """100,000 started; 100 AAPL bought at 150 (fee 1), marked at 160, 5,000 reserved, -50 adjusted."""
     return apply(
-        AccountState(account_id="acct-1"),
+        AccountState(account_id=AccountId("acct-1")),
         Start(at=T0, starting_cash=D(100000), currency="USD", leverage=D(5)),
         ApplyFill(at=at(1), fill=make_fill(AAPL, Side.BUY, "100", "150", fee="1")),
         StartTradingDay(at=at(2), trading_day=T0.date()),
@@ -109,7 +110,7 @@ def test_reset_golden_figures_and_events() -> None:
     assert after.status is AccountStatus.ACTIVE
     assert after.seq == state.seq + 3
     assert after.buying_power == D(500000)
-    assert replay("acct-1", history + decision.events) == after
+    assert replay(AccountId("acct-1"), history + decision.events) == after
 
 
 def test_reset_to_another_amount_keeps_the_books_balanced_afterwards() -> None:
@@ -130,7 +131,7 @@ def test_reset_to_another_amount_keeps_the_books_balanced_afterwards() -> None:
         "2500.50"
     )
     assert after.high_watermark == D("2500.50")
-    assert replay("acct-1", history + decision.events + later) == after
+    assert replay(AccountId("acct-1"), history + decision.events + later) == after
 
 
 def test_a_futures_position_is_closed_by_its_pnl_only() -> None:
@@ -180,7 +181,7 @@ def test_refusals_change_nothing() -> None:
 
     held, _ = apply(started_account(), ApplyFill(at=at(1), fill=make_fill(AAPL, Side.BUY, "5", "10")))
     reset = ResetAccount(at=at(2), fills=[], starting_balance=D(100000), reason="t")
-    refused(AccountState(account_id="p"), reset, "account_not_started")
+    refused(AccountState(account_id=AccountId("p")), reset, "account_not_started")
     fills = closing_fills(held)
     refused(held, ResetAccount(at=at(2), fills=fills, starting_balance=D(0), reason="t"), "invalid_amount")
     refused(held, ResetAccount(at=at(2), fills=fills, starting_balance=D(-5), reason="t"), "invalid_amount")
@@ -248,7 +249,7 @@ def test_any_account_resets_to_its_starting_balance_and_folds_exactly(
     assert not fresh.reservations
     assert fresh.status is AccountStatus.ACTIVE
     events += decision.events
-    assert replay("prop", events) == fresh
+    assert replay(AccountId("prop"), events) == fresh
     # Trading on after the reset keeps every invariant, relative to the new starting balance.
     for command in after:
         try:
@@ -265,4 +266,4 @@ def test_any_account_resets_to_its_starting_balance_and_folds_exactly(
     decoded = [
         decode_event(e.type, e.at, e.cash_delta, json.loads(json.dumps(event_payload(e)))) for e in events
     ]
-    assert replay("prop", decoded) == fresh
+    assert replay(AccountId("prop"), decoded) == fresh

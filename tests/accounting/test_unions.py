@@ -32,6 +32,7 @@ from propdesk.accounting.kernel import (
     replay,
 )
 from propdesk.accounting.state import AccountState, AccountStatus
+from propdesk.model.ids import AccountId
 from propdesk.model.orders import Side
 from tests.db import AAPL, MES, T0, fill
 
@@ -69,7 +70,7 @@ def _every_command() -> list[Command]:
 
 
 def _ledger() -> tuple[AccountState, list[Event]]:
-    state = AccountState(account_id="acct")
+    state = AccountState(account_id=AccountId("acct"))
     events: list[Event] = []
     for command in _every_command():
         decision = handle(state, command)
@@ -93,7 +94,7 @@ def test_every_event_kind_round_trips_through_the_codec() -> None:
         decode_event(e.type, e.at, e.cash_delta, json.loads(json.dumps(event_payload(e)))) for e in events
     ]
     assert decoded == events
-    assert replay("acct", decoded) == state
+    assert replay(AccountId("acct"), decoded) == state
 
 
 def test_every_command_kind_is_exercised_by_the_script() -> None:

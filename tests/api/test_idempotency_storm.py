@@ -31,6 +31,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from propdesk.api.app import create_app
+from propdesk.model.ids import AccountId
 from propdesk.model.market import Quote
 from propdesk.services.access.tokens import Role, create_token
 from propdesk.services.accounts import lifecycle
@@ -114,7 +115,7 @@ def pg_engine(postgres_url: str) -> Iterator[Engine]:
 def test_twenty_clients_storming_one_batch_execute_it_exactly_once(pg_engine: Engine) -> None:
     ctx = ServiceContext(engine=pg_engine, settings=Settings(), clock=fixed_clock)
     account = lifecycle.create_account(ctx, lifecycle.NewAccount(idempotency_key="storm"))
-    lifecycle.start(ctx, account.id)
+    lifecycle.start(ctx, AccountId(account.id))
     with UnitOfWork(pg_engine) as uow:
         for symbol, price in PRICES.items():
             mid = Decimal(price)
@@ -206,4 +207,4 @@ def test_twenty_clients_storming_one_batch_execute_it_exactly_once(pg_engine: En
     assert sorted(row.id for row in fill_rows) == sorted(a["fillId"] for a in filled.values())
     # One fill_applied ledger event per filled action, correlated with it.
     assert Counter(applied) == dict.fromkeys(filled, 1)
-    assert recompute(pg_engine, account.id) == {}
+    assert recompute(pg_engine, AccountId(account.id)) == {}

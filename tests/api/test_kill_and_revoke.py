@@ -25,6 +25,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from propdesk.cli import build_cli
+from propdesk.model.ids import AccountId
 from propdesk.services.access import api_keys
 from propdesk.services.access.tokens import Role, create_token
 from propdesk.services.accounts import lifecycle
@@ -63,8 +64,8 @@ def test_a_revoked_key_ends_its_stream_and_is_refused_by_the_other_process_withi
     try:
         ctx = ServiceContext(engine=engine)
         row = lifecycle.create_account(ctx, lifecycle.NewAccount(preset="paper"))
-        lifecycle.start(ctx, row.id)
-        keys = api_keys.create_key(engine, row.id, clock=ctx.clock)
+        lifecycle.start(ctx, AccountId(row.id))
+        keys = api_keys.create_key(engine, AccountId(row.id), clock=ctx.clock)
         _, token = create_token(engine, role=Role.SERVICE, name="bot", clock=ctx.clock)
     finally:
         engine.dispose()

@@ -19,6 +19,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from propdesk.api.app import create_app
+from propdesk.model.ids import AccountId
 from propdesk.services.access import api_keys
 from propdesk.services.access.tokens import revoke_token
 from propdesk.services.accounts import lifecycle
@@ -181,8 +182,8 @@ def test_a_stream_failure_counts_towards_the_throttle(paper_throttled: Paper) ->
 def test_the_v2_limit_is_shared_by_processes(engine: Engine, second_engine: Engine) -> None:
     api = build_api(engine, Settings(trading_api_rate_limit=3))
     row = lifecycle.create_account(api.ctx, lifecycle.NewAccount(preset="paper"))
-    lifecycle.start(api.ctx, row.id)
-    headers = key_headers(api_keys.create_key(engine, row.id, clock=api.clock))
+    lifecycle.start(api.ctx, AccountId(row.id))
+    headers = key_headers(api_keys.create_key(engine, AccountId(row.id), clock=api.clock))
     with api.client, other_process(api, second_engine) as other:
         clear_of_the_minute_edge()
         seen = [

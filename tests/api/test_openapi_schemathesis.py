@@ -53,6 +53,7 @@ from sqlalchemy.engine import Engine
 
 from propdesk.api.app import create_app
 from propdesk.execution.order_book.requests import OrderRequest
+from propdesk.model.ids import AccountId
 from propdesk.model.orders import OrderType, Side, TimeInForce
 from propdesk.services.access import api_keys
 from propdesk.services.accounts import lifecycle
@@ -141,16 +142,17 @@ def _paper_account(api: Api) -> tuple[str, dict[str, str], list[str], list[str]]
     and a watchlist, so that the /v2 routes are fuzzed with real data behind them (not only
     their 401 or 404 branch)."""
     row = lifecycle.create_account(api.ctx, lifecycle.NewAccount(preset="paper", idempotency_key="paper"))
-    lifecycle.start(api.ctx, row.id)
-    keys = api_keys.create_key(api.ctx.engine, row.id, clock=api.clock)
+    account_id = AccountId(row.id)
+    lifecycle.start(api.ctx, account_id)
+    keys = api_keys.create_key(api.ctx.engine, account_id, clock=api.clock)
     bought = orders.submit_order(
         api.ctx,
-        row.id,
+        account_id,
         OrderRequest(client_order_id="seed-buy", symbol="AAPL", side=Side.BUY, qty=Decimal(10)),
     ).order
     resting = orders.submit_order(
         api.ctx,
-        row.id,
+        account_id,
         OrderRequest(
             client_order_id="seed-rest",
             symbol="AAPL",
@@ -161,7 +163,7 @@ def _paper_account(api: Api) -> tuple[str, dict[str, str], list[str], list[str]]
             limit_price=Decimal(90),
         ),
     ).order
-    listed = watchlists.create_watchlist(api.ctx, row.id, "seeded", ["AAPL", "MSFT"])
+    listed = watchlists.create_watchlist(api.ctx, account_id, "seeded", ["AAPL", "MSFT"])
     headers = {"APCA-API-KEY-ID": keys.key_id, "APCA-API-SECRET-KEY": keys.secret_key}
     return row.id, headers, [bought.id, resting.id], [listed.watchlist.id]
 
@@ -477,8 +479,9 @@ class _Workflows:
     def setup(self) -> None:
         ctx = self.seeded.api.ctx
         row = lifecycle.create_account(ctx, lifecycle.NewAccount(preset="paper", idempotency_key=_unique()))
-        lifecycle.start(ctx, row.id)
-        keys = api_keys.create_key(ctx.engine, row.id, clock=self.seeded.api.clock)
+        account_id = AccountId(row.id)
+        lifecycle.start(ctx, account_id)
+        keys = api_keys.create_key(ctx.engine, account_id, clock=self.seeded.api.clock)
         self.alpaca = {"APCA-API-KEY-ID": keys.key_id, "APCA-API-SECRET-KEY": keys.secret_key}
 
     def before_call(self, case: schemathesis.Case[Any]) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
+from propdesk.model.ids import AccountId
 from propdesk.model.market import Bar
 from propdesk.services.accounts.commands import recompute
 from propdesk.settings import Settings
@@ -131,7 +132,7 @@ def test_submit_read_replace_and_cancel_an_order(api: Api) -> None:
         (order["id"], "replaced"),
         (new["id"], "canceled"),
     ]
-    assert recompute(api.ctx.engine, account_id) == {}
+    assert recompute(api.ctx.engine, AccountId(account_id)) == {}
 
 
 def test_a_resubmit_returns_the_stored_order_and_a_different_order_is_refused(api: Api) -> None:
@@ -201,7 +202,7 @@ def test_a_bracket_nests_its_legs_and_cancel_all_cancels_everything(api: Api) ->
     assert reserved(api, account_id) == 0
     again = api.client.delete(base, headers=api.service)
     assert (again.status_code, again.json()) == (200, {"items": []})
-    assert recompute(api.ctx.engine, account_id) == {}
+    assert recompute(api.ctx.engine, AccountId(account_id)) == {}
 
 
 def test_insufficient_buying_power_is_a_403_and_stores_nothing(api: Api) -> None:
@@ -375,7 +376,7 @@ def test_evaluate_fills_a_resting_order_from_stored_bars_and_reports_the_cursor(
     assert cursor["lastRunAt"] is not None
     again = api.client.post(f"{base}/evaluate", headers=api.service).json()
     assert (again["ticks"], again["fills"]) == (0, 0)
-    assert recompute(api.ctx.engine, account_id) == {}
+    assert recompute(api.ctx.engine, AccountId(account_id)) == {}
 
 
 def test_a_long_catch_up_is_reported_as_delayed(api: Api) -> None:

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from propdesk.cli import build_cli
+from propdesk.model.ids import UserId
 from propdesk.services.access.tokens import Role, create_token
 from propdesk.services.alpaca import paper_accounts
 from propdesk.store.uow import UnitOfWork
@@ -111,7 +112,7 @@ def test_a_granted_token_uses_the_account_and_a_later_grant_works_at_once(api: A
 
 def test_an_admin_token_sees_every_account_and_user_accounts_belong_to_no_service_token(api: Api) -> None:
     mine = opened(api, api.service)
-    users = paper_accounts.create_paper_account(api.ctx, owner_user_id="alice").account_id
+    users = paper_accounts.create_paper_account(api.ctx, owner_user_id=UserId("alice")).account_id
     assert api.client.get(f"{ACCOUNTS}/{mine}", headers=api.admin).status_code == 200
     assert api.client.get(f"{ACCOUNTS}/{users}", headers=api.admin).status_code == 200
     refused = api.client.get(f"{ACCOUNTS}/{users}", headers=api.service)

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from propdesk.jobs.boundaries import BoundaryResult, advance_all
+from propdesk.model.ids import AccountId
 from propdesk.risk.rules.state_codec import rule_state_from_payload
 from propdesk.services.accounts.commands import recompute
 from propdesk.services.alpaca import activities
@@ -165,7 +166,7 @@ def test_fills_marks_gates_and_the_day_lock(api: Api) -> None:
     api.quote("MES", "4900", "4900")
     assert act(api, account_id, "r-4", "open_long", qty="1")["status"] == "filled"
     # Fills, flattening and marks all went through the ledger: a fold from zero agrees.
-    assert recompute(api.ctx.engine, account_id) == {}
+    assert recompute(api.ctx.engine, AccountId(account_id)) == {}
 
 
 def test_a_hard_breach_liquidates_and_fails_the_evaluation(api: Api) -> None:
@@ -181,7 +182,7 @@ def test_a_hard_breach_liquidates_and_fails_the_evaluation(api: Api) -> None:
     status = rules(api, account_id)
     assert status["outcome"] == "failed"
     assert status["outcomeRule"] == "max_loss"
-    assert recompute(api.ctx.engine, account_id) == {}
+    assert recompute(api.ctx.engine, AccountId(account_id)) == {}
 
 
 def test_meeting_the_target_completes_the_account_as_passed(api: Api) -> None:
@@ -258,7 +259,7 @@ def test_a_voided_fill_that_breached_the_daily_floor_un_breaches_after_recompute
     assert (after["dayLocked"], after["canTrade"], after["requiredAction"]) == (False, True, "none")
     assert after["breaches"] == []
     assert act(api, account_id, "r-3", "increase", qty="1")["status"] == "filled"
-    assert recompute(api.ctx.engine, account_id) == {}
+    assert recompute(api.ctx.engine, AccountId(account_id)) == {}
 
 
 def test_a_rule_flatten_and_an_auto_liquidation_are_trade_updates_and_activities(api: Api) -> None:
@@ -271,7 +272,7 @@ def test_a_rule_flatten_and_an_auto_liquidation_are_trade_updates_and_activities
     assert mark(api, flat_id)["liquidated"] is False
     assert mark(api, failed_id)["liquidated"] is True
     for account_id, qty in ((flat_id, "2"), (failed_id, "4")):
-        updates = trade_updates.updates_after(api.ctx, account_id, 0)
+        updates = trade_updates.updates_after(api.ctx, AccountId(account_id), 0)
         assert [(u.event, u.order.side.value) for u in updates] == [
             ("new", "buy"),
             ("fill", "buy"),
@@ -284,6 +285,6 @@ def test_a_rule_flatten_and_an_auto_liquidation_are_trade_updates_and_activities
             "filled",
         )
         fills = activities.account_activities(
-            api.ctx, account_id, activities.activity_query(activity_types="FILL")
+            api.ctx, AccountId(account_id), activities.activity_query(activity_types="FILL")
         )
         assert closing.order.id in {a.order_id for a in fills if isinstance(a, activities.TradeActivity)}

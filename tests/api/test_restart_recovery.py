@@ -37,6 +37,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from propdesk.model.ids import AccountId
 from propdesk.model.market import Quote
 from propdesk.services.access.tokens import Role, create_token
 from propdesk.services.accounts import lifecycle
@@ -154,7 +155,7 @@ def test_sigkill_during_an_order_burst_loses_and_duplicates_nothing(
     account = lifecycle.create_account(
         ctx, lifecycle.NewAccount(idempotency_key="restart", overrides={"max_open_orders": 100_000})
     )
-    lifecycle.start(ctx, account.id)
+    lifecycle.start(ctx, AccountId(account.id))
     _, token = create_token(engine, role=Role.SERVICE, name="burst", clock=ctx.clock, accounts=[account.id])
     with UnitOfWork(engine) as uow:
         now = datetime.now(UTC)
@@ -248,8 +249,8 @@ def test_sigkill_during_an_order_burst_loses_and_duplicates_nothing(
             coid: row.id for coid, row in stored.items()
         }
 
-        assert recompute(engine, account.id) == {}
-        state = get_state(engine, account.id)
+        assert recompute(engine, AccountId(account.id)) == {}
+        state = get_state(engine, AccountId(account.id))
         with UnitOfWork(engine, read_only=True) as uow:
             holding = uow.orders.open_reserved(account.id)
         open_rows = [row for row in after.values() if row.status in OPEN_ORDER_STATUSES]
@@ -260,8 +261,8 @@ def test_sigkill_during_an_order_burst_loses_and_duplicates_nothing(
         swept = http.delete(base)
         assert swept.status_code == 200, swept.text
         assert {o["id"] for o in swept.json()["items"]} == {r.id for r in open_rows}
-        assert get_state(engine, account.id).reserved_for_orders == 0
-        assert recompute(engine, account.id) == {}
+        assert get_state(engine, AccountId(account.id)).reserved_for_orders == 0
+        assert recompute(engine, AccountId(account.id)) == {}
         checked = time.monotonic()
 
     print(  # timings, shown with pytest -s; never asserted beyond the overall budget below

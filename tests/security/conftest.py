@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from propdesk.api.app import create_app
-from propdesk.model.ids import uuid_ids
+from propdesk.model.ids import UserId, uuid_ids
 from propdesk.model.market import Quote
 from propdesk.services.access import api_keys
 from propdesk.services.access.tokens import Role, create_token
@@ -177,7 +177,7 @@ def _service_tenant(world_client: TestClient, token: str, tag: str) -> Tenant:
 def _v2_tenant(
     ctx: ServiceContext, clock: SetClock, client: TestClient, user: str, *, with_state: bool
 ) -> Tenant:
-    account = paper_accounts.create_paper_account(ctx, owner_user_id=user)
+    account = paper_accounts.create_paper_account(ctx, owner_user_id=UserId(user))
     keys = api_keys.create_key(ctx.engine, account.account_id, clock=clock)
     tenant = Tenant(
         {"APCA-API-KEY-ID": keys.key_id, "APCA-API-SECRET-KEY": keys.secret_key},

@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from propdesk.model.ids import sequential_ids
+from propdesk.model.ids import AccountId, sequential_ids
 from propdesk.services.accounts.commands import get_state, open_account, recompute
 from propdesk.store.engine import create_engine_for
 from propdesk.store.tables import accounts, balances, ledger_events, reservations
@@ -48,7 +48,7 @@ def _check_outcome(engine: Engine, account_id: str, outcomes: list[Outcome]) -> 
     assert codes == {ACCEPTED: EXPECTED_ACCEPTED, "insufficient_buying_power": REQUESTS - EXPECTED_ACCEPTED}
     assert len(accepted) * AMOUNT <= STARTING_CASH
 
-    state = get_state(engine, account_id)
+    state = get_state(engine, AccountId(account_id))
     assert sorted(state.reservations) == accepted
     assert state.reserved_for_orders == len(accepted) * AMOUNT
     assert state.cash == STARTING_CASH
@@ -79,7 +79,7 @@ def _check_outcome(engine: Engine, account_id: str, outcomes: list[Outcome]) -> 
     # Opening wrote seq 1, start 2 and 3; each accepted request exactly one more, no gap, no repeat.
     assert seqs == list(range(1, 3 + EXPECTED_ACCEPTED + 1))
     assert reserved_orders == set(accepted)
-    assert recompute(engine, account_id) == {}
+    assert recompute(engine, AccountId(account_id)) == {}
     return accepted
 
 

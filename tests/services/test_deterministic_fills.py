@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from propdesk.execution.order_book.requests import OrderRequest, StopLoss, TakeProfit
+from propdesk.model.ids import AccountId, OrderId
 from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from propdesk.services.accounts import lifecycle
 from propdesk.services.accounts.commands import get_state, recompute
@@ -32,10 +33,11 @@ def api(engine: Engine) -> Api:
     return built
 
 
-def paper_account(api: Api, key: str = "p") -> str:
+def paper_account(api: Api, key: str = "p") -> AccountId:
     row = lifecycle.create_account(api.ctx, lifecycle.NewAccount(preset="paper", idempotency_key=key))
-    lifecycle.start(api.ctx, row.id)
-    return row.id
+    account_id = AccountId(row.id)
+    lifecycle.start(api.ctx, account_id)
+    return account_id
 
 
 def buy(coid: str, qty: str = "10", kind: OrderType = OrderType.MARKET, **fields: object) -> OrderRequest:
@@ -50,7 +52,7 @@ def buy(coid: str, qty: str = "10", kind: OrderType = OrderType.MARKET, **fields
     return OrderRequest(**values)  # type: ignore[arg-type]
 
 
-def events(api: Api, account_id: str) -> list[tuple[str, str, str | None, str | None, str | None]]:
+def events(api: Api, account_id: AccountId) -> list[tuple[str, str, str | None, str | None, str | None]]:
     """(event, client order id, qty, price, position qty) of every stored trade update."""
     return [
         (
@@ -64,7 +66,7 @@ def events(api: Api, account_id: str) -> list[tuple[str, str, str | None, str | 
     ]
 
 
-def ledger_types(api: Api, account_id: str) -> list[str]:
+def ledger_types(api: Api, account_id: AccountId) -> list[str]:
     with UnitOfWork(api.ctx.engine, read_only=True) as uow:
         return [e.type for e in uow.accounts.load_events(account_id)]
 
@@ -152,7 +154,7 @@ def test_pd_fill_bracket_fills_the_entry_and_its_exits_rest(api: Api) -> None:
         ),
     )
     assert placed.order.status is OrderStatus.FILLED
-    _, legs = orders.get_order(api.ctx, account_id, placed.order.id)
+    _, legs = orders.get_order(api.ctx, account_id, OrderId(placed.order.id))
     assert sorted((leg.type, leg.status, leg.qty) for leg in legs) == [
         (OrderType.LIMIT, OrderStatus.NEW, D(10)),
         (OrderType.STOP, OrderStatus.NEW, D(10)),
@@ -172,7 +174,7 @@ def test_pd_reject_is_rejected_at_once_and_changes_nothing_but_its_record(api: A
         D(0),
         "rejected on request (client_order_id prefix pd-reject-)",
     )
-    stored, _ = orders.get_order(api.ctx, account_id, rejected.order.id)
+    stored, _ = orders.get_order(api.ctx, account_id, OrderId(rejected.order.id))
     assert (stored.status, stored.failed_at) == (OrderStatus.REJECTED, SATURDAY.replace(second=1))
     after = get_state(api.ctx.engine, account_id)
     assert (after.cash, after.positions, after.reserved_for_orders) == (before.cash, before.positions, D(0))
@@ -188,12 +190,13 @@ def test_an_account_under_a_rule_pack_refuses_deterministic_outcomes(api: Api) -
     row = lifecycle.create_account(
         api.ctx, lifecycle.NewAccount(idempotency_key="prop", rule_pack="topstep-50k-combine")
     )
-    lifecycle.start(api.ctx, row.id)
+    account_id = AccountId(row.id)
+    lifecycle.start(api.ctx, account_id)
     for coid in ("pd-fill-cheap", "pd-reject-x"):
         with pytest.raises(Forbidden) as refused:
             orders.submit_order(
                 api.ctx,
-                row.id,
+                account_id,
                 OrderRequest(
                     client_order_id=coid,
                     symbol="MES",
@@ -205,7 +208,7 @@ def test_an_account_under_a_rule_pack_refuses_deterministic_outcomes(api: Api) -
                 ),
             )
         assert refused.value.code == "forced_outcome_not_allowed"
-    assert events(api, row.id) == []
+    assert events(api, account_id) == []
 
 
 def test_an_operator_can_turn_forced_outcomes_off(engine: Engine) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from propdesk.accounting.kernel import ChangeStatus, handle
 from propdesk.accounting.state import AccountStatus
 from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest
+from propdesk.model.ids import AccountId, DecisionActionId, FillId, OrderId, UserId
 from propdesk.model.orders import ActionKind, OrderType, Side, TimeInForce
 from propdesk.services.access import api_keys, tokens
 from propdesk.services.access.tokens import Role
@@ -100,17 +101,18 @@ def counting(engine: Engine) -> Callable[[], Begins]:
 Command = Callable[[], object]
 
 
-def _account(api: Api, key: str = "acct", *, start: bool = True, **overrides: object) -> str:
+def _account(api: Api, key: str = "acct", *, start: bool = True, **overrides: object) -> AccountId:
     row = lifecycle.create_account(
         api.ctx, lifecycle.NewAccount(idempotency_key=key, overrides=dict(overrides))
     )
+    account_id = AccountId(row.id)
     if start:
-        lifecycle.start(api.ctx, row.id)
+        lifecycle.start(api.ctx, account_id)
     api.quote("AAPL", "100", "100")
-    return row.id
+    return account_id
 
 
-def _resting(api: Api, account_id: str) -> str:
+def _resting(api: Api, account_id: AccountId) -> str:
     request = OrderRequest(
         client_order_id="rest",
         symbol="AAPL",
@@ -123,10 +125,13 @@ def _resting(api: Api, account_id: str) -> str:
     return orders.submit_order(api.ctx, account_id, request).order.id
 
 
-def _filled(api: Api, account_id: str) -> str:
+def _filled(api: Api, account_id: AccountId) -> str:
     """A bought position through a decision action; returns its fill id."""
     decisions.submit_batch(
-        api.ctx, account_id, "setup", [ActionRequest("buy", ActionKind.OPEN_LONG, "AAPL", qty=D(10))]
+        api.ctx,
+        account_id,
+        "setup",
+        [ActionRequest(DecisionActionId("buy"), ActionKind.OPEN_LONG, "AAPL", qty=D(10))],
     )
     with UnitOfWork(api.ctx.engine, read_only=True) as uow:
         return uow.fills.recent(account_id, 1)[0].fill.fill_id
@@ -138,7 +143,7 @@ def _market(coid: str) -> OrderRequest:
 
 def create_account(api: Api) -> Command:
     return lambda: lifecycle.create_account(
-        api.ctx, lifecycle.NewAccount(idempotency_key="new", owner_user_id="alice")
+        api.ctx, lifecycle.NewAccount(idempotency_key="new", owner_user_id=UserId("alice"))
     )
 
 
@@ -159,7 +164,7 @@ def lifecycle_liquidate(api: Api) -> Command:
 
 
 def create_paper_account(api: Api) -> Command:
-    return lambda: paper_accounts.create_paper_account(api.ctx, owner_user_id="bob")
+    return lambda: paper_accounts.create_paper_account(api.ctx, owner_user_id=UserId("bob"))
 
 
 def reset_account(api: Api) -> Command:
@@ -187,13 +192,13 @@ def execute(api: Api) -> Command:
 
 def submit_batch(api: Api) -> Command:
     account_id = _account(api)
-    batch = [ActionRequest("a", ActionKind.OPEN_LONG, "AAPL", qty=D(5))]
+    batch = [ActionRequest(DecisionActionId("a"), ActionKind.OPEN_LONG, "AAPL", qty=D(5))]
     return lambda: decisions.submit_batch(api.ctx, account_id, "run", batch)
 
 
 def review(api: Api) -> Command:
     account_id = _account(api, manual_approval=True)
-    batch = [ActionRequest("a", ActionKind.OPEN_LONG, "AAPL", qty=D(5))]
+    batch = [ActionRequest(DecisionActionId("a"), ActionKind.OPEN_LONG, "AAPL", qty=D(5))]
     record_id = decisions.submit_batch(api.ctx, account_id, "run", batch)[0].record.id
     return lambda: decisions.review(api.ctx, record_id, approve=True, actor="ops", reason="ok")
 
@@ -206,7 +211,7 @@ def submit_order(api: Api) -> Command:
 def cancel_order(api: Api) -> Command:
     account_id = _account(api)
     order_id = _resting(api, account_id)
-    return lambda: orders.cancel_order(api.ctx, account_id, order_id)
+    return lambda: orders.cancel_order(api.ctx, account_id, OrderId(order_id))
 
 
 def cancel_all(api: Api) -> Command:
@@ -218,7 +223,9 @@ def cancel_all(api: Api) -> Command:
 def replace_order(api: Api) -> Command:
     account_id = _account(api)
     order_id = _resting(api, account_id)
-    return lambda: orders.replace_order(api.ctx, account_id, order_id, ReplaceRequest(limit_price=D(51)))
+    return lambda: orders.replace_order(
+        api.ctx, account_id, OrderId(order_id), ReplaceRequest(limit_price=D(51))
+    )
 
 
 def admin_pause(api: Api) -> Command:
@@ -235,13 +242,13 @@ def admin_liquidate(api: Api) -> Command:
 def void_fill(api: Api) -> Command:
     account_id = _account(api)
     fill_id = _filled(api, account_id)
-    return lambda: admin.void_fill(api.ctx, account_id, fill_id, actor="ops", reason="test")
+    return lambda: admin.void_fill(api.ctx, account_id, FillId(fill_id), actor="ops", reason="test")
 
 
 def void_order(api: Api) -> Command:
     account_id = _account(api)
     order_id = orders.submit_order(api.ctx, account_id, _market("v")).order.id
-    return lambda: admin.void_order(api.ctx, account_id, order_id, actor="ops", reason="test")
+    return lambda: admin.void_order(api.ctx, account_id, OrderId(order_id), actor="ops", reason="test")
 
 
 def recompute_account(api: Api) -> Command:
@@ -296,22 +303,22 @@ def _watchlist(api: Api, symbols: tuple[str, ...] = ("AAPL",)) -> tuple[str, str
 
 def update_watchlist(api: Api) -> Command:
     account_id, watchlist_id = _watchlist(api)
-    return lambda: watchlists.update_watchlist(api.ctx, account_id, watchlist_id, name="growth")
+    return lambda: watchlists.update_watchlist(api.ctx, AccountId(account_id), watchlist_id, name="growth")
 
 
 def add_symbol(api: Api) -> Command:
     account_id, watchlist_id = _watchlist(api, ())
-    return lambda: watchlists.add_symbol(api.ctx, account_id, watchlist_id, "AAPL")
+    return lambda: watchlists.add_symbol(api.ctx, AccountId(account_id), watchlist_id, "AAPL")
 
 
 def remove_symbol(api: Api) -> Command:
     account_id, watchlist_id = _watchlist(api)
-    return lambda: watchlists.remove_symbol(api.ctx, account_id, watchlist_id, "AAPL")
+    return lambda: watchlists.remove_symbol(api.ctx, AccountId(account_id), watchlist_id, "AAPL")
 
 
 def delete_watchlist(api: Api) -> Command:
     account_id, watchlist_id = _watchlist(api)
-    return lambda: watchlists.delete_watchlist(api.ctx, account_id, watchlist_id)
+    return lambda: watchlists.delete_watchlist(api.ctx, AccountId(account_id), watchlist_id)
 
 
 def configure(api: Api) -> Command:
@@ -329,7 +336,7 @@ def alpaca_replace_order(api: Api) -> Command:
     account_id = _account(api)
     order_id = _resting(api, account_id)
     change = ReplaceRequest(limit_price=D(51))
-    return lambda: trading_account.replace_order(api.ctx, account_id, order_id, change)
+    return lambda: trading_account.replace_order(api.ctx, account_id, OrderId(order_id), change)
 
 
 def close_position(api: Api) -> Command:
@@ -348,9 +355,10 @@ def advance_account(api: Api) -> Command:
     row = lifecycle.create_account(
         api.ctx, lifecycle.NewAccount(idempotency_key="p", rule_pack="topstep-50k-combine")
     )
-    lifecycle.start(api.ctx, row.id)
+    account_id = AccountId(row.id)
+    lifecycle.start(api.ctx, account_id)
     api.clock.advance(2 * 86400)
-    return lambda: rules.advance_account(api.ctx, row.id)
+    return lambda: rules.advance_account(api.ctx, account_id)
 
 
 def evaluate_account(api: Api) -> Command:

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 
 from propdesk.accounting.kernel import CommandRejected
 from propdesk.accounting.state import AccountStatus
-from propdesk.model.ids import sequential_ids
+from propdesk.model.ids import AccountId, DecisionActionId, sequential_ids
 from propdesk.model.instruments import AssetClass
 from propdesk.model.market import Quote
 from propdesk.model.orders import ActionKind
@@ -89,7 +89,7 @@ class Workload:
         self.mids = {symbol: mid for symbol, (_, mid, _) in INSTRUMENTS.items()}
         self.done: Counter[str] = Counter()
         self.account_ids: list[str] = []  # every account opened
-        self.rotation: list[str] = []  # the ones the workload still picks from
+        self.rotation: list[AccountId] = []  # the ones the workload still picks from
         self.runs = 0
 
     # --- setup --------------------------------------------------------------------------------
@@ -103,9 +103,10 @@ class Workload:
         row = lifecycle.create_account(
             self.ctx, lifecycle.NewAccount(overrides=overrides, idempotency_key=key)
         )
-        lifecycle.start(self.ctx, row.id)
-        self.account_ids.append(row.id)
-        self.rotation.append(row.id)
+        account_id = AccountId(row.id)
+        lifecycle.start(self.ctx, account_id)
+        self.account_ids.append(account_id)
+        self.rotation.append(account_id)
         self.done["opened"] += 1
 
     # --- market -------------------------------------------------------------------------------
@@ -150,7 +151,7 @@ class Workload:
             else:
                 qty = Decimal(rng.randint(1, 60))
         return ActionRequest(
-            decision_action_id=f"a{index}",
+            decision_action_id=DecisionActionId(f"a{index}"),
             action=kind,
             symbol=symbol,
             qty=qty,
@@ -158,7 +159,7 @@ class Workload:
             asset_class=asset_class,
         )
 
-    def submit(self, account_id: str) -> None:
+    def submit(self, account_id: AccountId) -> None:
         self.runs += 1
         held = sorted(get_state(self.engine, account_id).positions)
         batch = [self.action(i, held) for i in range(self.rng.randint(1, 4))]
@@ -170,7 +171,7 @@ class Workload:
             assert [(r.record.id, r.replayed) for r in again] == [(r.record.id, True) for r in results]
             self.done["retry"] += 1
 
-    def review(self, account_id: str) -> None:
+    def review(self, account_id: AccountId) -> None:
         with self.engine.connect() as conn:
             held = (
                 conn.execute(
@@ -191,7 +192,7 @@ class Workload:
 
     # --- admin --------------------------------------------------------------------------------
 
-    def void(self, account_id: str, what: str) -> None:
+    def void(self, account_id: AccountId, what: str) -> None:
         table = fills if what == "fill" else orders
         live = fills.c.voided_at.is_(None) if what == "fill" else orders.c.voided_at.is_(None)
         with self.engine.connect() as conn:
@@ -209,12 +210,12 @@ class Workload:
             admin.void_order(self.ctx, account_id, target, actor="ops", reason="bust")
         self.done[f"void_{what}"] += 1
 
-    def set_status(self, account_id: str) -> None:
+    def set_status(self, account_id: AccountId) -> None:
         verb = self.rng.choice(["pause", "lock", "resume", "resume", "resume"])
         admin.set_status(self.ctx, account_id, verb, actor="ops", reason="workload")
         self.done[verb] += 1
 
-    def end(self, account_id: str) -> None:
+    def end(self, account_id: AccountId) -> None:
         choice = self.rng.random()
         if choice < 0.4:
             admin.liquidate(self.ctx, account_id, actor="ops", reason="workload")
@@ -226,7 +227,7 @@ class Workload:
             lifecycle.change_status(self.ctx, account_id, AccountStatus.COMPLETED, "workload")
             self.done["complete"] += 1
 
-    def mark(self, account_id: str) -> None:
+    def mark(self, account_id: AccountId) -> None:
         result = marking.mark_account(self.ctx, account_id, force=self.rng.random() < 0.5)
         self.done["mark_persisted" if result.persisted else "mark_skipped"] += 1
         self.done["auto_liquidated"] += result.liquidated
@@ -237,7 +238,7 @@ class Workload:
         self.done["sweep"] += 1
         self.done["auto_liquidated"] += result.liquidated
 
-    def check_midway(self, account_id: str) -> None:
+    def check_midway(self, account_id: AccountId) -> None:
         report = admin.recompute_account(self.ctx, account_id, actor="ops", reason="check", apply=False)
         assert report.drift == {}
         self.done["recompute"] += 1
@@ -254,7 +255,7 @@ class Workload:
         operations: list[tuple[int, Callable[[], None]]] = [
             (30, lambda: self.submit(account_id)),
             (20, self.move_quotes),
-            (6, lambda: self.review(self.account_ids[3])),
+            (6, lambda: self.review(AccountId(self.account_ids[3]))),
             (8, lambda: self.mark(account_id)),
             (4, self.sweep),
             (5, lambda: self.void(account_id, "fill")),
@@ -288,7 +289,7 @@ def test_random_workload_leaves_no_drift(engine: Engine) -> None:
     assert any(key.startswith("refused:") for key in done), done
 
     for account_id in workload.account_ids:
-        assert recompute(engine, account_id) == {}, account_id
+        assert recompute(engine, AccountId(account_id)) == {}, account_id
         with engine.connect() as conn:
             ledger = conn.execute(
                 sa.select(ledger_events.c.seq, ledger_events.c.cash_delta)

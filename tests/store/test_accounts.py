@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from propdesk.accounting.kernel import ReserveForOrder, handle
 from propdesk.accounting.state import AccountState, AccountStatus
+from propdesk.model.ids import AccountId
 from propdesk.services.accounts.commands import execute, get_state
 from propdesk.store.errors import AccountNotFound, StaleStateError
 from propdesk.store.tables import balances, fills, ledger_events, positions
@@ -47,7 +48,7 @@ def test_insert_and_get_an_account(engine: Engine) -> None:
     assert loaded.created_at == T0
     assert loaded.last_seq == 0
     # The empty balances row inserted with the account is exactly a fresh kernel state.
-    assert state == AccountState(account_id="a1")
+    assert state == AccountState(account_id=AccountId("a1"))
 
 
 def test_every_state_field_round_trips(engine: Engine) -> None:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from propdesk.accounting.kernel import ApplyFill, VoidFill
+from propdesk.model.ids import AccountId
 from propdesk.model.orders import Side
 from propdesk.services.accounts.commands import execute, get_state
 from propdesk.store.pages import Page
@@ -31,7 +32,7 @@ def still_open(engine: Engine, account_id: str) -> list[PositionRecord]:
         return uow.position_history.open_records(account_id)
 
 
-def trade(engine: Engine, account_id: str, side: Side, qty: str, price: str, fee: str, n: int) -> None:
+def trade(engine: Engine, account_id: AccountId, side: Side, qty: str, price: str, fee: str, n: int) -> None:
     when = T[n]
     execute(
         engine,

@@ -40,6 +40,7 @@ from propdesk.accounting.events import (
 from propdesk.accounting.positions import Position, apply_fill, replay_fills
 from propdesk.accounting.state import TRANSITIONS, AccountState, AccountStatus
 from propdesk.model.fills import Fill
+from propdesk.model.ids import AccountId
 from propdesk.model.numbers import ONE, ZERO
 
 
@@ -574,6 +575,6 @@ def handle(state: AccountState, command: Command) -> Decision:
     return Decision(fold(state, events), events)
 
 
-def replay(account_id: str, events: Iterable[Event]) -> AccountState:
+def replay(account_id: AccountId, events: Iterable[Event]) -> AccountState:
     """The state of an account rebuilt from its ledger alone."""
     return fold(AccountState(account_id=account_id), events)

@@ -11,6 +11,7 @@ from types import MappingProxyType
 
 from propdesk.accounting.option_margin import has_option_positions, option_requirements
 from propdesk.accounting.positions import Position
+from propdesk.model.ids import AccountId
 from propdesk.model.instruments import AssetClass
 from propdesk.model.numbers import ONE, ZERO
 
@@ -81,7 +82,7 @@ class AccountState:
     margin model: each unit of gross exposure ties up ``1 / leverage`` of equity.
     """
 
-    account_id: str
+    account_id: AccountId
     status: AccountStatus = AccountStatus.PENDING
     currency: str = "USD"
     leverage: Decimal = ONE

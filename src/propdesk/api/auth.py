@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
+from propdesk.model.ids import AccountId
 from propdesk.model.text import escape_text, text_problem
 from propdesk.services.access import ownership
 from propdesk.services.access.rate_limits import AuthThrottle, RateLimiter, Window
@@ -112,7 +113,7 @@ def require(*roles: Role) -> Callable[..., Principal]:
             )
         account_id = request.path_params.get("account_id")
         if account_id is not None:
-            ownership.require_access(context(request), principal, str(account_id))
+            ownership.require_access(context(request), principal, AccountId(str(account_id)))
         return principal
 
     return dependency

@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from propdesk.model.fields import PositiveDecimal
+from propdesk.model.ids import AccountId, UserId
 from propdesk.model.instruments import AssetClass
 from propdesk.model.orders import ActionKind, Side
 from propdesk.model.text import CheckedText
@@ -41,9 +42,9 @@ class CreateAccountIn(Wire):
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
     preset: str = "audition"
     policy: dict[str, Any] = Field(default_factory=dict, description="overrides of the preset's fields")
-    owner_user_id: str | None = Field(default=None, min_length=1, max_length=64)
+    owner_user_id: UserId | None = Field(default=None, min_length=1, max_length=64)
     clone_id: str | None = Field(default=None, min_length=1, max_length=64)
-    parent_account_id: str | None = Field(default=None, min_length=1, max_length=64)
+    parent_account_id: AccountId | None = Field(default=None, min_length=1, max_length=64)
     mode: str = Field(default="audition", min_length=1, max_length=32)
     rule_pack: str | None = Field(
         default=None,

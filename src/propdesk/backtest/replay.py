@@ -22,6 +22,7 @@ from propdesk.backtest.strategies import Proposal
 from propdesk.execution.actions import ProposedAction
 from propdesk.execution.pipeline import breaches_drawdown, execute_market_action, liquidate
 from propdesk.model.fills import Fill
+from propdesk.model.ids import AccountId
 from propdesk.model.instruments import Instrument
 from propdesk.model.market import Bar, Quote, quote_from_bar
 from propdesk.model.policy import ExecutionPolicy
@@ -80,7 +81,7 @@ def replay_daily(
     if not days:
         raise ValueError("no bars to replay")
     first = datetime.combine(days[0], SESSION_CLOSE, by_day[days[0]][0].start.tzinfo)
-    run = _Run(policy, instruments, ReplayResult(AccountState(account_id=account_id)))
+    run = _Run(policy, instruments, ReplayResult(AccountState(account_id=AccountId(account_id))))
     run.apply(
         Start(
             at=first,

@@ -48,6 +48,7 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Create and start an account; prints its id (create a key pair with `propdesk keys create`)."""
         from propdesk.bootstrap import build_context
+        from propdesk.model.ids import UserId
         from propdesk.model.text import TextError, check_text
         from propdesk.services.accounts.lifecycle import check_starting_balance
         from propdesk.services.alpaca.paper_accounts import create_paper_account
@@ -68,7 +69,11 @@ def register(cli: typer.Typer) -> None:
             if cash is not None:  # before anything is written: a user is created first otherwise
                 check_starting_balance(ctx, cash, "--starting-cash")
             account = create_paper_account(
-                ctx, preset=preset, starting_cash=cash, owner_user_id=user, user_name=name
+                ctx,
+                preset=preset,
+                starting_cash=cash,
+                owner_user_id=None if user is None else UserId(user),
+                user_name=name,
             )
         except ServiceError as exc:
             details = "; ".join(f"{e['field']}: {e['message']}" for e in exc.details.get("errors", []))
@@ -104,12 +109,13 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Accounts, oldest first: id, status, equity, currency, owner."""
         from propdesk.bootstrap import build_context
+        from propdesk.model.ids import UserId
         from propdesk.services.alpaca.paper_accounts import list_accounts
         from propdesk.settings import load_settings
 
         ctx = build_context(load_settings())
         try:
-            found = list_accounts(ctx, user)
+            found = list_accounts(ctx, None if user is None else UserId(user))
         finally:
             ctx.engine.dispose()
         if as_json:

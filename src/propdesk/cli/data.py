@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec
 import typer
 from rich.console import Console
 
+from propdesk.model.ids import AccountId
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
@@ -385,9 +387,11 @@ def register(cli: typer.Typer) -> None:
         engine = _engine()
         try:
             if remove:
-                console.print("removed" if unwatch(engine, account, symbol.upper()) else "was not watched")
+                console.print(
+                    "removed" if unwatch(engine, AccountId(account), symbol.upper()) else "was not watched"
+                )
             else:
-                watch(engine, account, symbol.upper(), clock=SystemClock())
+                watch(engine, AccountId(account), symbol.upper(), clock=SystemClock())
                 console.print(f"{account} watches {symbol.upper()}")
         except AccountNotFound as exc:
             raise _fail(console, f"no account {account}") from exc

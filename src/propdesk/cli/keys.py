@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from propdesk.cli.accounts import fail
+from propdesk.model.ids import AccountId
 
 
 def register(cli: typer.Typer) -> None:
@@ -34,7 +35,7 @@ def register(cli: typer.Typer) -> None:
 
         ctx = build_context(load_settings())
         try:
-            pair = create_key(ctx.engine, account, clock=ctx.clock)
+            pair = create_key(ctx.engine, AccountId(account), clock=ctx.clock)
         except AccountNotFound:
             fail(f"no account {account}")
         finally:
@@ -66,7 +67,7 @@ def register(cli: typer.Typer) -> None:
 
         ctx = build_context(load_settings())
         try:
-            found = list_keys(ctx.engine, account)
+            found = list_keys(ctx.engine, AccountId(account))
         except AccountNotFound:
             fail(f"no account {account}")
         finally:

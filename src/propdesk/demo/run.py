@@ -28,7 +28,7 @@ from propdesk.demo.agent import DemoAgent
 from propdesk.marketdata.clock import ReplayClock
 from propdesk.marketdata.files import shipped_daily_files
 from propdesk.marketdata.replay import ReplayFeed
-from propdesk.model.ids import uuid_ids
+from propdesk.model.ids import AccountId, UserId, uuid_ids
 from propdesk.model.market import Quote
 from propdesk.services.access import api_keys
 from propdesk.services.access.tokens import Role, create_token
@@ -93,7 +93,7 @@ def run(console: Console, options: DemoOptions) -> None:
         lifecycle.NewAccount(idempotency_key="demo-audition", clone_id="demo-agent", mode="audition"),
         principal=agent_principal,
     )
-    lifecycle.start(ctx, account.id)
+    lifecycle.start(ctx, AccountId(account.id))
 
     server = _serve(ctx, options.host, options.port)
     base = f"http://{options.host}:{options.port}"
@@ -111,7 +111,7 @@ def run(console: Console, options: DemoOptions) -> None:
             quarter = (moment.year, (moment.month - 1) // 3)
             if quarter not in shown:
                 shown.add(quarter)
-                snap = views.snapshot(ctx, account.id)
+                snap = views.snapshot(ctx, AccountId(account.id))
                 console.print(
                     f"{moment:%Y-%m-%d}  equity {snap.state.equity:>14,.2f}  positions "
                     f"{len(snap.state.positions)}  actions sent {agent.sent}"
@@ -154,7 +154,7 @@ def _alpaca_paper_account(console: Console, ctx: ServiceContext, base: str, symb
     fills at once at the latest quote, the deterministic outcome for testing outside market
     hours). Returns the key headers, which are printed for the person running the demo.
     """
-    paper = paper_accounts.create_paper_account(ctx, owner_user_id="demo-user", user_name="Demo user")
+    paper = paper_accounts.create_paper_account(ctx, owner_user_id=UserId("demo-user"), user_name="Demo user")
     keys = api_keys.create_key(ctx.engine, paper.account_id, clock=ctx.clock)
     headers = {"APCA-API-KEY-ID": keys.key_id, "APCA-API-SECRET-KEY": keys.secret_key}
     order = {"symbol": symbol, "qty": "10", "side": "buy", "type": "market", "time_in_force": "day"}
@@ -173,7 +173,7 @@ def _alpaca_paper_account(console: Console, ctx: ServiceContext, base: str, symb
 
 
 def _summary(console: Console, ctx: ServiceContext, account_id: str, agent: DemoAgent, days: int) -> None:
-    snap = views.snapshot(ctx, account_id)
+    snap = views.snapshot(ctx, AccountId(account_id))
     state = snap.state
     table = Table(title=f"Audition account {account_id} ({state.status.value}) after {days} replayed days")
     table.add_column("figure")
@@ -185,6 +185,6 @@ def _summary(console: Console, ctx: ServiceContext, account_id: str, agent: Demo
     console.print(f"positions: {positions}")
     outcomes = ", ".join(f"{k} ×{v}" for k, v in sorted(agent.outcomes.items())) or "none"
     console.print(f"decision actions: {agent.sent} in {agent.runs} batches ({outcomes})")
-    drift = recompute(ctx.engine, account_id)
+    drift = recompute(ctx.engine, AccountId(account_id))
     verdict = "[green]no drift[/green]" if not drift else f"[red]drift in {', '.join(sorted(drift))}[/red]"
     console.print(f"recompute (ledger folded from zero vs stored projections): {verdict}")

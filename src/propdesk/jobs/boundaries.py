@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from propdesk.jobs.worker import Job
+from propdesk.model.ids import AccountId
 from propdesk.services.accounts import rules
 from propdesk.services.context import ServiceContext
 
@@ -31,7 +32,7 @@ def advance_all(ctx: ServiceContext) -> BoundaryResult:
     failed: list[str] = []
     for account_id in account_ids:
         try:
-            rolled += rules.advance_account(ctx, account_id)
+            rolled += rules.advance_account(ctx, AccountId(account_id))
         except Exception:
             failed.append(account_id)
             log.exception("day boundary failed for account %s", account_id)

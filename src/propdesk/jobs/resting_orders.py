@@ -12,6 +12,7 @@ import logging
 from datetime import datetime
 
 from propdesk.jobs.worker import Job
+from propdesk.model.ids import AccountId
 from propdesk.services.context import ServiceContext
 from propdesk.services.orders.evaluation import EvaluationSweep, accounts_with_open_orders, evaluate_account
 from propdesk.store.uow import UnitOfWork
@@ -29,7 +30,7 @@ def evaluate_all(ctx: ServiceContext, *, until: datetime | None = None) -> Evalu
     delayed: list[str] = []
     for account_id in account_ids:
         try:
-            result = evaluate_account(ctx, account_id, until=horizon)
+            result = evaluate_account(ctx, AccountId(account_id), until=horizon)
         except Exception:
             failed.append(account_id)
             log.exception("resting-order evaluation failed for account %s", account_id)

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from propdesk.model.ids import AccountId
 from propdesk.model.instruments import AssetClass
 from propdesk.model.numbers import ZERO
 from propdesk.model.orders import LegRole, OrderClass, OrderStatus, OrderType, Side, TimeInForce
@@ -23,7 +24,7 @@ class Order:
     """One order. ``qty`` is the total asked; ``reserved`` the buying power it still holds."""
 
     id: str
-    account_id: str
+    account_id: AccountId
     client_order_id: str
     symbol: str
     asset_class: AssetClass

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from propdesk.accounting.events import Event
 from propdesk.accounting.state import AccountState
+from propdesk.model.ids import AccountId
 from propdesk.store.accounts import AccountRow
 from propdesk.store.uow import UnitOfWork
 
@@ -64,7 +65,7 @@ def open_tx(engine: Engine) -> Iterator[UnitOfWork]:
 
 
 @contextmanager
-def account_tx(engine: Engine, account_id: str) -> Iterator[AccountTx]:
+def account_tx(engine: Engine, account_id: AccountId) -> Iterator[AccountTx]:
     """Begin, lock ``account_id``, load it; the block writes; one commit at its end.
 
     Raises :class:`~propdesk.store.errors.AccountNotFound` for an unknown account (nothing begun

@@ -29,6 +29,7 @@ from propdesk.accounting.events import (
 )
 from propdesk.accounting.positions import Position
 from propdesk.accounting.state import AccountState, AccountStatus
+from propdesk.model.ids import AccountId
 from propdesk.model.instruments import AssetClass, InstrumentSpec
 from propdesk.model.numbers import ZERO
 from propdesk.model.orders import OrderStatus, OrderUpdate
@@ -167,7 +168,9 @@ class AccountRepository(LedgerStore, RuleStateStore, PositionStore, PositionHist
         }
         self._conn.execute(sa.insert(accounts).values(**values))
         self._conn.execute(
-            sa.insert(balances).values(account_id=account_id, **balance_values(AccountState(account_id)))
+            sa.insert(balances).values(
+                account_id=account_id, **balance_values(AccountState(AccountId(account_id)))
+            )
         )
         return AccountRow.from_row(values)
 
@@ -280,7 +283,7 @@ class AccountRepository(LedgerStore, RuleStateStore, PositionStore, PositionHist
         )
         reserved: dict[str, Decimal] = dict(self._conn.execute(open_reservations).all())
         return AccountState(
-            account_id=account_id,
+            account_id=AccountId(account_id),
             status=AccountStatus(row["status"]),
             currency=row["currency"],
             leverage=row["leverage"],

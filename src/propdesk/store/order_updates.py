@@ -15,6 +15,7 @@ from typing import Any
 
 from propdesk.model.codec import from_json, to_json
 from propdesk.model.fills import Fill
+from propdesk.model.ids import AccountId
 from propdesk.model.order import Order
 from propdesk.model.orders import OrderStatus, OrderType, OrderUpdate, TimeInForce
 
@@ -51,7 +52,7 @@ def order_of_fill(account_id: str, fill: Fill) -> Order:
     order_id = order_id_of_fill(fill.fill_id)
     return Order(
         id=order_id,
-        account_id=account_id,
+        account_id=AccountId(account_id),
         client_order_id=order_id,
         symbol=fill.symbol,
         asset_class=fill.instrument.asset_class,

@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from propdesk.api.app import create_app
-from propdesk.model.ids import uuid_ids
+from propdesk.model.ids import AccountId, uuid_ids
 from propdesk.model.market import Quote
 from propdesk.services.access import api_keys
 from propdesk.services.access.api_keys import KeyPair
@@ -46,7 +46,7 @@ class Paper:
     ctx: ServiceContext
     clock: SetClock
     app: FastAPI
-    account_id: str
+    account_id: AccountId
     keys: KeyPair
     _quotes_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -67,7 +67,9 @@ class Paper:
                 )
                 uow.commit()
 
-    def open_account(self, *, starting_cash: str = "100000", key: str | None = None) -> tuple[str, KeyPair]:
+    def open_account(
+        self, *, starting_cash: str = "100000", key: str | None = None
+    ) -> tuple[AccountId, KeyPair]:
         """Another started paper account and a key pair for it."""
         row = lifecycle.create_account(
             self.ctx,
@@ -75,8 +77,9 @@ class Paper:
                 preset="paper", overrides={"starting_balance": starting_cash}, idempotency_key=key
             ),
         )
-        lifecycle.start(self.ctx, row.id)
-        return row.id, api_keys.create_key(self.ctx.engine, row.id, clock=self.clock)
+        account_id = AccountId(row.id)
+        lifecycle.start(self.ctx, account_id)
+        return account_id, api_keys.create_key(self.ctx.engine, account_id, clock=self.clock)
 
 
 def key_headers(keys: KeyPair) -> dict[str, str]:
@@ -108,10 +111,11 @@ def build_paper(engine: Engine, settings: Settings | None = None) -> Iterator[Pa
     ctx = ServiceContext(engine=engine, settings=settings or Settings(), clock=clock, ids=uuid_ids)
     app = create_app(ctx)
     row = lifecycle.create_account(ctx, lifecycle.NewAccount(preset="paper"))
-    lifecycle.start(ctx, row.id)
-    keys = api_keys.create_key(engine, row.id, clock=clock)
+    account_id = AccountId(row.id)
+    lifecycle.start(ctx, account_id)
+    keys = api_keys.create_key(engine, account_id, clock=clock)
     for url in serve(app):
-        yield Paper(url, ctx, clock, app, row.id, keys)
+        yield Paper(url, ctx, clock, app, account_id, keys)
 
 
 @pytest.fixture

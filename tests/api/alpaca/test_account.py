@@ -14,6 +14,7 @@ from alpaca.trading.models import TradeAccount
 from propdesk.accounting.state import AccountStatus
 from propdesk.api.alpaca.account import account_number
 from propdesk.api.alpaca.wire import dec
+from propdesk.model.ids import AccountId
 from propdesk.services.access import api_keys
 from propdesk.services.access.api_keys import KeyPair
 from propdesk.services.accounts import lifecycle
@@ -147,8 +148,8 @@ def test_a_long_only_policy_cannot_be_switched_to_shorting(paper: Paper) -> None
     row = lifecycle.create_account(
         paper.ctx, lifecycle.NewAccount(preset="paper", overrides={"allowed_directions": ["long"]})
     )
-    lifecycle.start(paper.ctx, row.id)
-    keys = api_keys.create_key(paper.ctx.engine, row.id, clock=paper.clock)
+    lifecycle.start(paper.ctx, AccountId(row.id))
+    keys = api_keys.create_key(paper.ctx.engine, AccountId(row.id), clock=paper.clock)
     with paper.http(keys) as http:
         assert http.get("/v2/account/configurations").json()["no_shorting"] is True
         assert http.get("/v2/account").json()["shorting_enabled"] is False

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from websockets.sync.client import ClientConnection
 
+from propdesk.model.ids import DecisionActionId
 from propdesk.model.orders import ActionKind
 from propdesk.services.accounts import admin, lifecycle
 from propdesk.services.alpaca import paper_accounts
@@ -48,7 +49,10 @@ def test_a_decision_action_fill_is_on_the_stream_and_in_the_activities(
 ) -> None:
     paper.quote("AAPL", "100.00", "100.02")
     [result] = decisions.submit_batch(
-        paper.ctx, paper.account_id, "run", [ActionRequest("a1", ActionKind.OPEN_LONG, "AAPL", qty=D(3))]
+        paper.ctx,
+        paper.account_id,
+        "run",
+        [ActionRequest(DecisionActionId("a1"), ActionKind.OPEN_LONG, "AAPL", qty=D(3))],
     )
     assert result.record.status == decisions.FILLED, result.record.gate_results
     new, fill = updates(listening, 2)

@@ -20,6 +20,7 @@ from propdesk.accounting.events import AccountReset, Event
 from propdesk.accounting.kernel import AdjustCash, ApplyFill, Command, handle, replay
 from propdesk.execution.order_book.requests import OrderRequest
 from propdesk.model.fills import Fill
+from propdesk.model.ids import AccountId, FillId
 from propdesk.model.instruments import AssetClass, InstrumentSpec
 from propdesk.model.order import Order
 from propdesk.model.orders import OrderStatus, OrderType, Side, TimeInForce
@@ -91,7 +92,7 @@ def kernel_equity(paper: Paper, moment: datetime, account_id: str | None = None)
     account = account_id or paper.account_id
     with UnitOfWork(paper.ctx.engine, read_only=True) as uow:
         rows = uow.accounts.ledger(account)
-    return replay(account, [row.to_event() for row in rows if row.at <= moment]).equity
+    return replay(AccountId(account), [row.to_event() for row in rows if row.at <= moment]).equity
 
 
 def history(http: httpx.Client, **params: str) -> dict[str, Any]:
@@ -225,7 +226,7 @@ def test_the_cashflow_arrays_sum_deposits_journals_and_fees_per_point(paper: Pap
     apply(paper, account_id, [AdjustCash(at=paper.clock(), amount=Decimal("250"), reason="bonus")])
     submitted = orders.submit_order(
         paper.ctx,
-        account_id,
+        AccountId(account_id),
         OrderRequest(client_order_id="c1", symbol="AAPL", side=Side.BUY, qty=Decimal(10)),
     )
     fee = fee_of(paper, account_id, submitted.order)
@@ -285,8 +286,8 @@ def fee_account(paper: Paper) -> tuple[str, KeyPair]:
         paper.ctx,
         lifecycle.NewAccount(preset="paper", overrides={"starting_balance": "50000", "fee_bps": "10"}),
     )
-    lifecycle.start(paper.ctx, row.id)
-    return row.id, api_keys.create_key(paper.ctx.engine, row.id, clock=paper.clock)
+    lifecycle.start(paper.ctx, AccountId(row.id))
+    return row.id, api_keys.create_key(paper.ctx.engine, AccountId(row.id), clock=paper.clock)
 
 
 AAPL = InstrumentSpec("AAPL", AssetClass.US_EQUITY, Decimal(1))
@@ -316,7 +317,7 @@ def store_order(paper: Paper, account_id: str, qty: str, status: OrderStatus) ->
     now = paper.clock()
     order = Order(
         id=str(uuid.uuid4()),
-        account_id=account_id,
+        account_id=AccountId(account_id),
         client_order_id=str(uuid.uuid4()),
         symbol="AAPL",
         asset_class=AssetClass.US_EQUITY,
@@ -408,7 +409,7 @@ def test_fill_activities_carry_cumulative_and_leaves_quantities_and_skip_voided_
     apply(paper, paper.account_id, [ApplyFill(at=f.time, fill=f) for f in parts])
     paper.clock.advance(10)
     # The last fill of the canceled order is taken back: its activity goes, the others stay.
-    admin.void_fill(paper.ctx, paper.account_id, parts[4].fill_id, actor="ops", reason="bad print")
+    admin.void_fill(paper.ctx, paper.account_id, FillId(parts[4].fill_id), actor="ops", reason="bad print")
     with paper.http() as http:
         fills = activities(http, "/v2/account/activities/FILL", direction="asc")
     assert [(f["qty"], f["cum_qty"], f["leaves_qty"], f["type"], f["order_status"]) for f in fills] == [
@@ -441,7 +442,7 @@ def test_non_trade_activities_have_alpacas_shape(paper: Paper) -> None:
     paper.quote("AAPL", "100.00", "100.10")
     submitted = orders.submit_order(
         paper.ctx,
-        account_id,
+        AccountId(account_id),
         OrderRequest(client_order_id="c1", symbol="AAPL", side=Side.BUY, qty=Decimal(10)),
     )
     apply(paper, account_id, [AdjustCash(at=paper.clock(), amount=Decimal("-12.5"), reason="data fee")])

@@ -14,6 +14,7 @@ from typing import Any
 from propdesk.accounting.state import AccountState
 from propdesk.api.alpaca.wire import asset_id, derived
 from propdesk.execution.order_book.requests import OrderRequest
+from propdesk.model.ids import AccountId
 from propdesk.model.market import Quote
 from propdesk.model.orders import OrderType, Side, TimeInForce
 from propdesk.services.accounts import commands as accounts
@@ -47,7 +48,7 @@ def quote_at(paper: Paper, symbol: str, at: datetime, bid: str, ask: str) -> Non
 
 
 def state(paper: Paper, account_id: str | None = None) -> AccountState:
-    return accounts.get_state(paper.ctx.engine, account_id or paper.account_id)
+    return accounts.get_state(paper.ctx.engine, AccountId(account_id or paper.account_id))
 
 
 def test_a_long_position_in_alpacas_shape_with_figures_from_the_kernel(paper: Paper) -> None:

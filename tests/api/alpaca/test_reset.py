@@ -12,6 +12,7 @@ from alpaca.trading.models import Clock, TradeAccount
 from propdesk.accounting.events import AccountReset
 from propdesk.accounting.state import AccountStatus
 from propdesk.execution.order_book.requests import OrderRequest
+from propdesk.model.ids import AccountId
 from propdesk.model.orders import OrderStatus, OrderType, Side, TimeInForce
 from propdesk.services.access import api_keys
 from propdesk.services.access.tokens import Role, create_token
@@ -34,7 +35,7 @@ def trade(paper: Paper, account_id: str) -> None:
     """A long AAPL position and a resting limit order (which holds a reservation)."""
     paper.quote("AAPL", "200.00", "200.10")
     buy = OrderRequest(client_order_id="buy", symbol="AAPL", side=Side.BUY, qty=D(10))
-    assert orders.submit_order(paper.ctx, account_id, buy).order.status is OrderStatus.FILLED
+    assert orders.submit_order(paper.ctx, AccountId(account_id), buy).order.status is OrderStatus.FILLED
     rest = OrderRequest(
         client_order_id="rest",
         symbol="AAPL",
@@ -44,7 +45,7 @@ def trade(paper: Paper, account_id: str) -> None:
         limit_price=D(150),
         time_in_force=TimeInForce.GTC,
     )
-    orders.submit_order(paper.ctx, account_id, rest)
+    orders.submit_order(paper.ctx, AccountId(account_id), rest)
     paper.quote("AAPL", "210.00", "210.05")
 
 

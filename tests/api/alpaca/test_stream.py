@@ -25,6 +25,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from propdesk.execution.order_book.requests import OrderRequest
+from propdesk.model.ids import OrderId
 from propdesk.model.orders import OrderType, Side, TimeInForce
 from propdesk.services.access.api_keys import KeyPair
 from propdesk.services.orders import commands as orders
@@ -159,7 +160,7 @@ def test_the_sdk_receives_new_fill_and_canceled_parsed_by_its_own_model(
         SdkOrderStatus.NEW,
         "90",
     )
-    orders.cancel_order(paper.ctx, paper.account_id, resting.id)
+    orders.cancel_order(paper.ctx, paper.account_id, OrderId(resting.id))
     (canceled,) = sdk_stream.next(1)
     assert (canceled.event, canceled.order.id, canceled.order.status) == (
         TradeEvent.CANCELED,

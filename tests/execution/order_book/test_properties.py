@@ -32,6 +32,7 @@ from propdesk.execution.order_book.book import OrderBook
 from propdesk.execution.order_book.buying_power import open_reserved
 from propdesk.execution.order_book.errors import OrderRejected
 from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest, StopLoss, TakeProfit, Tick
+from propdesk.model.ids import AccountId
 from propdesk.model.instruments import AssetClass
 from propdesk.model.market import Bar, Quote
 from propdesk.model.numbers import ZERO
@@ -157,7 +158,7 @@ ops: st.SearchStrategy[Op] = st.one_of(
 
 def started_with_events(cash: Decimal, leverage: Decimal) -> tuple[AccountState, list[Event]]:
     created = handle(
-        AccountState(account_id=ACCOUNT),
+        AccountState(account_id=AccountId(ACCOUNT)),
         CreateAccount(at=T0 - timedelta(days=1), mode="paper", currency="USD", starting_balance=cash),
     )
     started = handle(created.state, Start(at=T0 - timedelta(days=1), starting_cash=cash, leverage=leverage))
@@ -176,7 +177,7 @@ class World:
     price: int  # cents
     quote: Quote
     last_bar: Bar | None = None
-    folded: AccountState = field(default_factory=lambda: AccountState(account_id=ACCOUNT))
+    folded: AccountState = field(default_factory=lambda: AccountState(account_id=AccountId(ACCOUNT)))
     seen: int = 0  # how many of the book's events the buying-power check has folded
     rejections: int = 0
     oco_asked: dict[str, Decimal] = field(default_factory=dict)
@@ -349,7 +350,7 @@ class World:
         self.seen = len(book.events)
         assert state.buying_power >= 0
         # Recompute agrees: the ledger alone rebuilds the state.
-        assert replay(ACCOUNT, [*self.start, *book.events]) == state
+        assert replay(AccountId(ACCOUNT), [*self.start, *book.events]) == state
         assert self.folded == state
         # Quantities: no order fills more than it asks; the fills add up.
         by_order: dict[str, list[tuple[Decimal, Decimal]]] = {}
@@ -400,7 +401,7 @@ def test_random_interleavings_keep_the_books_straight(
     state, start = started_with_events(cash, leverage)
     book = OrderBook.of(state, policy, [], resolve=parse, new_id=ids())
     first = Quote("AAPL", T0, D("99.99"), D("100.01"), bid_size=D(100), ask_size=D(100))
-    world = World(book, start, T0, 10_000, first, folded=replay(ACCOUNT, start))
+    world = World(book, start, T0, 10_000, first, folded=replay(AccountId(ACCOUNT), start))
     world.check()
     for op in script:
         note(f"{world.now:%Y-%m-%d %H:%M} {op}")

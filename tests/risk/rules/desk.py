@@ -16,6 +16,7 @@ from propdesk.accounting.events import FillApplied
 from propdesk.accounting.kernel import AdjustCash, ApplyFill, MarkToPrices, Start, handle
 from propdesk.accounting.state import AccountState
 from propdesk.model.fills import Fill
+from propdesk.model.ids import AccountId
 from propdesk.model.instruments import Instrument, future
 from propdesk.model.orders import Side
 from propdesk.risk.rules.evaluate import evaluate
@@ -49,7 +50,7 @@ class Desk:
 
     def __post_init__(self) -> None:
         started = handle(
-            AccountState(account_id="desk"),
+            AccountState(account_id=AccountId("desk")),
             Start(at=self.start, starting_cash=self.pack.starting_balance, leverage=D(100)),
         )
         self.account = started.state

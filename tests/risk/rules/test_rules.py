@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from propdesk.model.ids import AccountId
 from propdesk.model.orders import Side
 from propdesk.risk.rules.fold import observe, start_rules
 from propdesk.risk.rules.levels import BreachLevel, Severity
@@ -126,7 +127,7 @@ def test_the_rule_state_folds_the_same_from_the_ledger() -> None:
 
     pack = load_pack("topstep-50k-xfa")
     desk = Desk.open(pack, MON)
-    account = AccountState(account_id="desk")
+    account = AccountState(account_id=AccountId("desk"))
     events = []
     commands: list[Command] = [Start(at=desk.start, starting_cash=pack.starting_balance, leverage=D(100))]
     prices = [(MON, "09:00", Side.BUY, 5000), (MON, "10:00", Side.SELL, 5030), (TUE, "09:00", Side.BUY, 5000)]

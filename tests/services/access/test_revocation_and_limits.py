@@ -16,6 +16,7 @@ import pytest
 import redis
 from sqlalchemy.engine import Engine
 
+from propdesk.model.ids import AccountId
 from propdesk.services.access import api_keys
 from propdesk.services.access.api_keys import SEPARATOR
 from propdesk.services.access.rate_limits import (
@@ -90,7 +91,7 @@ def test_a_revoked_token_is_refused_by_every_warm_cache_once_it_rereads_the_vers
 def test_a_revoked_key_pair_is_refused_by_every_warm_cache(engine: Engine, second_engine: Engine) -> None:
     ctx = ServiceContext(engine=engine, clock=StepClock())
     row = lifecycle.create_account(ctx, lifecycle.NewAccount(preset="paper", idempotency_key="a"))
-    pair = api_keys.create_key(engine, row.id, clock=ctx.clock)
+    pair = api_keys.create_key(engine, AccountId(row.id), clock=ctx.clock)
     credential = pair.key_id + SEPARATOR + pair.secret_key
     ticks = Ticks()
     caches = []

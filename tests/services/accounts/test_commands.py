@@ -19,7 +19,7 @@ from propdesk.accounting.kernel import (
     ReserveForOrder,
 )
 from propdesk.accounting.state import AccountState, AccountStatus
-from propdesk.model.ids import sequential_ids
+from propdesk.model.ids import AccountId, UserId, sequential_ids
 from propdesk.model.orders import Side
 from propdesk.services.accounts.commands import (
     FieldDrift,
@@ -91,11 +91,13 @@ def test_reusing_a_key_with_another_policy_is_a_conflict(engine: Engine) -> None
 
 def test_open_account_for_an_unknown_owner_fails(engine: Engine) -> None:
     with pytest.raises(UserNotFound):
-        open_account(engine, policy=policy(), owner="ghost", clock=StepClock(), ids=sequential_ids())
+        open_account(engine, policy=policy(), owner=UserId("ghost"), clock=StepClock(), ids=sequential_ids())
     with UnitOfWork(engine) as uow:
         uow.users.insert(user_id="u1", name="Ada", created_at=T0)
         uow.commit()
-    account_id = open_account(engine, policy=policy(), owner="u1", clock=StepClock(), ids=sequential_ids())
+    account_id = open_account(
+        engine, policy=policy(), owner=UserId("u1"), clock=StepClock(), ids=sequential_ids()
+    )
     with UnitOfWork(engine) as uow:
         assert uow.accounts.get(account_id).owner_user_id == "u1"
 
@@ -114,11 +116,11 @@ def test_start_account_funds_from_the_policy(engine: Engine) -> None:
 
 def test_services_refuse_an_unknown_account(engine: Engine) -> None:
     with pytest.raises(AccountNotFound):
-        start_account(engine, "nope", StepClock())
+        start_account(engine, AccountId("nope"), StepClock())
     with pytest.raises(AccountNotFound):
-        execute(engine, "nope", ReserveForOrder(at=T0, order_id="o", amount=Decimal(1)))
+        execute(engine, AccountId("nope"), ReserveForOrder(at=T0, order_id="o", amount=Decimal(1)))
     with pytest.raises(AccountNotFound):
-        recompute(engine, "nope")
+        recompute(engine, AccountId("nope"))
 
 
 def test_a_rejected_command_stores_nothing(engine: Engine) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from propdesk.accounting.events import AccountReset, ReservationReleased
 from propdesk.accounting.state import AccountStatus
 from propdesk.execution.order_book.requests import OrderRequest, StopLoss, TakeProfit
+from propdesk.model.ids import AccountId, OrderId, UserId
 from propdesk.model.instruments import AssetClass
 from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from propdesk.risk.rules.ledger import fold_ledger
@@ -60,8 +61,10 @@ def limit(coid: str, price: str, qty: str = "10", **changes: object) -> OrderReq
 
 
 def test_one_user_owns_several_paper_accounts_each_with_its_own_keys(api: Api) -> None:
-    first = paper_accounts.create_paper_account(api.ctx, owner_user_id="alice", user_name="Alice A.")
-    second = paper_accounts.create_paper_account(api.ctx, owner_user_id="alice", starting_cash=D("25000.50"))
+    first = paper_accounts.create_paper_account(api.ctx, owner_user_id=UserId("alice"), user_name="Alice A.")
+    second = paper_accounts.create_paper_account(
+        api.ctx, owner_user_id=UserId("alice"), starting_cash=D("25000.50")
+    )
     assert (first.status, first.starting_cash, first.currency, first.preset) == (
         AccountStatus.ACTIVE,
         D(100000),
@@ -72,12 +75,12 @@ def test_one_user_owns_several_paper_accounts_each_with_its_own_keys(api: Api) -
     assert count(api.ctx.engine, users) == 1
     with UnitOfWork(api.ctx.engine, read_only=True) as uow:
         assert uow.users.get("alice").name == "Alice A."
-    listed = paper_accounts.list_accounts(api.ctx, "alice")
+    listed = paper_accounts.list_accounts(api.ctx, UserId("alice"))
     assert [(a.id, a.equity, a.mode) for a in listed] == [
         (first.account_id, D(100000), "paper"),
         (second.account_id, D("25000.50"), "paper"),
     ]
-    assert paper_accounts.list_accounts(api.ctx, "bob") == []
+    assert paper_accounts.list_accounts(api.ctx, UserId("bob")) == []
 
     one = api_keys.create_key(api.ctx.engine, first.account_id, clock=api.clock)
     two = api_keys.create_key(api.ctx.engine, second.account_id, clock=api.clock)
@@ -107,7 +110,7 @@ def test_bad_input_creates_no_user_and_no_account(api: Api, changes: dict[str, o
     assert (count(api.ctx.engine, users), count(api.ctx.engine, accounts)) == (0, 0)
 
 
-def busy_account(api: Api) -> tuple[str, api_keys.KeyPair]:
+def busy_account(api: Api) -> tuple[AccountId, api_keys.KeyPair]:
     """A paper account with a long, a short, a resting limit and a bracket whose exits are held."""
     account_id = paper_accounts.create_paper_account(api.ctx).account_id
     keys = api_keys.create_key(api.ctx.engine, account_id, clock=api.clock)
@@ -156,7 +159,7 @@ def test_reset_cancels_archives_and_restarts_with_keys_and_history_kept(api: Api
     assert len(done.canceled_order_ids) == 4
     assert orders.list_orders(api.ctx, account_id, status="open") == []
     for order, _ in open_before:
-        stored, _ = orders.get_order(api.ctx, account_id, order.id)
+        stored, _ = orders.get_order(api.ctx, account_id, OrderId(order.id))
         assert stored.status is OrderStatus.CANCELED
     # The same pair still authenticates.
     principal = api_keys.authenticate_key(api.ctx.engine, keys.key_id, keys.secret_key)
@@ -247,7 +250,7 @@ def test_ended_accounts_reset_and_pending_ones_are_refused(api: Api) -> None:
 
     pending = lifecycle.create_account(api.ctx, lifecycle.NewAccount(preset="paper"))
     with pytest.raises(Conflict) as refused:
-        paper_accounts.reset_account(api.ctx, pending.id, actor="ops")
+        paper_accounts.reset_account(api.ctx, AccountId(pending.id), actor="ops")
     assert refused.value.code == "account_not_started"
 
 
@@ -259,23 +262,24 @@ def test_a_locked_or_failed_prop_evaluation_resets_to_a_fresh_evaluation(api: Ap
             overrides={"maxOrderNotional": "1000000", "maxPositionEquityRatio": "10", "feeBps": "0"},
         ),
     )
-    lifecycle.start(api.ctx, row.id)
+    account_id = AccountId(row.id)
+    lifecycle.start(api.ctx, account_id)
     api.quote("MES", "5000", "5000")
     buy = OrderRequest(
         client_order_id="m", symbol="MES", side=Side.BUY, qty=D(2), asset_class=AssetClass.FUTURE
     )
-    assert orders.submit_order(api.ctx, row.id, buy).order.status is OrderStatus.FILLED
+    assert orders.submit_order(api.ctx, account_id, buy).order.status is OrderStatus.FILLED
     # 2 MES × $5 × 100 points = $1,000: Topstep's daily loss limit locks the day (and flattens).
     api.quote("MES", "4900", "4900")
-    marking.mark_account(api.ctx, row.id, force=True)
-    locked = rules.status(api.ctx, row.id)
+    marking.mark_account(api.ctx, account_id, force=True)
+    locked = rules.status(api.ctx, account_id)
     assert (locked.day_locked, locked.can_trade, locked.balance) == (True, False, D(49000))
 
-    paper_accounts.reset_account(api.ctx, row.id, actor="ops", reason="reset bought")
-    fresh = rules.status(api.ctx, row.id)
+    paper_accounts.reset_account(api.ctx, account_id, actor="ops", reason="reset bought")
+    fresh = rules.status(api.ctx, account_id)
     assert (fresh.day_locked, fresh.can_trade, fresh.locked_until) == (False, True, None)
     assert (fresh.balance, fresh.starting_balance, fresh.breaches) == (D(50000), D(50000), ())
-    assert recompute(api.ctx.engine, row.id) == {}
+    assert recompute(api.ctx.engine, account_id) == {}
     # Folding the ledger (the rule-state recompute) restarts the rules at the reset too.
     with UnitOfWork(api.ctx.engine, read_only=True) as uow:
         events = [r.to_event() for r in uow.accounts.ledger(row.id)]
@@ -286,13 +290,13 @@ def test_a_locked_or_failed_prop_evaluation_resets_to_a_fresh_evaluation(api: Ap
         assert getattr(folded, name) == getattr(stored, name), name
 
     # A failed evaluation (liquidated, outcome failed) starts over as a new one.
-    lifecycle.liquidate(api.ctx, row.id, "max loss")
+    lifecycle.liquidate(api.ctx, account_id, "max loss")
     with UnitOfWork(api.ctx.engine) as uow:
         uow.accounts.set_outcome(row.id, "failed", api.clock())
         uow.commit()
-    paper_accounts.reset_account(api.ctx, row.id, actor="ops", reason="second reset bought")
+    paper_accounts.reset_account(api.ctx, account_id, actor="ops", reason="second reset bought")
     with UnitOfWork(api.ctx.engine, read_only=True) as uow:
         again = uow.accounts.get(row.id)
     assert (again.status, again.outcome, again.starting_balance) == (AccountStatus.ACTIVE, None, D(50000))
-    assert rules.status(api.ctx, row.id).can_trade is True
-    assert recompute(api.ctx.engine, row.id) == {}
+    assert rules.status(api.ctx, account_id).can_trade is True
+    assert recompute(api.ctx.engine, account_id) == {}

@@ -17,6 +17,7 @@ from propdesk.execution.pipeline import execute_market_action
 from propdesk.execution.policy.codes import CheckCode
 from propdesk.marketdata.clock import ReplayClock
 from propdesk.marketdata.files import BarFileError, shipped_file
+from propdesk.model.ids import AccountId
 from propdesk.model.instruments import equity
 from propdesk.model.market import Bar, Quote
 from propdesk.model.orders import ActionKind
@@ -201,7 +202,7 @@ def test_watch_and_unwatch(engine: Engine) -> None:
     assert unwatch(engine, account_id, "TSLA")
     assert not unwatch(engine, account_id, "TSLA")
     with pytest.raises(AccountNotFound):
-        watch(engine, "no-such-account", "TSLA", clock=ReplayClock(T0))
+        watch(engine, AccountId("no-such-account"), "TSLA", clock=ReplayClock(T0))
 
 
 # --- the contract with execution --------------------------------------------------------------------

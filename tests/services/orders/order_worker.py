@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from sqlalchemy.engine import Engine
 
 from propdesk.execution.order_book.requests import OrderRequest
+from propdesk.model.ids import AccountId, OrderId
 from propdesk.model.orders import OrderType, Side, TimeInForce
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import ServiceError
@@ -71,7 +72,7 @@ def limit_buy(client_order_id: str) -> OrderRequest:
 def submit_once(ctx: ServiceContext, request: Request) -> Outcome:
     account_id, client_order_id, cancel = request
     try:
-        order = orders.submit_order(ctx, account_id, limit_buy(client_order_id)).order
+        order = orders.submit_order(ctx, AccountId(account_id), limit_buy(client_order_id)).order
     except ServiceError as exc:
         return Outcome(account_id, client_order_id, f"{type(exc).__name__}:{exc.code}", "", "0", False)
     except Exception as exc:  # recorded, and the tests assert there are none
@@ -79,7 +80,7 @@ def submit_once(ctx: ServiceContext, request: Request) -> Outcome:
     if not cancel:
         return Outcome(account_id, client_order_id, ACCEPTED, order.id, str(order.reserved), False)
     try:
-        orders.cancel_order(ctx, account_id, order.id)
+        orders.cancel_order(ctx, AccountId(account_id), OrderId(order.id))
     except Exception as exc:
         return Outcome(
             account_id, client_order_id, f"error: cancel {exc!r}", order.id, str(order.reserved), False

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from propdesk.accounting.kernel import CommandRejected, ReserveForOrder
+from propdesk.model.ids import AccountId
 from propdesk.services.accounts.commands import execute
 from propdesk.store.engine import create_engine_for
 from tests.db import T0, StepClock
@@ -27,7 +28,7 @@ def reserve_once(engine: Engine, account_id: str, order_id: str, amount: Decimal
     try:
         execute(
             engine,
-            account_id,
+            AccountId(account_id),
             ReserveForOrder(at=T0, order_id=order_id, amount=amount),
             clock=StepClock(),
             correlation_id=order_id,

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest, StopLoss, TakeProfit
+from propdesk.model.ids import AccountId, OrderId
 from propdesk.model.market import Bar, Quote
 from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from propdesk.services.accounts import lifecycle
@@ -25,12 +26,12 @@ from tests.factories import T0
 D = Decimal
 
 
-def open_account(api: Api, key: str = "o", **overrides: object) -> str:
+def open_account(api: Api, key: str = "o", **overrides: object) -> AccountId:
     row = lifecycle.create_account(
         api.ctx, lifecycle.NewAccount(idempotency_key=key, overrides=dict(overrides))
     )
-    lifecycle.start(api.ctx, row.id)
-    return row.id
+    lifecycle.start(api.ctx, AccountId(row.id))
+    return AccountId(row.id)
 
 
 def limit_buy(coid: str, qty: str = "10", limit: str = "99", **changes: object) -> OrderRequest:
@@ -80,7 +81,7 @@ def test_a_resting_limit_reserves_then_fills_on_a_bar_and_releases(api: Api) -> 
     api.clock.advance(600)
     result = evaluate_account(api.ctx, account_id)
     assert (result.ticks, result.fills) == (2, 1)
-    order, _ = orders.get_order(api.ctx, account_id, placed.id)
+    order, _ = orders.get_order(api.ctx, account_id, OrderId(placed.id))
     # The second bar opens at 98.8, below the limit: it fills at the open (the gap rule).
     assert (order.status, order.filled_qty, order.filled_avg_price) == (OrderStatus.FILLED, D(10), D("98.8"))
     state = get_state(api.ctx.engine, account_id)
@@ -124,17 +125,17 @@ def test_cancel_and_replace_move_the_reservation(api: Api) -> None:
     api.quote("AAPL", "100.00", "100.02")
     placed = orders.submit_order(api.ctx, account_id, limit_buy("r1")).order
     replaced = orders.replace_order(
-        api.ctx, account_id, placed.id, ReplaceRequest(qty=D(20), limit_price=D("98"))
+        api.ctx, account_id, OrderId(placed.id), ReplaceRequest(qty=D(20), limit_price=D("98"))
     )
     assert replaced.replaces == placed.id
-    old, _ = orders.get_order(api.ctx, account_id, placed.id)
+    old, _ = orders.get_order(api.ctx, account_id, OrderId(placed.id))
     assert (old.status, old.replaced_by, old.reserved) == (OrderStatus.REPLACED, replaced.id, D(0))
     assert get_state(api.ctx.engine, account_id).reserved_for_orders == replaced.reserved == D("393.96")
-    canceled = orders.cancel_order(api.ctx, account_id, replaced.id)
+    canceled = orders.cancel_order(api.ctx, account_id, OrderId(replaced.id))
     assert canceled.status is OrderStatus.CANCELED
     assert get_state(api.ctx.engine, account_id).reserved_for_orders == 0
     with pytest.raises(Invalid) as again:
-        orders.cancel_order(api.ctx, account_id, replaced.id)
+        orders.cancel_order(api.ctx, account_id, OrderId(replaced.id))
     assert again.value.code == "order_not_open"
     assert recompute(api.ctx.engine, account_id) == {}
 
@@ -150,8 +151,8 @@ def test_day_orders_expire_at_the_close_and_gtc_orders_stay(api: Api) -> None:
     assert day.expires_at == datetime.fromisoformat("2026-01-05T21:00:00+00:00")
     api.clock.advance(8 * 3600)
     evaluate_account(api.ctx, account_id)
-    expired, _ = orders.get_order(api.ctx, account_id, day.id)
-    still, _ = orders.get_order(api.ctx, account_id, gtc.id)
+    expired, _ = orders.get_order(api.ctx, account_id, OrderId(day.id))
+    still, _ = orders.get_order(api.ctx, account_id, OrderId(gtc.id))
     assert (expired.status, expired.expired_at) == (OrderStatus.EXPIRED, day.expires_at)
     assert still.status is OrderStatus.NEW
     assert get_state(api.ctx.engine, account_id).reserved_for_orders == gtc.reserved
@@ -178,7 +179,7 @@ def test_a_bracket_exits_at_the_take_profit_and_cancels_the_stop(api: Api) -> No
     store_bars(api, minute_bars(T0 + timedelta(minutes=1), ["101", "104.8", "106"]))
     api.clock.advance(600)
     evaluate_account(api.ctx, account_id)
-    _, legs = orders.get_order(api.ctx, account_id, entry.order.id)
+    _, legs = orders.get_order(api.ctx, account_id, OrderId(entry.order.id))
     by_role = {leg.leg_role.value if leg.leg_role else "": leg for leg in legs}
     assert by_role["take_profit"].status is OrderStatus.FILLED
     assert by_role["take_profit"].filled_avg_price == D("105")
@@ -235,7 +236,9 @@ def test_catch_up_after_downtime_fills_exactly_as_an_evaluator_that_never_stoppe
     assert caught_up.delayed is True
 
     def fills_of(account_id: str) -> list[tuple[str, Decimal, Decimal, datetime]]:
-        listed = orders.list_orders(api.ctx, account_id, status="all", limit=500, newest_first=False)
+        listed = orders.list_orders(
+            api.ctx, AccountId(account_id), status="all", limit=500, newest_first=False
+        )
         coid = {o.id: o.client_order_id for o, _ in listed}
         with UnitOfWork(engine, read_only=True) as uow:
             rows = uow.fills.page(account_id, Page(limit=10_000))
@@ -283,7 +286,7 @@ def test_a_replacement_that_grows_the_order_passes_the_rule_pack_again(api: Api)
             overrides={"max_order_notional": "1000000", "max_position_equity_ratio": "10"},
         ),
     )
-    lifecycle.start(api.ctx, row.id)
+    lifecycle.start(api.ctx, AccountId(row.id))
     api.quote("MES", "5000", "5000.25")
     request = OrderRequest(
         client_order_id="mes",
@@ -294,14 +297,16 @@ def test_a_replacement_that_grows_the_order_passes_the_rule_pack_again(api: Api)
         qty=D(2),
         limit_price=D("4990"),
     )
-    placed = orders.submit_order(api.ctx, row.id, request).order
-    before = get_state(api.ctx.engine, row.id)
+    placed = orders.submit_order(api.ctx, AccountId(row.id), request).order
+    before = get_state(api.ctx.engine, AccountId(row.id))
     with pytest.raises(Forbidden) as refused:
-        orders.replace_order(api.ctx, row.id, placed.id, ReplaceRequest(qty=D(6)))
+        orders.replace_order(api.ctx, AccountId(row.id), OrderId(placed.id), ReplaceRequest(qty=D(6)))
     assert refused.value.code == "rule:max_contracts"
-    assert get_state(api.ctx.engine, row.id) == before
-    assert orders.get_order(api.ctx, row.id, placed.id)[0].status is OrderStatus.NEW
-    assert orders.replace_order(api.ctx, row.id, placed.id, ReplaceRequest(qty=D(5))).qty == D(5)
+    assert get_state(api.ctx.engine, AccountId(row.id)) == before
+    assert orders.get_order(api.ctx, AccountId(row.id), OrderId(placed.id))[0].status is OrderStatus.NEW
+    assert orders.replace_order(
+        api.ctx, AccountId(row.id), OrderId(placed.id), ReplaceRequest(qty=D(5))
+    ).qty == D(5)
 
 
 @pytest.mark.parametrize("field", ["symbol", "client_order_id"])
@@ -354,7 +359,7 @@ def test_orders_sent_friday_evening_go_live_at_mondays_open_and_fill_on_its_firs
     api.clock.current = monday_open + timedelta(minutes=5)
     result = evaluate_account(api.ctx, account_id)
     assert (result.ticks, result.fills) == (4, 1)  # the open, three quotes; one fill
-    filled, _ = orders.get_order(api.ctx, account_id, market.id)
+    filled, _ = orders.get_order(api.ctx, account_id, OrderId(market.id))
     # The seed policy fills at the mid of the first session quote.
     assert (filled.status, filled.filled_avg_price, filled.filled_at) == (
         OrderStatus.FILLED,
@@ -373,7 +378,7 @@ def test_orders_sent_friday_evening_go_live_at_mondays_open_and_fill_on_its_firs
     ]
     api.clock.current = monday_close + timedelta(minutes=1)
     evaluate_account(api.ctx, account_id)
-    expired, _ = orders.get_order(api.ctx, account_id, limit.id)
+    expired, _ = orders.get_order(api.ctx, account_id, OrderId(limit.id))
     assert (expired.status, expired.expired_at) == (OrderStatus.EXPIRED, monday_close)
     assert get_state(api.ctx.engine, account_id).reserved_for_orders == 0
     assert recompute(api.ctx.engine, account_id) == {}
@@ -418,7 +423,7 @@ def test_a_quote_written_after_the_evaluator_passed_its_time_is_still_evaluated_
     api.clock.advance(1)
     result = evaluate_account(api.ctx, account_id)
     assert (result.ticks, result.fills) == (1, 1)
-    order, _ = orders.get_order(api.ctx, account_id, placed.id)
+    order, _ = orders.get_order(api.ctx, account_id, OrderId(placed.id))
     assert (order.status, order.filled_avg_price) == (OrderStatus.FILLED, D("98.925"))  # mid fills
     api.clock.advance(1)
     assert evaluate_account(api.ctx, account_id).ticks == 0
@@ -434,12 +439,13 @@ def test_a_notional_order_is_sized_and_passes_the_rule_pack_like_a_quantity_orde
             overrides={"max_order_notional": "1000000", "max_position_equity_ratio": "10"},
         ),
     )
-    lifecycle.start(api.ctx, row.id)
+    account_id = AccountId(row.id)
+    lifecycle.start(api.ctx, account_id)
     api.quote("MES", "5000", "5000.25")
-    before = get_state(api.ctx.engine, row.id)
+    before = get_state(api.ctx.engine, account_id)
     # 35,001.75 buys 7 lots at the ask: over the pack's 5 contracts, as a qty=7 order would be.
     request = OrderRequest(client_order_id="mes-n", symbol="MES", side=Side.BUY, notional=D("35001.75"))
     with pytest.raises(Forbidden) as refused:
-        orders.submit_order(api.ctx, row.id, request)
+        orders.submit_order(api.ctx, account_id, request)
     assert refused.value.code == "rule:max_contracts"
-    assert get_state(api.ctx.engine, row.id) == before
+    assert get_state(api.ctx.engine, account_id) == before

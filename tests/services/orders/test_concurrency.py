@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from propdesk.accounting.events import FundsReserved, ReservationReleased
+from propdesk.model.ids import AccountId, OrderId
 from propdesk.model.market import Quote
 from propdesk.model.orders import OrderStatus
 from propdesk.services.accounts import lifecycle
@@ -63,12 +64,12 @@ FIT = int(STARTING_CASH // PER_ORDER)  # 14
 REFUSED = "Forbidden:insufficient_buying_power"
 
 
-def open_account(ctx: ServiceContext, key: str) -> str:
+def open_account(ctx: ServiceContext, key: str) -> AccountId:
     """A started account whose cash fits exactly FIT orders (open-order limit out of the way)."""
     overrides = {"starting_balance": str(STARTING_CASH), "max_leverage": "1", "max_open_orders": 1000}
     row = lifecycle.create_account(ctx, lifecycle.NewAccount(idempotency_key=key, overrides=overrides))
-    lifecycle.start(ctx, row.id)
-    return row.id
+    lifecycle.start(ctx, AccountId(row.id))
+    return AccountId(row.id)
 
 
 def store_quote(engine: Engine) -> None:
@@ -103,7 +104,7 @@ def check_account(engine: Engine, account_id: str, outcomes: list[Outcome], *, e
         # A refusal means FIT orders were open at that moment; a race without refusals had room.
         assert len(accepted) >= (FIT if codes[REFUSED] else REQUESTS)
 
-    state = get_state(engine, account_id)
+    state = get_state(engine, AccountId(account_id))
     with UnitOfWork(engine, read_only=True) as uow:
         held = uow.orders.open_reserved(account_id)
         events = uow.accounts.load_events(account_id)
@@ -135,7 +136,7 @@ def check_account(engine: Engine, account_id: str, outcomes: list[Outcome], *, e
     assert running == state.reserved_for_orders
     assert sorted(reserved_for) == sorted(o.order_id for o in accepted)
     assert sorted(released_for) == sorted(canceled)
-    assert recompute(engine, account_id) == {}
+    assert recompute(engine, AccountId(account_id)) == {}
     return codes
 
 
@@ -194,7 +195,7 @@ def test_racing_duplicates_make_one_order_and_one_cancel(db_url: str) -> None:
         def cancel(order_id: str) -> str:
             barrier.wait(timeout=60)
             try:
-                return orders.cancel_order(ctx, account_id, order_id).status.value
+                return orders.cancel_order(ctx, account_id, OrderId(order_id)).status.value
             except Invalid as exc:
                 return exc.code
 
@@ -286,7 +287,7 @@ def test_postgres_orders_on_another_account_do_not_wait_for_a_locked_account(pos
             placed = orders.submit_order(ctx, b, limit_buy("b-1")).order
             orders.submit_order(ctx, b, limit_buy("b-2"))
             evaluate_account(ctx, b, until=NOW)
-            return orders.cancel_order(ctx, b, placed.id).status.value
+            return orders.cancel_order(ctx, b, OrderId(placed.id)).status.value
 
         with ThreadPoolExecutor(max_workers=2) as pool:
             holder = UnitOfWork(engine)

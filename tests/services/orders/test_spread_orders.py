@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from propdesk.execution.multileg import Leg
 from propdesk.execution.order_book.requests import OrderRequest
 from propdesk.execution.spread_orders import SpreadRequest
+from propdesk.model.ids import OrderId
 from propdesk.model.market import Quote
 from propdesk.model.orders import OrderStatus, OrderType, Side, TimeInForce
 from propdesk.services.accounts.commands import get_state, recompute
@@ -151,7 +152,7 @@ def test_a_limit_spread_rests_reserved_then_fills_when_the_quotes_reach_it(api: 
     finally:
         QUOTES[SHORT_CALL] = ("2.50", "2.60")
     evaluate_account(api.ctx, account_id)
-    filled, legs = orders.get_order(api.ctx, account_id, resting.id)
+    filled, legs = orders.get_order(api.ctx, account_id, OrderId(resting.id))
     assert (filled.status, filled.filled_avg_price) == (OrderStatus.FILLED, D("-2.20"))
     assert all(leg.status is OrderStatus.FILLED for leg in legs)
     assert get_state(api.ctx.engine, account_id).reserved_for_orders == 0

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from propdesk.model.ids import AccountId, DecisionActionId
 from propdesk.model.orders import ActionKind
 from propdesk.services.accounts import lifecycle
 from propdesk.services.context import ServiceContext
@@ -18,27 +19,28 @@ from propdesk.store.tables import ledger_events
 from tests.api.conftest import Api, build_api
 
 
-def setup(engine: Engine, **settings: object) -> tuple[Api, str]:
+def setup(engine: Engine, **settings: object) -> tuple[Api, AccountId]:
     api = build_api(engine, Settings(**settings))  # type: ignore[arg-type]
     row = lifecycle.create_account(
         api.ctx, lifecycle.NewAccount(idempotency_key="m", overrides={"liquidation_drawdown": "0.05"})
     )
-    lifecycle.start(api.ctx, row.id)
+    account_id = AccountId(row.id)
+    lifecycle.start(api.ctx, account_id)
     api.quote("AAPL", "100", "100")
     api.quote("MSFT", "200", "200")
     decisions.submit_batch(
         api.ctx,
-        row.id,
+        account_id,
         "r",
         [
-            ActionRequest("a", ActionKind.OPEN_LONG, "AAPL", qty=Decimal(100)),
-            ActionRequest("b", ActionKind.OPEN_LONG, "MSFT", qty=Decimal(100)),
+            ActionRequest(DecisionActionId("a"), ActionKind.OPEN_LONG, "AAPL", qty=Decimal(100)),
+            ActionRequest(DecisionActionId("b"), ActionKind.OPEN_LONG, "MSFT", qty=Decimal(100)),
         ],
     )
-    return api, row.id
+    return api, account_id
 
 
-def mark_rows(engine: Engine, account_id: str) -> list[str]:
+def mark_rows(engine: Engine, account_id: AccountId) -> list[str]:
     with engine.connect() as conn:
         return list(
             conn.execute(
@@ -97,9 +99,12 @@ def test_a_breach_without_fresh_prices_is_recorded_and_nothing_is_closed(engine:
 def test_one_failing_account_does_not_stop_the_sweep(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     api, account_id = setup(engine)
     other = lifecycle.create_account(api.ctx, lifecycle.NewAccount(idempotency_key="n"))
-    lifecycle.start(api.ctx, other.id)
+    lifecycle.start(api.ctx, AccountId(other.id))
     decisions.submit_batch(
-        api.ctx, other.id, "r", [ActionRequest("a", ActionKind.OPEN_LONG, "AAPL", qty=Decimal(100))]
+        api.ctx,
+        AccountId(other.id),
+        "r",
+        [ActionRequest(DecisionActionId("a"), ActionKind.OPEN_LONG, "AAPL", qty=Decimal(100))],
     )
 
     original = marking.mark_account
@@ -107,7 +112,7 @@ def test_one_failing_account_does_not_stop_the_sweep(engine: Engine, monkeypatch
     def flaky(ctx: ServiceContext, target: str, *, force: bool = False) -> marking.MarkResult:
         if target == account_id:
             raise RuntimeError("quote feed exploded")
-        return original(ctx, target, force=force)
+        return original(ctx, AccountId(target), force=force)
 
     monkeypatch.setattr(marking, "mark_account", flaky)
     api.quote("AAPL", "120", "120")

@@ -23,6 +23,7 @@ from propdesk.api.alpaca.requests import ConfigurationIn
 from propdesk.api.alpaca.wire import dec, ts
 from propdesk.api.auth import context
 from propdesk.api.routing import api_router
+from propdesk.model.ids import AccountId
 from propdesk.model.instruments import AssetClass
 from propdesk.model.orders import Direction
 from propdesk.services.access.api_keys import KeyPrincipal
@@ -46,7 +47,7 @@ _STATUS = {
 }
 
 
-def account_number(account_id: str) -> str:
+def account_number(account_id: AccountId) -> str:
     """``PA`` and ten upper-case characters derived from the id: stable, and shaped like Alpaca's
     paper account numbers (``PA…``), which some bots log or check."""
     digest = hashlib.sha256(account_id.encode()).digest()
@@ -65,7 +66,7 @@ def account_json(view: TradingAccount) -> dict[str, Any]:
     crypto = AssetClass.CRYPTO in policy.allowed_asset_classes
     return {
         "id": view.account.id,
-        "account_number": account_number(view.account.id),
+        "account_number": account_number(AccountId(view.account.id)),
         "status": status,
         "crypto_status": status if crypto else "INACTIVE",
         "currency": state.currency,

@@ -22,6 +22,7 @@ from propdesk.api.alpaca.errors import ERROR_RESPONSES, INVALID_PARAMETER, NOT_F
 from propdesk.api.alpaca.wire import asset_id, dec
 from propdesk.api.auth import context
 from propdesk.api.routing import api_router
+from propdesk.model.ids import AccountId
 from propdesk.model.numbers import NotExactError, parse_decimal
 from propdesk.services.access.api_keys import KeyPrincipal
 from propdesk.services.accounts import commands as accounts
@@ -91,7 +92,7 @@ def _uuid(text: str) -> str | None:
         return None
 
 
-def _leverage(ctx: ServiceContext, account_id: str) -> Decimal:
+def _leverage(ctx: ServiceContext, account_id: AccountId) -> Decimal:
     return accounts.get_state(ctx.engine, account_id).leverage
 
 

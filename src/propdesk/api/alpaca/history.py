@@ -18,6 +18,7 @@ from propdesk.api.alpaca.errors import ERROR_RESPONSES
 from propdesk.api.alpaca.wire import dec, parse_bool, ts
 from propdesk.api.auth import context
 from propdesk.api.routing import api_router
+from propdesk.model.ids import AccountId
 from propdesk.services.access.api_keys import KeyPrincipal
 from propdesk.services.alpaca import activities as activity_log
 from propdesk.services.alpaca import history
@@ -76,7 +77,7 @@ def portfolio_history(
     return body
 
 
-def _activity(account_id: str, item: activity_log.Activity) -> dict[str, Any]:
+def _activity(account_id: AccountId, item: activity_log.Activity) -> dict[str, Any]:
     if isinstance(item, activity_log.TradeActivity):
         fill = item.fill
         return {

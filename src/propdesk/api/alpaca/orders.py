@@ -25,6 +25,7 @@ from propdesk.api.alpaca.wire import dec, parse_bool
 from propdesk.api.auth import context
 from propdesk.api.routing import api_router
 from propdesk.execution.order_book.requests import OrderRequest
+from propdesk.model.ids import AccountId, OrderId
 from propdesk.model.instruments import AssetClass
 from propdesk.model.order import Order
 from propdesk.model.orders import OrderClass, Side
@@ -48,7 +49,9 @@ _ASSET_CLASSES = {
 
 
 @contextmanager
-def _as_alpaca(ctx: ServiceContext, account_id: str, request: OrderRequest | None = None) -> Iterator[None]:
+def _as_alpaca(
+    ctx: ServiceContext, account_id: AccountId, request: OrderRequest | None = None
+) -> Iterator[None]:
     """Alpaca's wording for the refusals clients match on; ``reason`` keeps propdesk's code."""
     try:
         yield
@@ -118,8 +121,8 @@ def list_orders(
     symbols: Annotated[str | None, Query(description="comma-separated")] = None,
     side: Side | None = None,
     asset_class: Annotated[str | None, Query(description="us_equity, us_option, crypto or all")] = None,
-    before_order_id: Annotated[str | None, Query(max_length=64)] = None,
-    after_order_id: Annotated[str | None, Query(max_length=64)] = None,
+    before_order_id: Annotated[OrderId | None, Query(max_length=64)] = None,
+    after_order_id: Annotated[OrderId | None, Query(max_length=64)] = None,
 ) -> list[dict[str, Any]]:
     """Orders, newest first unless ``direction=asc``; without ``nested`` a bracket's exits are listed
     as orders of their own, with it they sit under their entry's ``legs``."""
@@ -169,24 +172,24 @@ def by_client_order_id(
 
 
 @router.get("/orders/{order_id}", summary="Get an order")
-def get_order(order_id: str, ctx: Ctx, caller: Caller, nested: Nested = None) -> dict[str, Any]:
+def get_order(order_id: OrderId, ctx: Ctx, caller: Caller, nested: Nested = None) -> dict[str, Any]:
     with _as_alpaca(ctx, caller.account_id):
         order, legs = orders.get_order(ctx, caller.account_id, order_id)
     return _shown(order, legs, parse_bool("nested", nested))
 
 
 @router.patch("/orders/{order_id}", summary="Replace an order (200 with the new order)")
-def replace_order(order_id: str, body: ReplaceIn, ctx: Ctx, caller: Caller) -> dict[str, Any]:
+def replace_order(order_id: OrderId, body: ReplaceIn, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     """The new order (``replaces`` = the old id); the old one goes ``replaced``. Absent fields keep
     the old order's values."""
     with _as_alpaca(ctx, caller.account_id):
         new = trading_account.replace_order(ctx, caller.account_id, order_id, body.replace_request())
-        order, legs = orders.get_order(ctx, caller.account_id, new.id)
+        order, legs = orders.get_order(ctx, caller.account_id, OrderId(new.id))
     return present.order(order, legs)
 
 
 @router.delete("/orders/{order_id}", status_code=204, summary="Cancel an order (204, no body)")
-def cancel_order(order_id: str, ctx: Ctx, caller: Caller) -> Response:
+def cancel_order(order_id: OrderId, ctx: Ctx, caller: Caller) -> Response:
     """Cancel an open order (and the exits held for it); 422 if it has already ended."""
     with _as_alpaca(ctx, caller.account_id):
         orders.cancel_order(ctx, caller.account_id, order_id)

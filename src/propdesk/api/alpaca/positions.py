@@ -27,6 +27,7 @@ from propdesk.api.alpaca.present import alpaca_asset_class, order
 from propdesk.api.alpaca.wire import asset_id, dec, derived, parse_bool
 from propdesk.api.auth import context
 from propdesk.api.routing import api_router
+from propdesk.model.ids import AccountId
 from propdesk.model.instruments import AssetClass
 from propdesk.model.numbers import NotExactError, parse_decimal
 from propdesk.services.access.api_keys import KeyPrincipal
@@ -80,7 +81,7 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
-def _symbol(ctx: ServiceContext, account_id: str, text: str) -> str:
+def _symbol(ctx: ServiceContext, account_id: AccountId, text: str) -> str:
     """The held symbol an asset id names, or ``text`` itself (the service matches symbols)."""
     if not _is_uuid(text):
         return text

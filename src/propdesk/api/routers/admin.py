@@ -12,6 +12,7 @@ from propdesk.api import schemas as s
 from propdesk.api.auth import admin_only, context
 from propdesk.api.routers.prop import Limit, Offset, _account_out
 from propdesk.api.routing import api_router
+from propdesk.model.ids import AccountId, DecisionActionId, FillId, OrderId
 from propdesk.services.access.tokens import Principal
 from propdesk.services.accounts import admin, lifecycle
 from propdesk.services.alpaca import paper_accounts
@@ -25,27 +26,27 @@ Admin = Annotated[Principal, Depends(admin_only)]
 
 
 @router.post("/accounts/{account_id}/pause", response_model=s.AccountOut)
-def pause(account_id: str, body: s.AdminReasonIn, ctx: Ctx, who: Admin) -> s.AccountOut:
+def pause(account_id: AccountId, body: s.AdminReasonIn, ctx: Ctx, who: Admin) -> s.AccountOut:
     """Stop intake; positions stay and are still marked."""
     admin.set_status(ctx, account_id, "pause", actor=who.name, reason=body.reason)
     return _account_out(ctx, account_id)
 
 
 @router.post("/accounts/{account_id}/resume", response_model=s.AccountOut)
-def resume(account_id: str, body: s.AdminReasonIn, ctx: Ctx, who: Admin) -> s.AccountOut:
+def resume(account_id: AccountId, body: s.AdminReasonIn, ctx: Ctx, who: Admin) -> s.AccountOut:
     admin.set_status(ctx, account_id, "resume", actor=who.name, reason=body.reason)
     return _account_out(ctx, account_id)
 
 
 @router.post("/accounts/{account_id}/lock", response_model=s.AccountOut)
-def lock(account_id: str, body: s.AdminReasonIn, ctx: Ctx, who: Admin) -> s.AccountOut:
+def lock(account_id: AccountId, body: s.AdminReasonIn, ctx: Ctx, who: Admin) -> s.AccountOut:
     """Lock the account for review (resume or liquidate it afterwards)."""
     admin.set_status(ctx, account_id, "lock", actor=who.name, reason=body.reason)
     return _account_out(ctx, account_id)
 
 
 @router.post("/accounts/{account_id}/liquidate", response_model=s.AccountOut)
-def liquidate(account_id: str, body: s.AdminReasonIn, ctx: Ctx, who: Admin) -> s.AccountOut:
+def liquidate(account_id: AccountId, body: s.AdminReasonIn, ctx: Ctx, who: Admin) -> s.AccountOut:
     admin.liquidate(ctx, account_id, actor=who.name, reason=body.reason)
     return _account_out(ctx, account_id)
 
@@ -55,7 +56,7 @@ class AdminResetIn(s.AdminReasonIn):
 
 
 @router.post("/accounts/{account_id}/reset", response_model=s.AccountOut)
-def reset(account_id: str, body: AdminResetIn, ctx: Ctx, who: Admin) -> s.AccountOut:
+def reset(account_id: AccountId, body: AdminResetIn, ctx: Ctx, who: Admin) -> s.AccountOut:
     """Start the account over: open orders canceled, positions closed at the latest quotes, cash and
     equity back to the starting balance (``startingCash`` sets a new one), active again from any
     started status; key pairs, orders, fills and the ledger stay. A prop evaluation's rule state
@@ -69,19 +70,23 @@ def reset(account_id: str, body: AdminResetIn, ctx: Ctx, who: Admin) -> s.Accoun
 
 
 @router.post("/accounts/{account_id}/void-fill/{fill_id}", response_model=s.AccountOut)
-def void_fill(account_id: str, fill_id: str, body: s.AdminReasonIn, ctx: Ctx, who: Admin) -> s.AccountOut:
+def void_fill(
+    account_id: AccountId, fill_id: FillId, body: s.AdminReasonIn, ctx: Ctx, who: Admin
+) -> s.AccountOut:
     admin.void_fill(ctx, account_id, fill_id, actor=who.name, reason=body.reason)
     return _account_out(ctx, account_id)
 
 
 @router.post("/accounts/{account_id}/void-order/{order_id}", response_model=s.AccountOut)
-def void_order(account_id: str, order_id: str, body: s.AdminReasonIn, ctx: Ctx, who: Admin) -> s.AccountOut:
+def void_order(
+    account_id: AccountId, order_id: OrderId, body: s.AdminReasonIn, ctx: Ctx, who: Admin
+) -> s.AccountOut:
     admin.void_order(ctx, account_id, order_id, actor=who.name, reason=body.reason)
     return _account_out(ctx, account_id)
 
 
 @router.post("/accounts/{account_id}/recompute", response_model=s.RecomputeOut)
-def recompute(account_id: str, body: s.RecomputeIn, ctx: Ctx, who: Admin) -> s.RecomputeOut:
+def recompute(account_id: AccountId, body: s.RecomputeIn, ctx: Ctx, who: Admin) -> s.RecomputeOut:
     """Fold the ledger from zero and report drift field by field; ``apply`` corrects the projections."""
     report = admin.recompute_account(ctx, account_id, actor=who.name, reason=body.reason, apply=body.apply)
     drift = [
@@ -96,14 +101,16 @@ def _plain(value: object) -> object:
 
 
 @router.get("/accounts/{account_id}/audit-log", response_model=s.AuditPageOut)
-def audit_log(account_id: str, ctx: Ctx, _: Admin, limit: Limit = 100, offset: Offset = 0) -> s.AuditPageOut:
+def audit_log(
+    account_id: AccountId, ctx: Ctx, _: Admin, limit: Limit = 100, offset: Offset = 0
+) -> s.AuditPageOut:
     page = Page(limit, offset)
     rows = views.audit_log(ctx, account_id, page)
     return s.AuditPageOut(items=[present.audit(a) for a in rows], page=present.page(page, len(rows)))
 
 
 @router.post("/decision-actions/{action_id}/review", response_model=s.DecisionActionOut)
-def review(action_id: str, body: s.ReviewIn, ctx: Ctx, who: Admin) -> s.DecisionActionOut:
+def review(action_id: DecisionActionId, body: s.ReviewIn, ctx: Ctx, who: Admin) -> s.DecisionActionOut:
     """Approve (execute now at the latest price) or reject an action held for manual approval."""
     record = decisions.review(ctx, action_id, approve=body.approve, actor=who.name, reason=body.reason)
     return present.decision_action(record)

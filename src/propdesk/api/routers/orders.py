@@ -17,6 +17,7 @@ from propdesk.api import schemas as s
 from propdesk.api.auth import context, service_or_admin
 from propdesk.api.routing import api_router
 from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest, StopLoss, TakeProfit
+from propdesk.model.ids import AccountId, OrderId
 from propdesk.model.order import Order
 from propdesk.model.orders import OrderClass
 from propdesk.services.access.tokens import Principal
@@ -58,9 +59,9 @@ def _request(ctx: ServiceContext, body: o.OrderIn) -> OrderRequest:
     )
 
 
-def _with_legs(ctx: ServiceContext, account_id: str, order: Order) -> s.OrderOut:
+def _with_legs(ctx: ServiceContext, account_id: AccountId, order: Order) -> s.OrderOut:
     """``order`` with its legs as stored now (a cancel or replace may have moved them)."""
-    stored, legs = orders.get_order(ctx, account_id, order.id)
+    stored, legs = orders.get_order(ctx, account_id, OrderId(order.id))
     return present.order(stored, legs)
 
 
@@ -70,7 +71,7 @@ def _with_legs(ctx: ServiceContext, account_id: str, order: Order) -> s.OrderOut
     status_code=201,
     responses={200: {"model": s.OrderOut, "description": "a resend of a stored order (same clientOrderId)"}},
 )
-def submit(account_id: str, body: o.OrderIn, response: Response, ctx: Ctx, _: Caller) -> s.OrderOut:
+def submit(account_id: AccountId, body: o.OrderIn, response: Response, ctx: Ctx, _: Caller) -> s.OrderOut:
     """Place an order (201); the same ``clientOrderId`` and order again returns the stored order
     (200), the same id with a different order is a 422 ``duplicate_client_order_id``."""
     result = orders.submit_order(ctx, account_id, _request(ctx, body))
@@ -81,13 +82,13 @@ def submit(account_id: str, body: o.OrderIn, response: Response, ctx: Ctx, _: Ca
 
 # Static paths before ``/orders/{order_id}``, so that they are not read as order ids.
 @router.post(f"{ORDERS}/evaluate", response_model=o.EvaluationOut)
-def evaluate(account_id: str, ctx: Ctx, _: Caller) -> o.EvaluationOut:
+def evaluate(account_id: AccountId, ctx: Ctx, _: Caller) -> o.EvaluationOut:
     """Run the resting-order evaluator for this account up to now (what the job does each sweep)."""
     return present.evaluation(order_evaluation.evaluate_account(ctx, account_id))
 
 
 @router.get(f"{ORDERS}/evaluation", response_model=o.EvaluationCursorOut)
-def evaluation(account_id: str, ctx: Ctx, _: Caller) -> o.EvaluationCursorOut:
+def evaluation(account_id: AccountId, ctx: Ctx, _: Caller) -> o.EvaluationCursorOut:
     """How far the evaluator got; ``delayed`` when its last run caught up on more market events
     than ``PROPDESK_ORDERS_CATCH_UP_NOTICE`` (some fills may have been delayed)."""
     cursor = order_evaluation.cursor_of(ctx, account_id)
@@ -96,7 +97,7 @@ def evaluation(account_id: str, ctx: Ctx, _: Caller) -> o.EvaluationCursorOut:
 
 @router.get("/accounts/{account_id}/orders:by-client-id", response_model=s.OrderOut)
 def by_client_id(
-    account_id: str,
+    account_id: AccountId,
     ctx: Ctx,
     _: Caller,
     client_order_id: Annotated[
@@ -108,19 +109,19 @@ def by_client_id(
 
 
 @router.delete(ORDERS, response_model=o.OrderListOut)
-def cancel_all(account_id: str, ctx: Ctx, _: Caller) -> o.OrderListOut:
+def cancel_all(account_id: AccountId, ctx: Ctx, _: Caller) -> o.OrderListOut:
     """Cancel every open order (exit legs first, then their entries); returns what was canceled."""
     return present.order_list(orders.cancel_all(ctx, account_id))
 
 
 @router.get(f"{ORDERS}/{{order_id}}", response_model=s.OrderOut)
-def get_order(account_id: str, order_id: str, ctx: Ctx, _: Caller) -> s.OrderOut:
+def get_order(account_id: AccountId, order_id: OrderId, ctx: Ctx, _: Caller) -> s.OrderOut:
     order, legs = orders.get_order(ctx, account_id, order_id)
     return present.order(order, legs)
 
 
 @router.patch(f"{ORDERS}/{{order_id}}", response_model=s.OrderOut)
-def replace(account_id: str, order_id: str, body: o.ReplaceIn, ctx: Ctx, _: Caller) -> s.OrderOut:
+def replace(account_id: AccountId, order_id: OrderId, body: o.ReplaceIn, ctx: Ctx, _: Caller) -> s.OrderOut:
     """Replace an open order: the new order (``replaces`` = the old id) is returned; the old one
     goes ``replaced``. Absent fields keep the old order's values."""
     changes = (body.qty, body.time_in_force, body.limit_price, body.stop_price, body.trail)
@@ -141,6 +142,6 @@ def replace(account_id: str, order_id: str, body: o.ReplaceIn, ctx: Ctx, _: Call
 
 
 @router.delete(f"{ORDERS}/{{order_id}}", response_model=s.OrderOut)
-def cancel(account_id: str, order_id: str, ctx: Ctx, _: Caller) -> s.OrderOut:
+def cancel(account_id: AccountId, order_id: OrderId, ctx: Ctx, _: Caller) -> s.OrderOut:
     """Cancel an open order (and the exits held for it); 422 ``order_not_open`` if it has ended."""
     return _with_legs(ctx, account_id, orders.cancel_order(ctx, account_id, order_id))

@@ -11,6 +11,7 @@ from propdesk.api import presenters as present
 from propdesk.api import schemas as s
 from propdesk.api.auth import context, service_or_admin
 from propdesk.api.routing import api_router
+from propdesk.model.ids import AccountId, DecisionActionId
 from propdesk.services.access.tokens import Principal
 from propdesk.services.accounts import lifecycle, rules
 from propdesk.services.context import ServiceContext
@@ -25,7 +26,7 @@ Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="rows to skip")]
 
 
-def _account_out(ctx: ServiceContext, account_id: str) -> s.AccountOut:
+def _account_out(ctx: ServiceContext, account_id: AccountId) -> s.AccountOut:
     snap = views.snapshot(ctx, account_id)
     return present.account(snap.account, snap.state)
 
@@ -49,11 +50,11 @@ def create_account(body: s.CreateAccountIn, ctx: Ctx, caller: Caller) -> s.Accou
         ),
         principal=caller,
     )
-    return _account_out(ctx, row.id)
+    return _account_out(ctx, AccountId(row.id))
 
 
 @router.get("/accounts/{account_id}", response_model=s.AccountOut)
-def get_account(account_id: str, ctx: Ctx, _: Caller) -> s.AccountOut:
+def get_account(account_id: AccountId, ctx: Ctx, _: Caller) -> s.AccountOut:
     return _account_out(ctx, account_id)
 
 
@@ -61,37 +62,37 @@ def get_account(account_id: str, ctx: Ctx, _: Caller) -> s.AccountOut:
 def clone_accounts(clone_id: str, ctx: Ctx, caller: Caller) -> s.AccountListOut:
     """The clone's accounts that the token may use."""
     rows = views.clone_accounts(ctx, clone_id, caller)
-    return s.AccountListOut(items=[_account_out(ctx, row.id) for row in rows])
+    return s.AccountListOut(items=[_account_out(ctx, AccountId(row.id)) for row in rows])
 
 
 @router.post("/accounts/{account_id}/start", response_model=s.AccountOut)
-def start(account_id: str, ctx: Ctx, _: Caller) -> s.AccountOut:
+def start(account_id: AccountId, ctx: Ctx, _: Caller) -> s.AccountOut:
     """Fund the account with its starting balance; idempotent on an active account."""
     lifecycle.start(ctx, account_id)
     return _account_out(ctx, account_id)
 
 
 @router.post("/accounts/{account_id}/complete", response_model=s.AccountOut)
-def complete(account_id: str, body: s.ReasonIn, ctx: Ctx, _: Caller) -> s.AccountOut:
+def complete(account_id: AccountId, body: s.ReasonIn, ctx: Ctx, _: Caller) -> s.AccountOut:
     lifecycle.change_status(ctx, account_id, AccountStatus.COMPLETED, body.reason or "completed")
     return _account_out(ctx, account_id)
 
 
 @router.post("/accounts/{account_id}/liquidate", response_model=s.AccountOut)
-def liquidate(account_id: str, body: s.ReasonIn, ctx: Ctx, _: Caller) -> s.AccountOut:
+def liquidate(account_id: AccountId, body: s.ReasonIn, ctx: Ctx, _: Caller) -> s.AccountOut:
     """Close every position at the latest fresh quotes and end the account."""
     lifecycle.liquidate(ctx, account_id, body.reason or "liquidated by request")
     return _account_out(ctx, account_id)
 
 
 @router.get("/accounts/{account_id}/snapshot", response_model=s.SnapshotOut)
-def snapshot(account_id: str, ctx: Ctx, _: Caller) -> s.SnapshotOut:
+def snapshot(account_id: AccountId, ctx: Ctx, _: Caller) -> s.SnapshotOut:
     return present.snapshot(views.snapshot(ctx, account_id))
 
 
 @router.get("/accounts/{account_id}/decision-context", response_model=s.DecisionContextOut)
 def decision_context(
-    account_id: str,
+    account_id: AccountId,
     ctx: Ctx,
     _: Caller,
     symbols: Annotated[str, Query(max_length=2000, description="comma-separated symbols to quote")] = "",
@@ -101,45 +102,53 @@ def decision_context(
 
 
 @router.get("/accounts/{account_id}/rules", response_model=dict[str, Any])
-def rule_status(account_id: str, ctx: Ctx, _: Caller) -> dict[str, Any]:
+def rule_status(account_id: AccountId, ctx: Ctx, _: Caller) -> dict[str, Any]:
     """The rule pack's status now: floors and cushions, effective capital, breach level, checks,
     consistency figures, scaling and progress (404 ``no_rule_pack`` for an account without one)."""
     return present.result_json(rules.status(ctx, account_id))
 
 
 @router.get("/accounts/{account_id}/ledger", response_model=s.LedgerPageOut)
-def ledger(account_id: str, ctx: Ctx, _: Caller, limit: Limit = 100, offset: Offset = 0) -> s.LedgerPageOut:
+def ledger(
+    account_id: AccountId, ctx: Ctx, _: Caller, limit: Limit = 100, offset: Offset = 0
+) -> s.LedgerPageOut:
     page = Page(limit, offset)
     rows = views.ledger(ctx, account_id, page)
     return s.LedgerPageOut(items=[present.ledger_event(r) for r in rows], page=present.page(page, len(rows)))
 
 
 @router.get("/accounts/{account_id}/orders", response_model=s.OrderPageOut)
-def orders(account_id: str, ctx: Ctx, _: Caller, limit: Limit = 100, offset: Offset = 0) -> s.OrderPageOut:
+def orders(
+    account_id: AccountId, ctx: Ctx, _: Caller, limit: Limit = 100, offset: Offset = 0
+) -> s.OrderPageOut:
     page = Page(limit, offset)
     rows = views.orders(ctx, account_id, page)
     return s.OrderPageOut(items=[present.order(o) for o in rows], page=present.page(page, len(rows)))
 
 
 @router.get("/accounts/{account_id}/fills", response_model=s.FillPageOut)
-def fills(account_id: str, ctx: Ctx, _: Caller, limit: Limit = 100, offset: Offset = 0) -> s.FillPageOut:
+def fills(
+    account_id: AccountId, ctx: Ctx, _: Caller, limit: Limit = 100, offset: Offset = 0
+) -> s.FillPageOut:
     page = Page(limit, offset)
     rows = views.fills(ctx, account_id, page)
     return s.FillPageOut(items=[present.fill(f) for f in rows], page=present.page(page, len(rows)))
 
 
 @router.get("/accounts/{account_id}/positions", response_model=s.PositionListOut)
-def positions(account_id: str, ctx: Ctx, _: Caller) -> s.PositionListOut:
+def positions(account_id: AccountId, ctx: Ctx, _: Caller) -> s.PositionListOut:
     state = views.snapshot(ctx, account_id).state
     return s.PositionListOut(items=[present.position(p) for _, p in sorted(state.positions.items())])
 
 
 @router.post("/accounts/{account_id}/decision-actions", response_model=s.DecisionBatchOut)
-def submit_decisions(account_id: str, body: s.DecisionBatchIn, ctx: Ctx, _: Caller) -> s.DecisionBatchOut:
+def submit_decisions(
+    account_id: AccountId, body: s.DecisionBatchIn, ctx: Ctx, _: Caller
+) -> s.DecisionBatchOut:
     """Submit a batch of AI-proposed actions (idempotent per account, run and action id)."""
     requests = [
         ActionRequest(
-            decision_action_id=a.decision_action_id,
+            decision_action_id=DecisionActionId(a.decision_action_id),
             action=a.action,
             symbol=a.symbol,
             qty=a.qty,
@@ -159,12 +168,12 @@ def submit_decisions(account_id: str, body: s.DecisionBatchIn, ctx: Ctx, _: Call
 
 
 @router.get("/decision-actions/{action_id}", response_model=s.DecisionActionOut)
-def get_decision_action(action_id: str, ctx: Ctx, caller: Caller) -> s.DecisionActionOut:
+def get_decision_action(action_id: DecisionActionId, ctx: Ctx, caller: Caller) -> s.DecisionActionOut:
     return present.decision_action(decisions.get_action(ctx, action_id, caller))
 
 
 @router.post("/accounts/{account_id}/mark-to-market", response_model=s.MarkOut)
-def mark_to_market(account_id: str, ctx: Ctx, _: Caller) -> s.MarkOut:
+def mark_to_market(account_id: AccountId, ctx: Ctx, _: Caller) -> s.MarkOut:
     """Reprice now (the mark row is always written) and auto-liquidate on a breach."""
     result = marking.mark_account(ctx, account_id, force=True)
     return s.MarkOut(

@@ -36,6 +36,7 @@ from propdesk.accounting.events import (
 )
 from propdesk.accounting.kernel import evolve
 from propdesk.accounting.state import AccountState
+from propdesk.model.ids import AccountId
 from propdesk.risk.rules.fold import observe, record_payout, start_rules
 from propdesk.risk.rules.observations import observation_from_account
 from propdesk.risk.rules.pack import RulePack
@@ -48,7 +49,7 @@ def fold_ledger(
     pack: RulePack, events: Iterable[Event], *, account_id: str = "account"
 ) -> tuple[AccountState, RuleState | None]:
     """The account and its rule state after ``events`` (None until the account has started)."""
-    account = AccountState(account_id=account_id)
+    account = AccountState(account_id=AccountId(account_id))
     rules: RuleState | None = None
     for event in events:
         account = evolve(account, event)

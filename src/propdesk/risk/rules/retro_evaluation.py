@@ -38,6 +38,7 @@ from propdesk.accounting.events import FillApplied
 from propdesk.accounting.kernel import ApplyFill, CommandRejected, MarkToPrices, Start, handle
 from propdesk.accounting.state import AccountState
 from propdesk.model.fills import Fill
+from propdesk.model.ids import AccountId
 from propdesk.model.instruments import FUTURE_ROOTS, AssetClass, Instrument, InvalidSymbolError, future
 from propdesk.model.instruments import parse_instrument as _parse_instrument
 from propdesk.model.numbers import ZERO, NotExactError, parse_decimal
@@ -241,7 +242,9 @@ def replay_trades(
         raise TradesCsvError("the file has no trades")
     start_at = trades.rows[0].at
     balance = pack.starting_balance if starting_balance is None else starting_balance
-    account = handle(AccountState(account_id="replay"), Start(at=start_at, starting_cash=balance)).state
+    account = handle(
+        AccountState(account_id=AccountId("replay")), Start(at=start_at, starting_cash=balance)
+    ).state
     rules = start_rules(pack, start_at, starting_balance=balance)
     points: list[FloorPoint] = []
     blocked: list[BlockedFill] = []

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
+from propdesk.model.ids import AccountId
 from propdesk.services.access.tokens import digest
 from propdesk.services.clock import Clock
 from propdesk.services.errors import NotFound
@@ -33,7 +34,7 @@ SEPARATOR = "\x1f"  # joins key id and secret into one cache key; neither can co
 class KeyPair:
     """A new pair as shown once to its owner."""
 
-    account_id: str
+    account_id: AccountId
     key_id: str
     secret_key: str
 
@@ -43,18 +44,18 @@ class KeyPrincipal:
     """Who is calling the Alpaca-compatible API: the key and the one account it trades."""
 
     key_id: str
-    account_id: str
+    account_id: AccountId
 
 
 @dataclass(frozen=True, slots=True)
 class KeyInfo:
     key_id: str
-    account_id: str
+    account_id: AccountId
     created_at: datetime
     revoked_at: datetime | None
 
 
-def create_key(engine: Engine, account_id: str, *, clock: Clock) -> KeyPair:
+def create_key(engine: Engine, account_id: AccountId, *, clock: Clock) -> KeyPair:
     """Store a new pair for ``account_id``; the secret exists only in the returned value."""
     key_id = "PK" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(18))
     secret = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
@@ -77,7 +78,7 @@ def authenticate_key(engine: Engine, key_id: str, secret: str) -> KeyPrincipal |
     valid = hmac.compare_digest(digest(secret), expected)
     if record is None or not valid or record.revoked_at is not None:
         return None
-    return KeyPrincipal(record.id, record.account_id)
+    return KeyPrincipal(record.id, AccountId(record.account_id))
 
 
 def lookup(engine: Engine) -> Callable[[str], KeyPrincipal | None]:
@@ -91,11 +92,11 @@ def lookup(engine: Engine) -> Callable[[str], KeyPrincipal | None]:
     return find
 
 
-def list_keys(engine: Engine, account_id: str) -> list[KeyInfo]:
+def list_keys(engine: Engine, account_id: AccountId) -> list[KeyInfo]:
     with UnitOfWork(engine, read_only=True) as uow:
         uow.accounts.get(account_id)
         return [
-            KeyInfo(r.id, r.account_id, r.created_at, r.revoked_at)
+            KeyInfo(r.id, AccountId(r.account_id), r.created_at, r.revoked_at)
             for r in uow.api_keys.of_account(account_id)
         ]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from propdesk.model.ids import AccountId
 from propdesk.services.access.tokens import Principal, Role
 from propdesk.services.context import ServiceContext
 from propdesk.store.errors import AccountNotFound
@@ -25,7 +26,7 @@ def sees_all(principal: Principal | None) -> bool:
     return principal is None or principal.role is Role.ADMIN
 
 
-def check(uow: UnitOfWork, principal: Principal | None, account_id: str) -> None:
+def check(uow: UnitOfWork, principal: Principal | None, account_id: AccountId) -> None:
     """Raise :class:`AccountNotFound` unless ``principal`` may use the account (inside ``uow``)."""
     if sees_all(principal):
         return
@@ -34,7 +35,7 @@ def check(uow: UnitOfWork, principal: Principal | None, account_id: str) -> None
         raise AccountNotFound(account_id)
 
 
-def require_access(ctx: ServiceContext, principal: Principal | None, account_id: str) -> None:
+def require_access(ctx: ServiceContext, principal: Principal | None, account_id: AccountId) -> None:
     """:func:`check` in its own read-only transaction (what the API runs before every account route)."""
     if sees_all(principal):
         return
@@ -42,7 +43,9 @@ def require_access(ctx: ServiceContext, principal: Principal | None, account_id:
         check(uow, principal, account_id)
 
 
-def visible(uow: UnitOfWork, principal: Principal | None, account_ids: Iterable[str]) -> list[str]:
+def visible(
+    uow: UnitOfWork, principal: Principal | None, account_ids: Iterable[AccountId]
+) -> list[AccountId]:
     """The ids of ``account_ids`` that ``principal`` may use, in their given order."""
     ids = list(account_ids)
     if sees_all(principal):

@@ -13,6 +13,7 @@ from typing import Any
 from propdesk.accounting.events import FillApplied, FillVoided
 from propdesk.accounting.kernel import ChangeStatus, Decision, VoidFill, handle, replay
 from propdesk.accounting.state import AccountState, AccountStatus
+from propdesk.model.ids import AccountId, FillId, OrderId
 from propdesk.services.accounts import rules
 from propdesk.services.accounts.closeouts import liquidation
 from propdesk.services.accounts.commands import FieldDrift, recompute_in
@@ -45,7 +46,7 @@ def _require_reason(reason: str) -> str:
 
 def _audited(
     ctx: ServiceContext,
-    account_id: str,
+    account_id: AccountId,
     *,
     actor: str,
     action: str,
@@ -77,7 +78,9 @@ def _audited(
     return decision.state
 
 
-def set_status(ctx: ServiceContext, account_id: str, verb: str, *, actor: str, reason: str) -> AccountState:
+def set_status(
+    ctx: ServiceContext, account_id: AccountId, verb: str, *, actor: str, reason: str
+) -> AccountState:
     to = ADMIN_STATUS[verb]
     return _audited(
         ctx,
@@ -89,7 +92,7 @@ def set_status(ctx: ServiceContext, account_id: str, verb: str, *, actor: str, r
     )
 
 
-def liquidate(ctx: ServiceContext, account_id: str, *, actor: str, reason: str) -> AccountState:
+def liquidate(ctx: ServiceContext, account_id: AccountId, *, actor: str, reason: str) -> AccountState:
     def change(uow: UnitOfWork, state: AccountState) -> Decision:
         if state.status.is_terminal or state.status is AccountStatus.PENDING:
             raise Conflict("invalid_transition", f"account cannot go from {state.status.value} to liquidated")
@@ -98,7 +101,9 @@ def liquidate(ctx: ServiceContext, account_id: str, *, actor: str, reason: str) 
     return _audited(ctx, account_id, actor=actor, action="liquidate", reason=reason, change=change)
 
 
-def _void(uow: UnitOfWork, state: AccountState, fill_id: str, reason: str, ctx: ServiceContext) -> Decision:
+def _void(
+    uow: UnitOfWork, state: AccountState, fill_id: FillId, reason: str, ctx: ServiceContext
+) -> Decision:
     events = uow.accounts.load_events(state.account_id)
     voided = {e.fill_id for e in events if isinstance(e, FillVoided)}
     applied = [e.fill for e in events if isinstance(e, FillApplied)]
@@ -111,7 +116,9 @@ def _void(uow: UnitOfWork, state: AccountState, fill_id: str, reason: str, ctx: 
     return handle(state, VoidFill(at=ctx.clock(), fill_id=fill_id, history=history, reason=reason))
 
 
-def void_fill(ctx: ServiceContext, account_id: str, fill_id: str, *, actor: str, reason: str) -> AccountState:
+def void_fill(
+    ctx: ServiceContext, account_id: AccountId, fill_id: FillId, *, actor: str, reason: str
+) -> AccountState:
     """Reverse a fill with a correcting ledger event; the fill row stays, marked voided."""
     return _audited(
         ctx,
@@ -125,7 +132,7 @@ def void_fill(ctx: ServiceContext, account_id: str, fill_id: str, *, actor: str,
 
 
 def void_order(
-    ctx: ServiceContext, account_id: str, order_id: str, *, actor: str, reason: str
+    ctx: ServiceContext, account_id: AccountId, order_id: OrderId, *, actor: str, reason: str
 ) -> AccountState:
     """Void an order: each of its live fills is reversed and the order is marked voided."""
 
@@ -139,7 +146,7 @@ def void_order(
         for record in uow.fills.for_order(account_id, order_id):
             if record.voided_at is None:
                 # Each void is saved before the next so that it reads the ledger including it.
-                decision = _void(uow, current, record.fill.fill_id, reason, ctx)
+                decision = _void(uow, current, FillId(record.fill.fill_id), reason, ctx)
                 current = decision.state
                 uow.accounts.save(account_id, current, decision.events, correlation_id="admin:void_order")
         uow.orders.void(order_id, ctx.clock())
@@ -157,7 +164,7 @@ class RecomputeReport:
 
 
 def recompute_account(
-    ctx: ServiceContext, account_id: str, *, actor: str, reason: str, apply: bool
+    ctx: ServiceContext, account_id: AccountId, *, actor: str, reason: str, apply: bool
 ) -> RecomputeReport:
     """Fold the ledger from zero and report drift; with ``apply`` rewrite the projections from it."""
     with account_tx(ctx.engine, account_id) as tx:

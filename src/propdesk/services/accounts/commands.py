@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from propdesk.accounting.events import FillApplied
 from propdesk.accounting.kernel import Command, CreateAccount, Start, handle, replay
 from propdesk.accounting.state import AccountState
-from propdesk.model.ids import AccountId, IdFactory
+from propdesk.model.ids import AccountId, IdFactory, UserId
 from propdesk.model.numbers import ZERO
 from propdesk.model.policy import ExecutionPolicy
 from propdesk.risk.rules.pack import RulePack, pack_snapshot
@@ -41,7 +41,7 @@ class IdempotencyConflict(Exception):
     then names no account, so the key reveals nothing about it.
     """
 
-    def __init__(self, key: str, account_id: str | None, message: str) -> None:
+    def __init__(self, key: str, account_id: AccountId | None, message: str) -> None:
         if account_id is None:
             super().__init__(f"idempotency key {key!r} is already used: {message}")
         else:
@@ -68,12 +68,12 @@ def open_account(
     engine: Engine,
     *,
     policy: ExecutionPolicy,
-    owner: str | None = None,
+    owner: UserId | None = None,
     idempotency_key: str | None = None,
     clock: Clock,
     ids: IdFactory,
     mode: str = "paper",
-    parent_account_id: str | None = None,
+    parent_account_id: AccountId | None = None,
     clone_id: str | None = None,
     rule_pack: RulePack | None = None,
     owner_token_id: str | None = None,
@@ -117,12 +117,12 @@ def open_account_in(
     uow: UnitOfWork,
     *,
     policy: ExecutionPolicy,
-    owner: str | None = None,
+    owner: UserId | None = None,
     idempotency_key: str | None = None,
     clock: Clock,
     ids: IdFactory,
     mode: str = "paper",
-    parent_account_id: str | None = None,
+    parent_account_id: AccountId | None = None,
     clone_id: str | None = None,
     rule_pack: RulePack | None = None,
     owner_token_id: str | None = None,
@@ -132,7 +132,7 @@ def open_account_in(
     if idempotency_key is not None:
         existing = uow.accounts.find_by_idempotency_key(idempotency_key)
         if existing is not None:
-            if not ownership.visible(uow, principal, [existing.id]):
+            if not ownership.visible(uow, principal, [AccountId(existing.id)]):
                 raise IdempotencyConflict(idempotency_key, None, "choose another key")
             requested = {
                 "owner": owner,
@@ -190,12 +190,12 @@ def _check_same_request(
     differences = [] if policy_of(existing) == policy else ["policy"]
     differences += [name for name, value in requested.items() if stored[name] != value]
     if differences:
-        raise IdempotencyConflict(key, existing.id, f"different {', '.join(differences)}")
+        raise IdempotencyConflict(key, AccountId(existing.id), f"different {', '.join(differences)}")
 
 
 def _apply(
     engine: Engine,
-    account_id: str,
+    account_id: AccountId,
     build: Callable[[AccountRow, AccountState], Command],
     *,
     clock: Clock,
@@ -210,7 +210,7 @@ def _apply(
 
 def start_account(
     engine: Engine,
-    account_id: str,
+    account_id: AccountId,
     clock: Clock,
     *,
     correlation_id: str | None = None,
@@ -236,7 +236,7 @@ def start_in(tx: AccountTx, clock: Clock, *, correlation_id: str | None = None) 
 
 def execute(
     engine: Engine,
-    account_id: str,
+    account_id: AccountId,
     command: Command | CommandFactory,
     *,
     clock: Clock = system_clock,
@@ -263,7 +263,7 @@ def execute(
     )
 
 
-def get_state(engine: Engine, account_id: str) -> AccountState:
+def get_state(engine: Engine, account_id: AccountId) -> AccountState:
     """The account's current state from its projections (a read-only snapshot, no lock)."""
     with UnitOfWork(engine, read_only=True) as uow:
         return uow.accounts.load_state(account_id)
@@ -277,7 +277,7 @@ class FieldDrift:
     recomputed: object
 
 
-def recompute(engine: Engine, account_id: str) -> dict[str, FieldDrift]:
+def recompute(engine: Engine, account_id: AccountId) -> dict[str, FieldDrift]:
     """What the stored projections get wrong compared with a fold of the ledger; empty if nothing.
 
     Compares every field of the state, the derived balance figures, ``accounts.last_seq``, the
@@ -290,7 +290,7 @@ def recompute(engine: Engine, account_id: str) -> dict[str, FieldDrift]:
         return recompute_in(uow, account_id)
 
 
-def recompute_in(uow: UnitOfWork, account_id: str) -> dict[str, FieldDrift]:
+def recompute_in(uow: UnitOfWork, account_id: AccountId) -> dict[str, FieldDrift]:
     """:func:`recompute` inside the caller's transaction (a read-only snapshot or a locked one)."""
     account = uow.accounts.get(account_id)
     stored = uow.accounts.load_state(account_id)

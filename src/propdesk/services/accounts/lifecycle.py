@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from propdesk.accounting.kernel import ChangeStatus, CommandRejected, handle
 from propdesk.accounting.state import AccountState, AccountStatus
+from propdesk.model.ids import AccountId, UserId
 from propdesk.model.numbers import NotExactError, parse_decimal
 from propdesk.model.policy import ExecutionPolicy, preset
 from propdesk.risk.rules.pack import RulePack
@@ -40,9 +41,9 @@ class NewAccount:
 
     preset: str = "audition"
     overrides: Mapping[str, Any] | None = None
-    owner_user_id: str | None = None
+    owner_user_id: UserId | None = None
     clone_id: str | None = None
-    parent_account_id: str | None = None
+    parent_account_id: AccountId | None = None
     mode: str = "audition"
     idempotency_key: str | None = None
     rule_pack: str | None = None
@@ -168,13 +169,13 @@ def create_in(
     return uow.accounts.get(account_id)
 
 
-def ensure_user(ctx: ServiceContext, uow: UnitOfWork, user_id: str, name: str | None = None) -> None:
+def ensure_user(ctx: ServiceContext, uow: UnitOfWork, user_id: UserId, name: str | None = None) -> None:
     """Platforms own their user ids; the first account of a user records the user."""
     if uow.users.find(user_id) is None:
         uow.users.insert(user_id=user_id, name=(name or user_id)[:200], created_at=ctx.clock())
 
 
-def start(ctx: ServiceContext, account_id: str) -> AccountState:
+def start(ctx: ServiceContext, account_id: AccountId) -> AccountState:
     """Fund and activate a pending account; starting an active account again changes nothing.
 
     One transaction under the account lock: the state read there is current, so a concurrent
@@ -193,14 +194,14 @@ def start_in(ctx: ServiceContext, tx: AccountTx) -> AccountState:
     return started
 
 
-def change_status(ctx: ServiceContext, account_id: str, to: AccountStatus, reason: str) -> AccountState:
+def change_status(ctx: ServiceContext, account_id: AccountId, to: AccountStatus, reason: str) -> AccountState:
     """Pause, resume, lock or complete (the kernel refuses transitions out of terminal states)."""
     with account_tx(ctx.engine, account_id) as tx:
         decision = handle(tx.state, ChangeStatus(at=ctx.clock(), to=to, reason=reason))
         return tx.save(decision.state, decision.events, recorded_at=ctx.clock())
 
 
-def liquidate(ctx: ServiceContext, account_id: str, reason: str) -> AccountState:
+def liquidate(ctx: ServiceContext, account_id: AccountId, reason: str) -> AccountState:
     """Close everything at market and end the account (from active, paused or locked)."""
     with account_tx(ctx.engine, account_id) as tx:
         if tx.state.status.is_terminal or tx.state.status is AccountStatus.PENDING:

@@ -21,6 +21,7 @@ from propdesk.accounting.events import Event, FillApplied, FillVoided
 from propdesk.accounting.kernel import ChangeStatus, CommandRejected, RecordIncident, StartTradingDay, handle
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.execution.policy.results import CheckReport
+from propdesk.model.ids import AccountId
 from propdesk.risk.gates import OrderIntent, check_rule_gates
 from propdesk.risk.rules.evaluate import evaluate
 from propdesk.risk.rules.fold import advance_to, observe, start_rules
@@ -68,7 +69,9 @@ def load_state(uow: UnitOfWork, account: AccountRow, pack: RulePack, at: datetim
     return rule_state_from_payload(payload)
 
 
-def save_state(uow: UnitOfWork, account_id: str, state: RuleState, status: RuleStatus, at: datetime) -> None:
+def save_state(
+    uow: UnitOfWork, account_id: AccountId, state: RuleState, status: RuleStatus, at: datetime
+) -> None:
     uow.accounts.save_rule_state(
         account_id, rule_state_payload(state), locked_until=status.locked_until, at=at
     )
@@ -80,7 +83,7 @@ def start(uow: UnitOfWork, account: AccountRow, at: datetime) -> None:
     if pack is None or uow.accounts.rule_state(account.id) is not None:
         return
     state = start_rules(pack, at, starting_balance=account.starting_balance)
-    save_state(uow, account.id, state, evaluate(pack, state, at), at)
+    save_state(uow, AccountId(account.id), state, evaluate(pack, state, at), at)
 
 
 def _fills(events: list[Event] | tuple[Event, ...]) -> list[FillApplied]:
@@ -110,11 +113,11 @@ def fold(
     else:
         rules = observe(pack, rules, observation_from_account(pack, state, now))
     status = evaluate(pack, rules, now)
-    save_state(uow, account.id, rules, status, now)
+    save_state(uow, AccountId(account.id), rules, status, now)
     return status
 
 
-def rebuild(ctx: ServiceContext, uow: UnitOfWork, account_id: str) -> RuleStatus | None:
+def rebuild(ctx: ServiceContext, uow: UnitOfWork, account_id: AccountId) -> RuleStatus | None:
     """Rebuild the rule state from the ledger with :func:`~propdesk.risk.rules.ledger.fold_ledger` (inside
     the caller's locked unit of work); None for an account without a pack or not started.
 
@@ -204,7 +207,7 @@ def gate(
     return check_rule_gates(pack, rules, account=state, order=order, now=max(now, rules.last_at))
 
 
-def status(ctx: ServiceContext, account_id: str) -> RuleStatus:
+def status(ctx: ServiceContext, account_id: AccountId) -> RuleStatus:
     """The rule status now, from the stored rule state and the account as it is (nothing stored)."""
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         account = uow.accounts.get(account_id)
@@ -241,7 +244,7 @@ def tracked_accounts(ctx: ServiceContext) -> list[str]:
         return uow.accounts.rule_tracked_ids()
 
 
-def advance_account(ctx: ServiceContext, account_id: str) -> bool:
+def advance_account(ctx: ServiceContext, account_id: AccountId) -> bool:
     """Roll the account's rule state over every day boundary up to now; True if a day rolled.
 
     The roll closes the trading day (EOD trailing floors, day records, a day lock ends) and the

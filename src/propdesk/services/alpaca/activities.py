@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from propdesk.model.fills import Fill
+from propdesk.model.ids import AccountId, OrderId
 from propdesk.model.numbers import ZERO
 from propdesk.model.orders import OrderStatus
 from propdesk.services.alpaca.market_hours import nyse
@@ -68,7 +69,7 @@ class TradeActivity:
     id: str
     at: datetime
     fill: Fill
-    order_id: str
+    order_id: OrderId
     cum_qty: Decimal
     leaves_qty: Decimal
 
@@ -250,7 +251,7 @@ def _page(sources: list[_Source], query: ActivityQuery) -> list[Activity]:
         limit *= 4
 
 
-def account_activities(ctx: ServiceContext, account_id: str, query: ActivityQuery) -> list[Activity]:
+def account_activities(ctx: ServiceContext, account_id: AccountId, query: ActivityQuery) -> list[Activity]:
     """One page of the account's activities (Alpaca's ``GET /v2/account/activities``)."""
     since, before = query.since, query.before
     if query.page_token is not None:
@@ -296,7 +297,7 @@ def account_activities(ctx: ServiceContext, account_id: str, query: ActivityQuer
 
 
 def _fill_activities(
-    uow: UnitOfWork, account_id: str, fills: Sequence[Fill], types: frozenset[str]
+    uow: UnitOfWork, account_id: AccountId, fills: Sequence[Fill], types: frozenset[str]
 ) -> list[Activity]:
     activities: list[Activity] = []
     if "FILL" in types:
@@ -319,7 +320,12 @@ def _fill_activities(
                 order_id = _uuid_of(order.id)
             activities.append(
                 TradeActivity(
-                    _activity_id(fill.time, _uuid_of(fill.fill_id)), fill.time, fill, order_id, cum, leaves
+                    _activity_id(fill.time, _uuid_of(fill.fill_id)),
+                    fill.time,
+                    fill,
+                    OrderId(order_id),
+                    cum,
+                    leaves,
                 )
             )
     if "FEE" in types:
@@ -341,7 +347,7 @@ def _fill_activities(
     return activities
 
 
-def _ledger_activity(account_id: str, row: LedgerRow) -> CashActivity:
+def _ledger_activity(account_id: AccountId, row: LedgerRow) -> CashActivity:
     kind = _LEDGER_ACTIVITIES[row.type]
     name = str(uuid.uuid5(_NAMESPACE, f"ledger:{account_id}:{row.seq}"))
     payload = row.payload

@@ -38,6 +38,7 @@ from propdesk.accounting.events import (
 )
 from propdesk.accounting.kernel import evolve
 from propdesk.accounting.state import AccountState
+from propdesk.model.ids import AccountId
 from propdesk.model.numbers import ZERO
 from propdesk.services.alpaca.history_plan import HistoryQuery, Timeframe, plan_history
 from propdesk.services.alpaca.market_hours import nyse
@@ -108,7 +109,7 @@ class _Funding:
 
 
 def _walk(
-    account_id: str, rows: Sequence[LedgerRow], moments: Sequence[datetime], cashflow: frozenset[str]
+    account_id: AccountId, rows: Sequence[LedgerRow], moments: Sequence[datetime], cashflow: frozenset[str]
 ) -> tuple[dict[datetime, _Sample], _Funding]:
     """One fold over the ledger, sampling the state at each of ``moments`` (ascending): the
     equity after every event up to the first one recorded later than the moment."""
@@ -133,7 +134,7 @@ def _walk(
     return samples, funding
 
 
-def portfolio_history(ctx: ServiceContext, account_id: str, query: HistoryQuery) -> PortfolioHistory:
+def portfolio_history(ctx: ServiceContext, account_id: AccountId, query: HistoryQuery) -> PortfolioHistory:
     """The account's equity over time, as Alpaca's ``GET /v2/account/portfolio/history``."""
     now = ctx.clock()
     with UnitOfWork(ctx.engine, read_only=True) as uow:

@@ -26,6 +26,7 @@ from typing import Any
 from propdesk.accounting.kernel import ResetAccount, handle
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.execution.order_book.book import OrderBook
+from propdesk.model.ids import AccountId, OrderId, UserId
 from propdesk.model.policy import ExecutionPolicy
 from propdesk.risk.rules.evaluate import evaluate
 from propdesk.risk.rules.fold import start_rules
@@ -58,12 +59,12 @@ OPERATOR_STATES = frozenset(
 class PaperAccount:
     """A just created and started account, as the CLI reports it."""
 
-    account_id: str
+    account_id: AccountId
     status: AccountStatus
     starting_cash: Decimal
     currency: str
     preset: str
-    owner_user_id: str | None
+    owner_user_id: UserId | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,7 @@ class ResetDone:
     state: AccountState
     reset_at: datetime
     starting_cash: Decimal
-    canceled_order_ids: list[str]
+    canceled_order_ids: list[OrderId]
     archived_symbols: list[str]
 
 
@@ -82,7 +83,7 @@ def create_paper_account(
     *,
     preset: str = "paper",
     starting_cash: Decimal | None = None,
-    owner_user_id: str | None = None,
+    owner_user_id: UserId | None = None,
     user_name: str | None = None,
 ) -> PaperAccount:
     """Create and start an account under ``preset`` (``starting_cash`` overrides its balance).
@@ -105,10 +106,12 @@ def create_paper_account(
             ensure_user(ctx, uow, owner_user_id, user_name or owner_user_id)
         row = create_in(ctx, uow, request, policy, None, None, None)
         state = start_in(ctx, AccountTx(uow, uow.lock_account(row.id), uow.accounts.load_state(row.id)))
-    return PaperAccount(row.id, state.status, state.starting_cash, state.currency, preset, owner_user_id)
+    return PaperAccount(
+        AccountId(row.id), state.status, state.starting_cash, state.currency, preset, owner_user_id
+    )
 
 
-def list_accounts(ctx: ServiceContext, owner_user_id: str | None = None) -> list[AccountSummary]:
+def list_accounts(ctx: ServiceContext, owner_user_id: UserId | None = None) -> list[AccountSummary]:
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         return uow.accounts.summaries(owner_user_id)
 
@@ -121,7 +124,7 @@ def _reset_policy(policy: ExecutionPolicy, starting_cash: Decimal) -> ExecutionP
 
 def reset_account(
     ctx: ServiceContext,
-    account_id: str,
+    account_id: AccountId,
     *,
     actor: str,
     reason: str = DEFAULT_RESET_REASON,
@@ -166,12 +169,12 @@ def reset_account(
 
         loaded = uow.orders.open_orders(account_id)
         book = OrderBook.of(before, policy, loaded, resolve=AssetResolver(uow), new_id=ctx.ids)
-        canceled: list[str] = []
+        canceled: list[OrderId] = []
         # Exits before their entries, as a cancel-all does, so each order ends exactly once.
         for order in sorted(book.open_orders(), key=lambda o: (o.parent_id is None, o.created_at, o.id)):
             # A bracket's exits end with their entry, a multi-leg order's legs with their parent.
             if book.orders[order.id].is_open and not is_multileg_leg(order):
-                canceled.append(book.cancel(order.id, now=now, reason="account reset").id)
+                canceled.append(OrderId(book.cancel(order.id, now=now, reason="account reset").id))
         store_book(ctx, uow, account, book, known={o.id for o in loaded})
         decision = handle(book.state, ResetAccount(at=now, starting_balance=balance, reason=reason))
         uow.accounts.save(

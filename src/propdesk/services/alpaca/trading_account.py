@@ -29,6 +29,7 @@ from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest
 from propdesk.execution.policy.codes import CheckCode
 from propdesk.execution.spread_orders import SpreadRequest
 from propdesk.marketdata.calendars import nyse
+from propdesk.model.ids import AccountId, OrderId
 from propdesk.model.instruments import AssetClass, Instrument, InvalidSymbolError, parse_instrument
 from propdesk.model.numbers import ZERO
 from propdesk.model.order import Order
@@ -135,12 +136,12 @@ def _load_configuration(uow: UnitOfWork, account: AccountRow) -> Configuration:
     return _configuration(policy_of(account), stored)
 
 
-def configuration(ctx: ServiceContext, account_id: str) -> Configuration:
+def configuration(ctx: ServiceContext, account_id: AccountId) -> Configuration:
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         return _load_configuration(uow, uow.accounts.get(account_id))
 
 
-def configure(ctx: ServiceContext, account_id: str, change: ConfigurationChange) -> Configuration:
+def configure(ctx: ServiceContext, account_id: AccountId, change: ConfigurationChange) -> Configuration:
     """Apply ``change`` (validated as a whole; a refusal stores nothing) and return the result."""
     with account_tx(ctx.engine, account_id) as tx:
         uow, account = tx.uow, tx.account
@@ -214,7 +215,7 @@ class TradingAccount:
         return min(options_approved_level(self.policy), self.configuration.max_options_trading_level)
 
 
-def trading_account(ctx: ServiceContext, account_id: str) -> TradingAccount:
+def trading_account(ctx: ServiceContext, account_id: AccountId) -> TradingAccount:
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         account = uow.accounts.get(account_id)
         state = uow.accounts.load_state(account_id)
@@ -235,7 +236,7 @@ def _instrument(symbol: str, asset_class: AssetClass | None) -> Instrument | Non
 
 def _check_single(
     uow: UnitOfWork,
-    account_id: str,
+    account_id: AccountId,
     config: Configuration,
     instrument: Instrument,
     side: Side,
@@ -277,7 +278,7 @@ def _check_single(
             )
 
 
-def _own_configuration(uow: UnitOfWork, account_id: str) -> Configuration | None:
+def _own_configuration(uow: UnitOfWork, account_id: AccountId) -> Configuration | None:
     """The account's configuration if its owner ever set one; None for the defaults, which restrict
     nothing that the policy (checked by the order engine) does not, so an order needs no more reads."""
     stored = AccountConfigurationRepository(uow.connection).find(account_id)
@@ -294,7 +295,7 @@ def _check_not_suspended(config: Configuration) -> None:
         )
 
 
-def submit_order(ctx: ServiceContext, account_id: str, request: OrderRequest) -> orders.Submitted:
+def submit_order(ctx: ServiceContext, account_id: AccountId, request: OrderRequest) -> orders.Submitted:
     def guard(uow: UnitOfWork) -> None:
         config = _own_configuration(uow, account_id)
         if config is None:
@@ -307,7 +308,7 @@ def submit_order(ctx: ServiceContext, account_id: str, request: OrderRequest) ->
     return orders.submit_order(ctx, account_id, request, guard=guard)
 
 
-def submit_spread(ctx: ServiceContext, account_id: str, request: SpreadRequest) -> orders.Submitted:
+def submit_spread(ctx: ServiceContext, account_id: AccountId, request: SpreadRequest) -> orders.Submitted:
     def guard(uow: UnitOfWork) -> None:
         config = _own_configuration(uow, account_id)
         if config is None:
@@ -323,7 +324,9 @@ def submit_spread(ctx: ServiceContext, account_id: str, request: SpreadRequest) 
     return orders.submit_spread(ctx, account_id, request, guard=guard)
 
 
-def replace_order(ctx: ServiceContext, account_id: str, order_id: str, change: ReplaceRequest) -> Order:
+def replace_order(
+    ctx: ServiceContext, account_id: AccountId, order_id: OrderId, change: ReplaceRequest
+) -> Order:
     """A replacement is a new order: the same switches apply to it."""
 
     def guard(uow: UnitOfWork) -> None:
@@ -348,7 +351,7 @@ class Shortfall:
     cost_basis: Decimal | None
 
 
-def shortfall(ctx: ServiceContext, account_id: str, request: OrderRequest) -> Shortfall:
+def shortfall(ctx: ServiceContext, account_id: AccountId, request: OrderRequest) -> Shortfall:
     """The account's buying power now and what the refused order would have cost (its notional at
     its limit price, else at the latest quote's far side; None when neither is known)."""
     with UnitOfWork(ctx.engine, read_only=True) as uow:

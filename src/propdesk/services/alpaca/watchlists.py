@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from propdesk.model.ids import AccountId
 from propdesk.model.instruments import AssetClass, InvalidSymbolError, parse_instrument
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Invalid, NotFound
@@ -119,7 +120,7 @@ def _not_found(watchlist_id: str) -> NotFound:
     return NotFound("watchlist_not_found", f"watchlist not found: {watchlist_id}")
 
 
-def _owned(uow: UnitOfWork, account_id: str, watchlist_id: str) -> AlpacaWatchlistRecord:
+def _owned(uow: UnitOfWork, account_id: AccountId, watchlist_id: str) -> AlpacaWatchlistRecord:
     key = _key(watchlist_id)
     found = None if key is None else uow.watchlists.find(account_id, key)
     if found is None:
@@ -127,7 +128,7 @@ def _owned(uow: UnitOfWork, account_id: str, watchlist_id: str) -> AlpacaWatchli
     return found
 
 
-def _unique_name(uow: UnitOfWork, account_id: str, name: str, watchlist_id: str | None = None) -> None:
+def _unique_name(uow: UnitOfWork, account_id: AccountId, name: str, watchlist_id: str | None = None) -> None:
     clash = uow.watchlists.find_by_name(account_id, name)
     if clash is not None and clash.id != watchlist_id:
         raise Invalid(INVALID, "watchlist name must be unique")
@@ -141,13 +142,13 @@ def _view(record: AlpacaWatchlistRecord, catalogue: _Catalogue, leverage: Decima
 # --- queries -------------------------------------------------------------------------------------
 
 
-def list_watchlists(ctx: ServiceContext, account_id: str) -> list[AlpacaWatchlistRecord]:
+def list_watchlists(ctx: ServiceContext, account_id: AccountId) -> list[AlpacaWatchlistRecord]:
     """The account's watchlists, oldest first (by name among those created at the same moment)."""
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         return uow.watchlists.of_account(account_id)
 
 
-def get_watchlist(ctx: ServiceContext, account_id: str, watchlist_id: str) -> WatchlistView:
+def get_watchlist(ctx: ServiceContext, account_id: AccountId, watchlist_id: str) -> WatchlistView:
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         catalogue = _catalogue(uow)
         record = _owned(uow, account_id, watchlist_id)
@@ -159,7 +160,7 @@ def get_watchlist(ctx: ServiceContext, account_id: str, watchlist_id: str) -> Wa
 
 
 def create_watchlist(
-    ctx: ServiceContext, account_id: str, name: str, symbols: Sequence[str] = ()
+    ctx: ServiceContext, account_id: AccountId, name: str, symbols: Sequence[str] = ()
 ) -> WatchlistView:
     name = _check_name(name)
     now = ctx.clock()
@@ -176,7 +177,7 @@ def create_watchlist(
 
 def update_watchlist(
     ctx: ServiceContext,
-    account_id: str,
+    account_id: AccountId,
     watchlist_id: str,
     *,
     name: str | None = None,
@@ -198,7 +199,7 @@ def update_watchlist(
     return _change(ctx, account_id, watchlist_id, prepare)
 
 
-def add_symbol(ctx: ServiceContext, account_id: str, watchlist_id: str, symbol: str) -> WatchlistView:
+def add_symbol(ctx: ServiceContext, account_id: AccountId, watchlist_id: str, symbol: str) -> WatchlistView:
     """Append one asset at the end of the list; 422 if it is already there."""
 
     def prepare(catalogue: _Catalogue) -> Edit:
@@ -214,7 +215,9 @@ def add_symbol(ctx: ServiceContext, account_id: str, watchlist_id: str, symbol: 
     return _change(ctx, account_id, watchlist_id, prepare)
 
 
-def remove_symbol(ctx: ServiceContext, account_id: str, watchlist_id: str, symbol: str) -> WatchlistView:
+def remove_symbol(
+    ctx: ServiceContext, account_id: AccountId, watchlist_id: str, symbol: str
+) -> WatchlistView:
     """Take one asset out of the list (``BTCUSD`` finds ``BTC/USD``); 404 if it is not in it."""
 
     def prepare(catalogue: _Catalogue) -> Edit:
@@ -231,7 +234,7 @@ def remove_symbol(ctx: ServiceContext, account_id: str, watchlist_id: str, symbo
     return _change(ctx, account_id, watchlist_id, prepare)
 
 
-def delete_watchlist(ctx: ServiceContext, account_id: str, watchlist_id: str) -> None:
+def delete_watchlist(ctx: ServiceContext, account_id: AccountId, watchlist_id: str) -> None:
     key = _key(watchlist_id)
     with account_tx(ctx.engine, account_id) as tx:
         uow = tx.uow
@@ -241,7 +244,7 @@ def delete_watchlist(ctx: ServiceContext, account_id: str, watchlist_id: str) ->
 
 def _change(
     ctx: ServiceContext,
-    account_id: str,
+    account_id: AccountId,
     watchlist_id: str,
     prepare: Callable[[_Catalogue], Edit],
 ) -> WatchlistView:

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from propdesk.marketdata.clock import Clock, now_of
 from propdesk.marketdata.files import BarFormat, Progress, read_bars
 from propdesk.marketdata.sources import QuoteSource
+from propdesk.model.ids import AccountId
 from propdesk.model.market import Bar, Quote
 from propdesk.store.prices import PriceRepository, WatchlistRepository, stored_bars_by_start
 from propdesk.store.tables import admin_audit_log
@@ -217,7 +218,7 @@ def import_bar_file(
     )
 
 
-def watch(engine: Engine, account_id: str, symbol: str, *, clock: Clock) -> None:
+def watch(engine: Engine, account_id: AccountId, symbol: str, *, clock: Clock) -> None:
     """Keep ``symbol`` quoted for ``account_id`` (the ingestion job polls watched symbols)."""
     with UnitOfWork(engine) as uow:
         uow.accounts.get(account_id)  # raises for an unknown account
@@ -225,7 +226,7 @@ def watch(engine: Engine, account_id: str, symbol: str, *, clock: Clock) -> None
         uow.commit()
 
 
-def unwatch(engine: Engine, account_id: str, symbol: str) -> bool:
+def unwatch(engine: Engine, account_id: AccountId, symbol: str) -> bool:
     """Stop watching; returns whether the symbol was watched."""
     with UnitOfWork(engine) as uow:
         removed = WatchlistRepository(uow.connection).remove(account_id, symbol)

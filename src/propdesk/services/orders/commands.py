@@ -35,6 +35,7 @@ from propdesk.execution.policy.codes import CheckCode
 from propdesk.execution.policy.order_checks import quantity_of
 from propdesk.execution.spread_orders import SpreadRequest
 from propdesk.marketdata.calendars import calendar_for
+from propdesk.model.ids import AccountId, OrderId
 from propdesk.model.instruments import AssetClass, Equity, Instrument, InvalidSymbolError, parse_instrument
 from propdesk.model.market import Quote
 from propdesk.model.order import Order
@@ -128,7 +129,7 @@ def request_hash(request: OrderRequest | SpreadRequest) -> str:
 
 def _run(
     ctx: ServiceContext,
-    account_id: str,
+    account_id: AccountId,
     act: Callable[[OrderBook, UnitOfWork, AccountRow], T],
     *,
     payloads: dict[str, dict[str, Any]] | None = None,
@@ -197,7 +198,7 @@ def _check_trading_enabled(ctx: ServiceContext) -> None:
         raise Disabled("trading_disabled", "trading is disabled on this server (kill switch)")
 
 
-def _resent(uow: UnitOfWork, account_id: str, client_order_id: str, digest: str) -> Submitted | None:
+def _resent(uow: UnitOfWork, account_id: AccountId, client_order_id: str, digest: str) -> Submitted | None:
     """The stored order when this client order id was used before for the same request; a 422
     ``duplicate_client_order_id`` when it was used for a different one; None when it is new."""
     existing = uow.orders.by_client_id(account_id, client_order_id)
@@ -213,7 +214,7 @@ def _resent(uow: UnitOfWork, account_id: str, client_order_id: str, digest: str)
 
 
 def submit_order(
-    ctx: ServiceContext, account_id: str, request: OrderRequest, *, guard: Guard | None = None
+    ctx: ServiceContext, account_id: AccountId, request: OrderRequest, *, guard: Guard | None = None
 ) -> Submitted:
     """Accept ``request`` (see the module docstring for idempotency); fills at once if it can."""
     _check_trading_enabled(ctx)
@@ -277,7 +278,7 @@ def _rule_gate(
 
 
 def submit_spread(
-    ctx: ServiceContext, account_id: str, request: SpreadRequest, *, guard: Guard | None = None
+    ctx: ServiceContext, account_id: AccountId, request: SpreadRequest, *, guard: Guard | None = None
 ) -> Submitted:
     """Accept a multi-leg option order: all legs fill at once or none (see spread_orders)."""
     _check_trading_enabled(ctx)
@@ -311,7 +312,7 @@ class Rolled:
     open: Order
 
 
-def roll(ctx: ServiceContext, account_id: str, close: OrderRequest, open_: OrderRequest) -> Rolled:
+def roll(ctx: ServiceContext, account_id: AccountId, close: OrderRequest, open_: OrderRequest) -> Rolled:
     """Roll a position (a future into the next month, an option into a later expiry): the close order
     first, then the open order, in one transaction. If the close is refused or does not fill
     completely at once, the open is not sent and nothing is stored; if the open is refused, the
@@ -351,7 +352,7 @@ def roll(ctx: ServiceContext, account_id: str, close: OrderRequest, open_: Order
     return _run(ctx, account_id, act)
 
 
-def cancel_order(ctx: ServiceContext, account_id: str, order_id: str) -> Order:
+def cancel_order(ctx: ServiceContext, account_id: AccountId, order_id: OrderId) -> Order:
     def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Order:
         if order_id not in book.orders:
             stored = uow.orders.get(account_id, order_id)
@@ -370,7 +371,7 @@ def is_multileg_leg(order: Order) -> bool:
     return order.order_class is OrderClass.MLEG and order.parent_id is not None
 
 
-def cancel_all(ctx: ServiceContext, account_id: str) -> list[Order]:
+def cancel_all(ctx: ServiceContext, account_id: AccountId) -> list[Order]:
     """Cancel every open order of the account (exits first, then their entries)."""
 
     def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> list[Order]:
@@ -385,7 +386,12 @@ def cancel_all(ctx: ServiceContext, account_id: str) -> list[Order]:
 
 
 def replace_order(
-    ctx: ServiceContext, account_id: str, order_id: str, change: ReplaceRequest, *, guard: Guard | None = None
+    ctx: ServiceContext,
+    account_id: AccountId,
+    order_id: OrderId,
+    change: ReplaceRequest,
+    *,
+    guard: Guard | None = None,
 ) -> Order:
     _check_trading_enabled(ctx)
 
@@ -431,7 +437,7 @@ def replace_order(
 # --- reads ---------------------------------------------------------------------------------------
 
 
-def get_order(ctx: ServiceContext, account_id: str, order_id: str) -> tuple[Order, list[Order]]:
+def get_order(ctx: ServiceContext, account_id: AccountId, order_id: OrderId) -> tuple[Order, list[Order]]:
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         order = uow.orders.get(account_id, order_id)
         if order is None:
@@ -439,7 +445,9 @@ def get_order(ctx: ServiceContext, account_id: str, order_id: str) -> tuple[Orde
         return order, uow.orders.children(account_id, [order.id])
 
 
-def get_by_client_id(ctx: ServiceContext, account_id: str, client_order_id: str) -> tuple[Order, list[Order]]:
+def get_by_client_id(
+    ctx: ServiceContext, account_id: AccountId, client_order_id: str
+) -> tuple[Order, list[Order]]:
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         order = uow.orders.by_client_id(account_id, client_order_id)
         if order is None:
@@ -453,7 +461,7 @@ OPEN = tuple(s.value for s in OrderStatus if s.is_open)
 
 def list_orders(
     ctx: ServiceContext,
-    account_id: str,
+    account_id: AccountId,
     *,
     status: str = "open",
     symbols: Sequence[str] | None = None,
@@ -461,8 +469,8 @@ def list_orders(
     asset_classes: Sequence[AssetClass] | None = None,
     after: datetime | None = None,
     until: datetime | None = None,
-    before_order_id: str | None = None,
-    after_order_id: str | None = None,
+    before_order_id: OrderId | None = None,
+    after_order_id: OrderId | None = None,
     newest_first: bool = True,
     limit: int = 50,
     nested: bool = False,
@@ -474,7 +482,7 @@ def list_orders(
         raise Invalid("invalid_status", f"status must be open, closed or all, not {status!r}")
     with UnitOfWork(ctx.engine, read_only=True) as uow:
 
-        def cursor(name: str, order_id: str | None) -> Order | None:
+        def cursor(name: str, order_id: OrderId | None) -> Order | None:
             if order_id is None:
                 return None
             order = uow.orders.get(account_id, order_id)

@@ -28,6 +28,7 @@ from propdesk.execution.order_book.requests import Tick
 from propdesk.execution.spread_orders import evaluate_spreads, spread_symbols
 from propdesk.marketdata.calendars import TradingCalendar, calendar_for
 from propdesk.marketdata.timeframes import timeframe_duration
+from propdesk.model.ids import AccountId
 from propdesk.model.market import Bar, Quote
 from propdesk.model.order import Order
 from propdesk.model.orders import OrderClass, OrderStatus
@@ -44,7 +45,7 @@ _RANK = {"open": -1, "quote": 0, "bar": 1, "close": 2}
 class Evaluation:
     """One account's run: how many market events it processed and how many fills they made."""
 
-    account_id: str
+    account_id: AccountId
     ticks: int
     fills: int
     evaluated_through: datetime | None
@@ -171,7 +172,9 @@ def _late_quotes(
     return sorted(ticks, key=lambda t: t.symbol)
 
 
-def evaluate_account(ctx: ServiceContext, account_id: str, *, until: datetime | None = None) -> Evaluation:
+def evaluate_account(
+    ctx: ServiceContext, account_id: AccountId, *, until: datetime | None = None
+) -> Evaluation:
     """Feed the account's open orders every market event up to ``until`` (default: now)."""
     horizon = until or ctx.clock()
     with UnitOfWork(ctx.engine) as uow:
@@ -229,7 +232,7 @@ def accounts_with_open_orders(ctx: ServiceContext) -> list[str]:
         return uow.orders.accounts_with_open_orders()
 
 
-def cursor_of(ctx: ServiceContext, account_id: str) -> EvaluationCursor | None:
+def cursor_of(ctx: ServiceContext, account_id: AccountId) -> EvaluationCursor | None:
     """The evaluator's record for an account: how far it got and how much its last run processed."""
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         uow.accounts.get(account_id)

@@ -31,6 +31,7 @@ from propdesk.execution.rounding import qty_down_to_lot
 from propdesk.marketdata.calendars import calendar_for, nyse
 from propdesk.marketdata.prices import is_stale
 from propdesk.model.fills import Fill
+from propdesk.model.ids import AccountId
 from propdesk.model.instruments import (
     AssetClass,
     ExerciseStyle,
@@ -191,7 +192,7 @@ def instrument_of(position: Position) -> Instrument:
     return parse_instrument(position.symbol, position.instrument.asset_class)
 
 
-def _held_positions(uow: UnitOfWork, account_id: str, now: datetime) -> list[HeldPosition]:
+def _held_positions(uow: UnitOfWork, account_id: AccountId, now: datetime) -> list[HeldPosition]:
     state = uow.accounts.load_state(account_id)
     if not state.positions:
         return []
@@ -216,13 +217,13 @@ def _held_positions(uow: UnitOfWork, account_id: str, now: datetime) -> list[Hel
     return held
 
 
-def open_positions(ctx: ServiceContext, account_id: str) -> list[HeldPosition]:
+def open_positions(ctx: ServiceContext, account_id: AccountId) -> list[HeldPosition]:
     """The account's open positions, by symbol."""
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         return _held_positions(uow, account_id, ctx.clock())
 
 
-def get_position(ctx: ServiceContext, account_id: str, text: str) -> HeldPosition:
+def get_position(ctx: ServiceContext, account_id: AccountId, text: str) -> HeldPosition:
     """One open position by symbol (404 ``position does not exist`` if the account holds none)."""
     held = open_positions(ctx, account_id)
     symbol = find_symbol((h.symbol for h in held), text)
@@ -281,7 +282,7 @@ def closing_qty(held: HeldPosition, *, qty: Decimal | None, percentage: Decimal 
 
 def close_position(
     ctx: ServiceContext,
-    account_id: str,
+    account_id: AccountId,
     text: str,
     *,
     qty: Decimal | None = None,
@@ -326,7 +327,7 @@ class Closed:
     error: ServiceError | None = None
 
 
-def close_all(ctx: ServiceContext, account_id: str, *, cancel_orders: bool = False) -> list[Closed]:
+def close_all(ctx: ServiceContext, account_id: AccountId, *, cancel_orders: bool = False) -> list[Closed]:
     """Close every position, each by its own order (one refusal does not stop the others);
     ``cancel_orders`` cancels every open order first, so that none holds a position's quantity."""
     if cancel_orders:
@@ -426,7 +427,7 @@ def _exercise_fills(
     return [option_leaves(ZERO), delivery]
 
 
-def exercise(ctx: ServiceContext, account_id: str, text: str) -> Exercised:
+def exercise(ctx: ServiceContext, account_id: AccountId, text: str) -> Exercised:
     """Exercise every contract of a long option position that open orders do not hold."""
     now = ctx.clock()
     with account_tx(ctx.engine, account_id) as tx:

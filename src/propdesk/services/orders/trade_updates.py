@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from propdesk.model.ids import AccountId
 from propdesk.model.order import Order
 from propdesk.model.orders import OrderStatus, OrderUpdate
 from propdesk.services.context import ServiceContext
@@ -70,14 +71,14 @@ def of_row(row: UpdateRow) -> TradeUpdate:
     )
 
 
-def latest_id(ctx: ServiceContext, account_id: str) -> int:
+def latest_id(ctx: ServiceContext, account_id: AccountId) -> int:
     """Where a listener that starts now begins: after the account's newest update."""
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         return uow.orders.last_update_id(account_id)
 
 
 def updates_after(
-    ctx: ServiceContext, account_id: str, after_id: int, *, limit: int = 500
+    ctx: ServiceContext, account_id: AccountId, after_id: int, *, limit: int = 500
 ) -> list[TradeUpdate]:
     """The account's updates with an id above ``after_id``, oldest first (one indexed query)."""
     with UnitOfWork(ctx.engine, read_only=True) as uow:

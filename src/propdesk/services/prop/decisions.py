@@ -31,6 +31,7 @@ from propdesk.execution.actions import ProposedAction
 from propdesk.execution.pipeline import execute_market_action
 from propdesk.execution.policy.action_checks import check_action
 from propdesk.execution.policy.results import CheckReport
+from propdesk.model.ids import AccountId, DecisionActionId
 from propdesk.model.instruments import AssetClass, InvalidSymbolError, parse_instrument
 from propdesk.model.numbers import ZERO
 from propdesk.model.order import Order
@@ -57,7 +58,7 @@ REJECTED = "rejected"
 class ActionRequest:
     """One proposed action as received; ``canonical`` is what idempotency compares."""
 
-    decision_action_id: str
+    decision_action_id: DecisionActionId
     action: ActionKind
     symbol: str | None = None
     qty: Decimal | None = None
@@ -100,7 +101,7 @@ def _refusal(gate: str, message: str, value: object = None) -> list[dict[str, An
 
 
 def submit_batch(
-    ctx: ServiceContext, account_id: str, run_id: str, actions: Sequence[ActionRequest]
+    ctx: ServiceContext, account_id: AccountId, run_id: str, actions: Sequence[ActionRequest]
 ) -> list[ActionResult]:
     """Record and execute a batch of decision actions; see the module docstring for the rules."""
     if ctx.settings.trading_disabled:
@@ -193,7 +194,7 @@ def request_of(record: DecisionActionRecord) -> ActionRequest:
         return None if value is None else Decimal(value)
 
     return ActionRequest(
-        decision_action_id=record.decision_action_id,
+        decision_action_id=DecisionActionId(record.decision_action_id),
         action=ActionKind(payload["action"]),
         symbol=payload.get("symbol"),
         qty=dec("qty"),
@@ -367,7 +368,7 @@ def get_action(
     """The stored action; one on an account ``principal`` may not use is reported missing."""
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         record = uow.decision_actions.find(record_id)
-        if record is not None and not ownership.visible(uow, principal, [record.account_id]):
+        if record is not None and not ownership.visible(uow, principal, [AccountId(record.account_id)]):
             record = None
     if record is None:
         raise NotFound("decision_action_not_found", f"no decision action {record_id}")

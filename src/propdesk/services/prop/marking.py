@@ -26,6 +26,7 @@ from typing import Any
 from propdesk.accounting.kernel import CommandRejected, Decision, MarkToPrices, RecordIncident, handle
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.execution.pipeline import breaches_drawdown
+from propdesk.model.ids import AccountId
 from propdesk.risk.rules.status import RequiredAction
 from propdesk.services.access import ownership
 from propdesk.services.access.tokens import Principal
@@ -44,7 +45,7 @@ HEARTBEAT = "mark_to_market"
 
 @dataclass(frozen=True)
 class MarkResult:
-    account_id: str
+    account_id: AccountId
     equity: Decimal
     marked: list[str] = field(default_factory=list)
     unpriced: list[str] = field(default_factory=list)
@@ -73,7 +74,7 @@ def _material(ctx: ServiceContext, before: AccountState, after: Decision) -> boo
     return abs(after.state.equity - before.equity) / base >= threshold
 
 
-def mark_account(ctx: ServiceContext, account_id: str, *, force: bool = False) -> MarkResult:
+def mark_account(ctx: ServiceContext, account_id: AccountId, *, force: bool = False) -> MarkResult:
     """Mark one account; ``force`` writes the mark row whatever the cadence (the API's explicit call)."""
     with account_tx(ctx.engine, account_id) as tx:
         uow, account, state = tx.uow, tx.account, tx.state
@@ -132,7 +133,7 @@ def mark_account(ctx: ServiceContext, account_id: str, *, force: bool = False) -
         )
 
 
-def record_incident(ctx: ServiceContext, account_id: str, kind: str, message: str) -> None:
+def record_incident(ctx: ServiceContext, account_id: AccountId, kind: str, message: str) -> None:
     """Append an incident to the account's ledger in a transaction of its own."""
     with account_tx(ctx.engine, account_id) as tx:
         uow, state = tx.uow, tx.state
@@ -147,7 +148,9 @@ def mark_all(ctx: ServiceContext, principal: Principal | None = None) -> SweepRe
     heartbeat (which tells operators the job runs) is left alone.
     """
     with UnitOfWork(ctx.engine, read_only=True) as uow:
-        account_ids = ownership.visible(uow, principal, uow.accounts.open_ids_with_positions())
+        account_ids = ownership.visible(
+            uow, principal, [AccountId(i) for i in uow.accounts.open_ids_with_positions()]
+        )
     persisted = liquidated = 0
     failed: list[str] = []
     for account_id in account_ids:

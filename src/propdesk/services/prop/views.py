@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from propdesk.accounting.state import AccountState
+from propdesk.model.ids import AccountId
 from propdesk.model.market import Quote
 from propdesk.model.order import Order
 from propdesk.model.policy import ExecutionPolicy
@@ -67,12 +68,12 @@ class DecisionContext:
     rules: RuleStatus | None = None
 
 
-def snapshot(ctx: ServiceContext, account_id: str) -> Snapshot:
+def snapshot(ctx: ServiceContext, account_id: AccountId) -> Snapshot:
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         return _snapshot(ctx, uow, account_id)
 
 
-def _snapshot(ctx: ServiceContext, uow: UnitOfWork, account_id: str) -> Snapshot:
+def _snapshot(ctx: ServiceContext, uow: UnitOfWork, account_id: AccountId) -> Snapshot:
     account = uow.accounts.get(account_id)
     return Snapshot(
         account=account,
@@ -84,7 +85,7 @@ def _snapshot(ctx: ServiceContext, uow: UnitOfWork, account_id: str) -> Snapshot
 
 
 def decision_context(
-    ctx: ServiceContext, account_id: str, symbols: list[str], *, recent: int = 20
+    ctx: ServiceContext, account_id: AccountId, symbols: list[str], *, recent: int = 20
 ) -> DecisionContext:
     """Everything an agent needs to propose sensible actions, in one read."""
     with UnitOfWork(ctx.engine, read_only=True) as uow:
@@ -107,25 +108,25 @@ def decision_context(
     return DecisionContext(snap, headroom, fills, quotes, open_orders, rule_status)
 
 
-def ledger(ctx: ServiceContext, account_id: str, page: Page) -> list[LedgerRow]:
+def ledger(ctx: ServiceContext, account_id: AccountId, page: Page) -> list[LedgerRow]:
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         uow.accounts.get(account_id)
         return uow.accounts.ledger_page(account_id, limit=page.limit, offset=page.offset)
 
 
-def orders(ctx: ServiceContext, account_id: str, page: Page) -> list[Order]:
+def orders(ctx: ServiceContext, account_id: AccountId, page: Page) -> list[Order]:
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         uow.accounts.get(account_id)
         return uow.orders.page(account_id, limit=page.limit, offset=page.offset)
 
 
-def fills(ctx: ServiceContext, account_id: str, page: Page) -> list[FillRecord]:
+def fills(ctx: ServiceContext, account_id: AccountId, page: Page) -> list[FillRecord]:
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         uow.accounts.get(account_id)
         return uow.fills.page(account_id, page)
 
 
-def audit_log(ctx: ServiceContext, account_id: str, page: Page) -> list[AuditRecord]:
+def audit_log(ctx: ServiceContext, account_id: AccountId, page: Page) -> list[AuditRecord]:
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         uow.accounts.get(account_id)
         return uow.audit.page(account_id, page)
@@ -137,11 +138,11 @@ def clone_accounts(
     """The clone's accounts that ``principal`` may use (all of them for an admin or no principal)."""
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         rows = uow.accounts.by_clone(clone_id)
-        allowed = set(ownership.visible(uow, principal, [r.id for r in rows]))
+        allowed = set(ownership.visible(uow, principal, [AccountId(r.id) for r in rows]))
     return [r for r in rows if r.id in allowed]
 
 
-def account(ctx: ServiceContext, account_id: str) -> AccountRow:
+def account(ctx: ServiceContext, account_id: AccountId) -> AccountRow:
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         return uow.accounts.get(account_id)
 
