@@ -470,7 +470,7 @@ def exercise(ctx: ServiceContext, account_id: AccountId, text: str) -> Exercised
     return Exercised(symbol, qty, fills, after)
 
 
-def position_history(ctx: ServiceContext, account_id: str, page: Page) -> list[PositionRecord]:
+def position_history(ctx: ServiceContext, account_id: AccountId, page: Page) -> list[PositionRecord]:
     """The account's closed positions in the order they closed (see :mod:`propdesk.store.position_history`)."""
     with UnitOfWork(ctx.engine, read_only=True) as uow:
         uow.accounts.get(account_id)
