@@ -46,7 +46,7 @@ from propdesk.services.accounts.commands import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Disabled, Forbidden, Invalid, NotFound, Refused, ServiceError
 from propdesk.services.prop import rules
-from propdesk.services.transactions import account_tx
+from propdesk.services.transactions import AccountTx, account_tx
 from propdesk.store.accounts import AccountRow
 from propdesk.store.orders import AssetFlags, update_row
 from propdesk.store.uow import UnitOfWork
@@ -127,27 +127,42 @@ def request_hash(request: OrderRequest | SpreadRequest) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
+Act = Callable[[OrderBook, UnitOfWork, AccountRow], T]
+
+
 def _run(
     ctx: ServiceContext,
     account_id: str,
-    act: Callable[[OrderBook, UnitOfWork, AccountRow], T],
+    act: Act[T],
     *,
     payloads: dict[str, dict[str, Any]] | None = None,
 ) -> T:
     """Lock, load the book, act, store what the book collected, commit."""
     with account_tx(ctx.engine, account_id) as tx:
-        uow, account, state = tx.uow, tx.account, tx.state
-        loaded = uow.orders.open_orders(account_id)
-        book = OrderBook.of(state, policy_of(account), loaded, resolve=AssetResolver(uow), new_id=ctx.ids)
-        book.allow_new_exposure = not ctx.settings.new_orders_disabled
-        # An evaluation under a rule pack is judged on real fills: no pd-fill-/pd-reject- there, and
-        # an operator (a competition) may turn them off for every account.
-        book.allow_forced_outcomes = ctx.settings.forced_outcomes and account.rule_pack is None
-        try:
-            result = act(book, uow, account)
-        except OrderRejected as exc:
-            raise _error(exc) from None
-        store_book(ctx, uow, account, book, known={o.id for o in loaded}, payloads=payloads)
+        return _run_in(ctx, tx, act, payloads=payloads)
+
+
+def _run_in(
+    ctx: ServiceContext,
+    tx: AccountTx,
+    act: Act[T],
+    *,
+    payloads: dict[str, dict[str, Any]] | None = None,
+) -> T:
+    """Load the book of the locked account, act, store what the book collected (no commit)."""
+    uow, account = tx.uow, tx.account
+    loaded = uow.orders.open_orders(account.id)
+    book = OrderBook.of(tx.state, policy_of(account), loaded, resolve=AssetResolver(uow), new_id=ctx.ids)
+    book.allow_new_exposure = not ctx.settings.new_orders_disabled
+    # An evaluation under a rule pack is judged on real fills: no pd-fill-/pd-reject- there, and
+    # an operator (a competition) may turn them off for every account.
+    book.allow_forced_outcomes = ctx.settings.forced_outcomes and account.rule_pack is None
+    try:
+        result = act(book, uow, account)
+    except OrderRejected as exc:
+        raise _error(exc) from None
+    store_book(ctx, uow, account, book, known={o.id for o in loaded}, payloads=payloads)
+    tx.state = book.state
     return result
 
 
@@ -218,6 +233,16 @@ def submit_order(
 ) -> Submitted:
     """Accept ``request`` (see the module docstring for idempotency); fills at once if it can."""
     _check_trading_enabled(ctx)
+    with account_tx(ctx.engine, account_id) as tx:
+        return submit_order_in(ctx, tx, request, guard=guard)
+
+
+def submit_order_in(
+    ctx: ServiceContext, tx: AccountTx, request: OrderRequest, *, guard: Guard | None = None
+) -> Submitted:
+    """:func:`submit_order` inside the caller's transaction on the locked account (no commit)."""
+    _check_trading_enabled(ctx)
+    account_id = tx.account.id
     digest = request_hash(request)
 
     def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Submitted:
@@ -242,7 +267,7 @@ def submit_order(
         return Submitted(order, sorted(legs, key=lambda o: o.id), replayed=False)
 
     payloads: dict[str, dict[str, Any]] = {}
-    return _run(ctx, account_id, act, payloads=payloads)
+    return _run_in(ctx, tx, act, payloads=payloads)
 
 
 def _rule_gate(
@@ -359,6 +384,12 @@ def is_multileg_leg(order: Order) -> bool:
 
 def cancel_all(ctx: ServiceContext, account_id: str) -> list[Order]:
     """Cancel every open order of the account (exits first, then their entries)."""
+    with account_tx(ctx.engine, account_id) as tx:
+        return cancel_all_in(ctx, tx)
+
+
+def cancel_all_in(ctx: ServiceContext, tx: AccountTx) -> list[Order]:
+    """:func:`cancel_all` inside the caller's transaction on the locked account (no commit)."""
 
     def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> list[Order]:
         now = ctx.clock()
@@ -368,7 +399,7 @@ def cancel_all(ctx: ServiceContext, account_id: str) -> list[Order]:
                 canceled.append(book.cancel(order.id, now=now))
         return canceled
 
-    return _run(ctx, account_id, act)
+    return _run_in(ctx, tx, act)
 
 
 def replace_order(
