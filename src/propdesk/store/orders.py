@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from propdesk.model.codec import from_json, to_json
 from propdesk.model.fills import Fill
 from propdesk.model.instruments import AssetClass
-from propdesk.model.order import Order
+from propdesk.model.order import Order, filled_market_order
 from propdesk.model.orders import LegRole, OrderClass, OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
 from propdesk.store._sql import insert_on_conflict
 from propdesk.store.records import PENDING_APPROVAL
@@ -470,22 +470,8 @@ def order_id_of_fill(fill_id: str) -> str:
 def order_of_fill(account_id: str, fill: Fill) -> Order:
     """A filled market order standing for ``fill`` when no order placed it (liquidation, flatten)."""
     order_id = order_id_of_fill(fill.fill_id)
-    return Order(
-        id=order_id,
-        account_id=account_id,
-        client_order_id=order_id,
-        symbol=fill.symbol,
-        asset_class=fill.instrument.asset_class,
-        side=fill.side,
-        type=OrderType.MARKET,
-        time_in_force=TimeInForce.DAY,
-        status=OrderStatus.FILLED,
-        qty=fill.qty,
-        filled_qty=fill.qty,
-        filled_value=fill.qty * fill.price,
-        filled_at=fill.time,
-        created_at=fill.time,
-        updated_at=fill.time,
+    return filled_market_order(
+        order_id=order_id, account_id=account_id, fill=fill, time_in_force=TimeInForce.DAY, at=fill.time
     )
 
 
