@@ -41,8 +41,7 @@ from propdesk.execution.order_book import (
 from propdesk.model.instruments import AssetClass
 from propdesk.model.market import Bar, Quote
 from propdesk.model.numbers import ZERO
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, TimeInForce
+from propdesk.model.orders import Order, OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from propdesk.model.policy import ExecutionPolicy, FillModelName
 from propdesk.services.orders.commands import session_view
 from tests.execution.factories import T0

@@ -15,7 +15,7 @@ from propdesk.accounting.positions import Position
 from propdesk.accounting.state import AccountState
 from propdesk.api import schemas as s
 from propdesk.model.market import Quote
-from propdesk.model.order import Order
+from propdesk.model.orders import Order
 from propdesk.services.accounts.views import DecisionContext, Snapshot
 from propdesk.services.orders.evaluation import Evaluation
 from propdesk.services.prop.decisions import ActionResult

@@ -78,10 +78,10 @@ from propdesk.model.fills import Fill
 from propdesk.model.instruments import AssetClass, Equity, Instrument, Option, expired_contract_problem
 from propdesk.model.market import Bar, Quote
 from propdesk.model.numbers import ONE, ZERO
-from propdesk.model.order import Order
 from propdesk.model.orders import (
     Direction,
     LegRole,
+    Order,
     OrderClass,
     OrderStatus,
     OrderType,

@@ -1,4 +1,4 @@
-"""The order engine's records: orders as :class:`~propdesk.model.order.Order`, their trade updates,
+"""The order engine's records: orders as :class:`~propdesk.model.orders.Order`, their trade updates,
 the evaluator's cursor per account and the asset flags.
 
 Written in the unit of work of the command that changed them, under the account's lock, so an
@@ -18,10 +18,18 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from propdesk.model.codec import from_json, to_json
-from propdesk.model.fills import Fill
+from propdesk.model.fills import Fill, filled_market_order
 from propdesk.model.instruments import AssetClass
-from propdesk.model.order import Order, filled_market_order
-from propdesk.model.orders import LegRole, OrderClass, OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
+from propdesk.model.orders import (
+    LegRole,
+    Order,
+    OrderClass,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    Side,
+    TimeInForce,
+)
 from propdesk.store._sql import insert_on_conflict
 from propdesk.store.records import PENDING_APPROVAL
 from propdesk.store.tables import assets, decision_actions, order_evaluations, order_updates, orders

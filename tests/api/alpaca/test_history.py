@@ -21,8 +21,7 @@ from propdesk.accounting.kernel import AdjustCash, ApplyFill, Command, handle, r
 from propdesk.execution.order_book import OrderRequest
 from propdesk.model.fills import Fill
 from propdesk.model.instruments import AssetClass, InstrumentSpec
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderStatus, OrderType, Side, TimeInForce
+from propdesk.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
 from propdesk.services.access import api_keys
 from propdesk.services.access.api_keys import KeyPair
 from propdesk.services.accounts import admin, lifecycle

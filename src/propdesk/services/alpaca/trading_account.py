@@ -30,8 +30,7 @@ from propdesk.execution.spread_orders import SpreadRequest
 from propdesk.marketdata.calendars import nyse
 from propdesk.model.instruments import AssetClass, Instrument, InvalidSymbolError, parse_instrument
 from propdesk.model.numbers import ZERO
-from propdesk.model.order import Order
-from propdesk.model.orders import Direction, OrderClass, Side
+from propdesk.model.orders import Direction, Order, OrderClass, Side
 from propdesk.model.policy import ExecutionPolicy
 from propdesk.services.accounts.commands import policy_of
 from propdesk.services.context import ServiceContext

@@ -39,8 +39,7 @@ from propdesk.execution.spread_orders import SpreadRequest
 from propdesk.marketdata.calendars import calendar_for
 from propdesk.model.instruments import AssetClass, Equity, Instrument, InvalidSymbolError, parse_instrument
 from propdesk.model.market import Quote
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderClass, OrderStatus, Side
+from propdesk.model.orders import Order, OrderClass, OrderStatus, Side
 from propdesk.risk.gates import OrderIntent
 from propdesk.services.accounts.commands import policy_of
 from propdesk.services.context import ServiceContext

@@ -43,8 +43,7 @@ from propdesk.model.instruments import (
     parse_instrument,
 )
 from propdesk.model.numbers import ZERO
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, TimeInForce
+from propdesk.model.orders import Order, OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from propdesk.services.accounts.commands import policy_of
 from propdesk.services.alpaca.assets import AssetInfo, describe, trading_date, underlying_of
 from propdesk.services.context import ServiceContext

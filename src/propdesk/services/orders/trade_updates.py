@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderStatus, OrderUpdate
+from propdesk.model.orders import Order, OrderStatus, OrderUpdate
 from propdesk.services.context import ServiceContext
 from propdesk.store.orders import UpdateRow, order_from_json
 from propdesk.store.uow import UnitOfWork

@@ -30,9 +30,9 @@ from propdesk.accounting.state import AccountState
 from propdesk.execution.actions import ProposedAction
 from propdesk.execution.gates import GateReport, GateResult, check_action
 from propdesk.execution.pipeline import execute_market_action
+from propdesk.model.fills import filled_market_order
 from propdesk.model.instruments import AssetClass, InvalidSymbolError, parse_instrument
 from propdesk.model.numbers import ZERO
-from propdesk.model.order import filled_market_order
 from propdesk.model.orders import ActionKind, OrderStatus, OrderUpdate, Side, TimeInForce
 from propdesk.model.policy import ExecutionPolicy
 from propdesk.risk.gates import OrderIntent
