@@ -455,6 +455,7 @@ NOT_COMMANDS: dict[str, str] = {
     "access.api_keys.list_keys": "read",
     "access.api_keys.is_active": "read",
     "access.tokens.digest": "pure",
+    "access.tokens.opens": "pure",
     "access.tokens.list_tokens": "read",
     "access.tokens.read_auth_version": "read",
     "access.tokens.authenticate": "read (authentication)",

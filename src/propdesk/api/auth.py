@@ -20,17 +20,13 @@ from propdesk.services.access import ownership
 from propdesk.services.access.rate_limits import RateLimiter, Window
 from propdesk.services.access.tokens import CachedAuthenticator, Principal, Role
 from propdesk.services.context import ServiceContext
-from propdesk.services.errors import Invalid, ServiceError
+from propdesk.services.errors import Forbidden, Invalid, ServiceError
 
 bearer = HTTPBearer(auto_error=False, description="pd_<id>_<secret>, from `propdesk token create`")
 
 
 class Unauthenticated(ServiceError):
     status = 401
-
-
-class Forbidden(ServiceError):
-    status = 403
 
 
 class TooManyRequests(ServiceError):

@@ -227,6 +227,17 @@ def _resent(uow: UnitOfWork, account_id: str, client_order_id: str, digest: str)
     return Submitted(existing, uow.orders.children(account_id, [existing.id]), replayed=True)
 
 
+def _admit(
+    uow: UnitOfWork, account_id: str, client_order_id: str, digest: str, guard: Guard | None
+) -> Submitted | None:
+    """Before a new order reaches the book: a resend is answered with the stored order, then the
+    caller's guard may refuse. None when the order is new and admitted."""
+    resent = _resent(uow, account_id, client_order_id, digest)
+    if resent is None and guard is not None:
+        guard(uow)
+    return resent
+
+
 def submit_order(
     ctx: ServiceContext, account_id: str, request: OrderRequest, *, guard: Guard | None = None
 ) -> Submitted:
@@ -245,11 +256,9 @@ def submit_order_in(
     digest = request_hash(request)
 
     def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Submitted:
-        resent = _resent(uow, account_id, request.client_order_id, digest)
+        resent = _admit(uow, account_id, request.client_order_id, digest, guard)
         if resent is not None:
             return resent
-        if guard is not None:
-            guard(uow)
         resolver = book.resolve
         instrument = resolver(request.symbol, request.asset_class)
         flags = resolver.flags(instrument.symbol) if isinstance(resolver, AssetResolver) else None
@@ -295,11 +304,9 @@ def submit_spread(
     digest = request_hash(request)
 
     def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Submitted:
-        resent = _resent(uow, account_id, request.client_order_id, digest)
+        resent = _admit(uow, account_id, request.client_order_id, digest, guard)
         if resent is not None:
             return resent
-        if guard is not None:
-            guard(uow)
         now = ctx.clock()
         found = uow.prices.latest_quotes(
             [leg.symbol.replace(" ", "") for leg in request.legs], at_or_before=now
