@@ -3,11 +3,11 @@
 Run: ``.venv/bin/python bench/challenge.py`` (``--paths N`` to change the Monte Carlo size).
 
 * Trader-days per second: live simulated paths × days, with each pack's exact semantics per
-  trade and per day (:mod:`propdesk.risk.challenge`). Rates use process CPU time, i.e. one core
+  trade and per day (:mod:`propdesk.risk.quant.challenge`). Rates use process CPU time, i.e. one core
   (NumPy element-wise work is single-threaded), so other load on the machine does not skew them;
   wall time is printed too.
 * Pack evaluations per second in the kernel: a fill or a mark through the account kernel, folded
-  into the Decimal rule state, then a full :func:`~propdesk.risk.evaluate.evaluate` report; and
+  into the Decimal rule state, then a full :func:`~propdesk.risk.rules.evaluate.evaluate` report; and
   the pre-trade rule gates alone.
 """
 
@@ -25,11 +25,13 @@ from propdesk.accounting.state import AccountState
 from propdesk.model.fills import Fill
 from propdesk.model.instruments import AssetClass, future
 from propdesk.model.orders import Side
-from propdesk.risk.challenge import ParametricTrades, simulate_paths
-from propdesk.risk.evaluate import evaluate
 from propdesk.risk.gates import OrderIntent, check_rule_gates
-from propdesk.risk.packs import load_pack
-from propdesk.risk.state import observation_from_account, observe, start_rules
+from propdesk.risk.quant.challenge import simulate_paths
+from propdesk.risk.quant.trade_models import ParametricTrades
+from propdesk.risk.rules.evaluate import evaluate
+from propdesk.risk.rules.fold import observe, start_rules
+from propdesk.risk.rules.observations import observation_from_account
+from propdesk.risk.rules.packs import load_pack
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 

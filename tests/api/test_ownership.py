@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from propdesk.cli import build_cli
 from propdesk.services.access.tokens import Role, create_token
-from propdesk.services.accounts import paper as paper_accounts
+from propdesk.services.alpaca import paper_accounts
 from propdesk.store.uow import UnitOfWork
 from tests.api.conftest import Api
 

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from propdesk.jobs.boundaries import BoundaryResult, advance_all
-from propdesk.risk.codec import rule_state_from_payload
+from propdesk.risk.rules.state_codec import rule_state_from_payload
 from propdesk.services.accounts.commands import recompute
 from propdesk.services.alpaca import activities
 from propdesk.services.orders import trade_updates

@@ -13,7 +13,7 @@ from typer.testing import CliRunner, Result
 
 from propdesk.cli import build_cli
 from propdesk.services.access.api_keys import authenticate_key
-from propdesk.services.accounts.paper import reset_account
+from propdesk.services.alpaca.paper_accounts import reset_account
 from propdesk.services.context import ServiceContext
 from propdesk.store.engine import create_engine_for
 from propdesk.store.tables import accounts, api_keys, users

@@ -9,7 +9,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from propdesk.marketdata.alpaca import AlpacaCredentials, AlpacaDataClient, RetryPolicy
+from propdesk.marketdata.alpaca import AlpacaDataClient
+from propdesk.marketdata.alpaca_http import AlpacaCredentials, RetryPolicy
 from propdesk.marketdata.sources import AccessLog
 from tests.marketdata.fake_alpaca import FakeAlpaca, FakeTime, ServerThread
 

@@ -9,14 +9,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.engine import Engine
 
-from propdesk.marketdata.alpaca import (
-    AlpacaDataClient,
+from propdesk.marketdata.alpaca import AlpacaDataClient
+from propdesk.marketdata.alpaca_http import (
     AlpacaHTTPError,
     AlpacaRateLimitError,
     AlpacaResponseError,
     RetryPolicy,
-    symbol_kind,
 )
+from propdesk.marketdata.alpaca_wire import symbol_kind
 from propdesk.marketdata.sources import DbAccessLog, MemoryAccessLog
 from propdesk.model.market import Quote
 from propdesk.services.market.prices import fetch_quotes
@@ -408,7 +408,7 @@ def test_keys_never_appear_in_reprs_logs_or_errors(
 
 
 def test_from_settings_needs_both_keys() -> None:
-    from propdesk.marketdata.alpaca import AlpacaDataError
+    from propdesk.marketdata.alpaca_http import AlpacaDataError
     from propdesk.settings import Settings
 
     with pytest.raises(AlpacaDataError, match="not configured"):

@@ -5,19 +5,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from propdesk.risk.levels import BreachLevel, Severity
-from propdesk.risk.pack import (
-    Comparison,
-    ConsecutiveLosses,
-    ConsistencyDenominator,
-    ConsistencyRule,
-    RuleOutcome,
-)
-from propdesk.risk.packs import load_pack
-from propdesk.risk.requests import RuinRequest
-from propdesk.risk.sizing import RiskLevel, position_size
-from propdesk.risk.state import Outcome, RuleCode
-from tests.risk.desk import Desk
+from propdesk.risk.quant.requests import RuinRequest
+from propdesk.risk.quant.sizing import RiskLevel, position_size
+from propdesk.risk.rules.levels import BreachLevel, Severity
+from propdesk.risk.rules.pack_enums import Comparison, ConsistencyDenominator, RuleOutcome
+from propdesk.risk.rules.pack_sections import ConsecutiveLosses, ConsistencyRule
+from propdesk.risk.rules.packs import load_pack
+from propdesk.risk.rules.state import Outcome, RuleCode
+from tests.risk.rules.desk import Desk
 
 D = Decimal
 MON, TUE, WED = date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)

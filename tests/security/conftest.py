@@ -29,7 +29,7 @@ from propdesk.model.ids import uuid_ids
 from propdesk.model.market import Quote
 from propdesk.services.access import api_keys
 from propdesk.services.access.tokens import Role, create_token
-from propdesk.services.accounts import paper as paper_accounts
+from propdesk.services.alpaca import paper_accounts
 from propdesk.services.context import ServiceContext
 from propdesk.settings import Settings
 from propdesk.store.tables import metadata

@@ -29,14 +29,13 @@ from propdesk.execution.order_book import OrderRequest, ReplaceRequest
 from propdesk.model.orders import ActionKind, OrderType, Side, TimeInForce
 from propdesk.services.access import api_keys, tokens
 from propdesk.services.access.tokens import Role
-from propdesk.services.accounts import admin, closeouts, lifecycle
+from propdesk.services.accounts import admin, closeouts, lifecycle, rules
 from propdesk.services.accounts import commands as accounts
-from propdesk.services.accounts import paper as paper_accounts
-from propdesk.services.alpaca import trading_account, watchlists
+from propdesk.services.alpaca import paper_accounts, trading_account, watchlists
 from propdesk.services.orders import commands as orders
 from propdesk.services.orders import evaluation as order_evaluation
 from propdesk.services.orders import positions
-from propdesk.services.prop import decisions, marking, rules
+from propdesk.services.prop import decisions, marking
 from propdesk.services.prop.decisions import ActionRequest
 from propdesk.services.transactions import account_tx
 from propdesk.store.engine import READ_ONLY_OPTION
@@ -379,8 +378,8 @@ COMMANDS: dict[str, Callable[[Api], Command]] = {
     "accounts.lifecycle.start": start,
     "accounts.lifecycle.change_status": change_status,
     "accounts.lifecycle.liquidate": lifecycle_liquidate,
-    "accounts.paper.create_paper_account": create_paper_account,
-    "accounts.paper.reset_account": reset_account,
+    "alpaca.paper_accounts.create_paper_account": create_paper_account,
+    "alpaca.paper_accounts.reset_account": reset_account,
     "accounts.commands.open_account": open_account,
     "accounts.commands.start_account": start_account,
     "accounts.commands.execute": execute,
@@ -412,7 +411,7 @@ COMMANDS: dict[str, Callable[[Api], Command]] = {
     "alpaca.trading_account.replace_order": alpaca_replace_order,
     "orders.positions.close_position": close_position,
     "orders.positions.close_all": close_all,
-    "prop.rules.advance_account": advance_account,
+    "accounts.rules.advance_account": advance_account,
     "orders.evaluation.evaluate_account": evaluate_account,
 }
 
@@ -427,7 +426,7 @@ NOT_COMMANDS: dict[str, str] = {
     "accounts.closeouts.instruments_for": "pure",
     "accounts.closeouts.liquidation": "inside the caller's transaction",
     "accounts.closeouts.flatten": "inside the caller's transaction",
-    "accounts.paper.list_accounts": "read",
+    "alpaca.paper_accounts.list_accounts": "read",
     "accounts.commands.policy_snapshot": "pure",
     "accounts.commands.policy_of": "pure",
     "accounts.commands.open_account_in": "inside the caller's transaction",
@@ -473,21 +472,22 @@ NOT_COMMANDS: dict[str, str] = {
     "orders.positions.open_positions": "read",
     "orders.positions.get_position": "read",
     "orders.positions.closing_qty": "pure",
-    "prop.rules.resolve_pack": "pure",
-    "prop.rules.pack_of": "pure",
-    "prop.rules.load_state": "inside the caller's transaction",
-    "prop.rules.save_state": "inside the caller's transaction",
-    "prop.rules.start": "inside the caller's transaction",
-    "prop.rules.fold": "inside the caller's transaction",
-    "prop.rules.rebuild": "inside the caller's transaction (void, recompute)",
-    "prop.rules.apply_required_action": "inside the caller's transaction",
-    "prop.rules.fold_and_apply": "inside the caller's transaction",
-    "prop.rules.gate": "inside the caller's transaction",
-    "prop.rules.gate_json": "pure",
-    "prop.rules.status": "read",
-    "prop.rules.current_status": "pure",
-    "prop.rules.status_in": "inside the caller's transaction",
-    "prop.rules.tracked_accounts": "read",
+    "orders.positions.position_history": "read",
+    "accounts.rules.resolve_pack": "pure",
+    "accounts.rules.pack_of": "pure",
+    "accounts.rules.load_state": "inside the caller's transaction",
+    "accounts.rules.save_state": "inside the caller's transaction",
+    "accounts.rules.start": "inside the caller's transaction",
+    "accounts.rules.fold": "inside the caller's transaction",
+    "accounts.rules.rebuild": "inside the caller's transaction (void, recompute)",
+    "accounts.rules.apply_required_action": "inside the caller's transaction",
+    "accounts.rules.fold_and_apply": "inside the caller's transaction",
+    "accounts.rules.gate": "inside the caller's transaction",
+    "accounts.rules.gate_json": "pure",
+    "accounts.rules.status": "read",
+    "accounts.rules.current_status": "pure",
+    "accounts.rules.status_in": "inside the caller's transaction",
+    "accounts.rules.tracked_accounts": "read",
     "orders.evaluation.accounts_with_open_orders": "read",
     "orders.evaluation.cursor_of": "read",
 }

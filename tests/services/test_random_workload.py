@@ -37,7 +37,7 @@ from propdesk.services.errors import ServiceError
 from propdesk.services.prop import decisions, marking
 from propdesk.services.prop.decisions import ActionRequest
 from propdesk.settings import Settings
-from propdesk.store.records import PENDING_APPROVAL
+from propdesk.store.decision_actions import PENDING_APPROVAL
 from propdesk.store.tables import balances, decision_actions, fills, ledger_events, orders, positions
 from propdesk.store.uow import UnitOfWork
 from tests.db import T0

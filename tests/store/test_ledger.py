@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -14,14 +13,12 @@ from propdesk.accounting.events import (
     AccountCreated,
     AccountStarted,
     FundsReserved,
-    ReservationReleased,
     StatusChanged,
 )
-from propdesk.accounting.kernel import CommandRejected, ReleaseReservation, ReserveForOrder, handle, replay
+from propdesk.accounting.kernel import ReserveForOrder, handle, replay
 from propdesk.accounting.state import AccountStatus
 from propdesk.services.accounts.commands import execute, get_state
-from propdesk.store.errors import ProjectionConflict
-from propdesk.store.tables import ledger_events, reservations
+from propdesk.store.tables import ledger_events
 from propdesk.store.uow import UnitOfWork
 from tests.db import T0, StepClock, history, run_history, started_account
 
@@ -130,47 +127,3 @@ def test_recorded_at_defaults_to_the_database_time(engine: Engine) -> None:
         last = uow.accounts.ledger(account_id)[-1]
     assert last.recorded_at.utcoffset() == timedelta(0)
     assert abs(last.recorded_at - datetime.now(UTC)) < timedelta(minutes=5)
-
-
-def test_a_reservation_released_twice_is_refused_and_nothing_changes(engine: Engine) -> None:
-    account_id, _ = started_account(engine)
-    execute(engine, account_id, ReserveForOrder(at=T0, order_id="o-1", amount=Decimal(700)))
-    released = execute(engine, account_id, ReleaseReservation(at=T0, order_id="o-1", reason="filled"))
-    ledger_before = _ledger_count(engine, account_id)
-    with pytest.raises(CommandRejected) as info:
-        execute(engine, account_id, ReleaseReservation(at=T0, order_id="o-1", reason="again"))
-    assert info.value.code == "unknown_reservation"
-    assert _ledger_count(engine, account_id) == ledger_before
-    assert get_state(engine, account_id) == released
-    with engine.connect() as conn:
-        row = conn.execute(sa.select(reservations)).mappings().one()
-    assert row["status"] == "released"
-    assert row["amount"] == Decimal(700)
-
-
-def test_the_store_refuses_to_resolve_a_reservation_twice(engine: Engine) -> None:
-    """Even if a caller bypasses the kernel, a released reservation is never released again."""
-    account_id, _ = started_account(engine)
-    execute(engine, account_id, ReserveForOrder(at=T0, order_id="o-1", amount=Decimal(700)))
-    with UnitOfWork(engine) as uow:
-        holding = uow.accounts.load_state(account_id)
-    execute(engine, account_id, ReleaseReservation(at=T0, order_id="o-1", reason="filled"))
-    forged = handle(holding, ReleaseReservation(at=T0, order_id="o-1", reason="again"))
-    assert isinstance(forged.events[0], ReservationReleased)
-    # Re-base the forged decision on the current seq, so only the reservation check can stop it.
-    current_seq = get_state(engine, account_id).seq
-    state = dataclasses.replace(forged.state, seq=current_seq + 1)
-    with UnitOfWork(engine) as uow:
-        uow.lock_account(account_id)
-        with pytest.raises(ProjectionConflict, match="no open reservation"):
-            uow.accounts.save(account_id, state, forged.events)
-    assert get_state(engine, account_id).seq == current_seq
-
-
-def test_reusing_a_released_order_id_for_a_new_reservation_is_refused(engine: Engine) -> None:
-    account_id, _ = started_account(engine)
-    execute(engine, account_id, ReserveForOrder(at=T0, order_id="o-1", amount=Decimal(700)))
-    after_release = execute(engine, account_id, ReleaseReservation(at=T0, order_id="o-1", reason="cancel"))
-    with pytest.raises(ProjectionConflict, match="already had a reservation"):
-        execute(engine, account_id, ReserveForOrder(at=T0, order_id="o-1", amount=Decimal(100)))
-    assert get_state(engine, account_id) == after_release

@@ -19,6 +19,7 @@ APP_TABLES = {
     "accounts",
     "balances",
     "positions",
+    "position_history",
     "reservations",
     "orders",
     "fills",

@@ -1,3 +1,4 @@
+# Over ~500 lines on purpose: decide and evolve side by side, one match arm per command and per event, are the reducer.
 """The Account kernel: ``(state, command) -> (new state, events)``, pure and deterministic.
 
 ``decide`` validates a command against the state and returns the events it causes (or raises

@@ -13,15 +13,20 @@ from pydantic import TypeAdapter
 
 from propdesk.accounting.positions import Position
 from propdesk.accounting.state import AccountState
+from propdesk.api import order_schemas as o
 from propdesk.api import schemas as s
 from propdesk.model.market import Quote
 from propdesk.model.orders import Order
-from propdesk.services.accounts.views import DecisionContext, Snapshot
 from propdesk.services.orders.evaluation import Evaluation
 from propdesk.services.prop.decisions import ActionResult
-from propdesk.store.accounts import AccountRow, LedgerRow
+from propdesk.services.prop.views import DecisionContext, Snapshot
+from propdesk.store.accounts import AccountRow
+from propdesk.store.audit import AuditRecord
+from propdesk.store.decision_actions import DecisionActionRecord
+from propdesk.store.fills import FillRecord
+from propdesk.store.ledger import LedgerRow
 from propdesk.store.orders import EvaluationCursor
-from propdesk.store.records import AuditRecord, DecisionActionRecord, FillRecord, Page
+from propdesk.store.pages import Page
 
 PRICE_EXP = Decimal("1e-12")
 
@@ -194,12 +199,12 @@ def order(o: Order, legs: Sequence[Order] = ()) -> s.OrderOut:
     )
 
 
-def order_list(found: Sequence[Order]) -> s.OrderListOut:
-    return s.OrderListOut(items=[order(o) for o in found])
+def order_list(found: Sequence[Order]) -> o.OrderListOut:
+    return o.OrderListOut(items=[order(o) for o in found])
 
 
-def evaluation(result: Evaluation) -> s.EvaluationOut:
-    return s.EvaluationOut(
+def evaluation(result: Evaluation) -> o.EvaluationOut:
+    return o.EvaluationOut(
         ticks=result.ticks,
         fills=result.fills,
         evaluated_through=result.evaluated_through,
@@ -207,13 +212,13 @@ def evaluation(result: Evaluation) -> s.EvaluationOut:
     )
 
 
-def evaluation_cursor(cursor: EvaluationCursor | None, *, catch_up_notice: int) -> s.EvaluationCursorOut:
+def evaluation_cursor(cursor: EvaluationCursor | None, *, catch_up_notice: int) -> o.EvaluationCursorOut:
     """The evaluator's cursor; an account never evaluated has no times and zero ticks."""
     if cursor is None:
-        return s.EvaluationCursorOut(
+        return o.EvaluationCursorOut(
             evaluated_through=None, last_run_at=None, last_run_ticks=0, total_ticks=0, delayed=False
         )
-    return s.EvaluationCursorOut(
+    return o.EvaluationCursorOut(
         evaluated_through=cursor.evaluated_through,
         last_run_at=cursor.last_run_at,
         last_run_ticks=cursor.last_run_ticks,

@@ -50,7 +50,7 @@ def register(cli: typer.Typer) -> None:
         from propdesk.bootstrap import build_context
         from propdesk.model.text import TextError, check_text
         from propdesk.services.accounts.lifecycle import check_starting_balance
-        from propdesk.services.accounts.paper import create_paper_account
+        from propdesk.services.alpaca.paper_accounts import create_paper_account
         from propdesk.services.errors import ServiceError
         from propdesk.settings import load_settings
 
@@ -104,7 +104,7 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Accounts, oldest first: id, status, equity, currency, owner."""
         from propdesk.bootstrap import build_context
-        from propdesk.services.accounts.paper import list_accounts
+        from propdesk.services.alpaca.paper_accounts import list_accounts
         from propdesk.settings import load_settings
 
         ctx = build_context(load_settings())

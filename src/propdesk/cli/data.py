@@ -290,7 +290,8 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Poll the latest quotes of symbols held or watched by active accounts, once."""
         from propdesk.jobs.ingestion import poll_latest_quotes
-        from propdesk.marketdata.alpaca import AlpacaDataClient, AlpacaDataError
+        from propdesk.marketdata.alpaca import AlpacaDataClient
+        from propdesk.marketdata.alpaca_http import AlpacaDataError
         from propdesk.marketdata.clock import SystemClock
         from propdesk.marketdata.sources import QuoteSource
         from propdesk.marketdata.synthetic import SyntheticFeed
@@ -329,7 +330,8 @@ def register(cli: typer.Typer) -> None:
         user: Annotated[str, typer.Option(help="The user the data is fetched for (access log).")],
     ) -> None:
         """Fetch latest quotes from Alpaca for a user (logged in the access log) and store them."""
-        from propdesk.marketdata.alpaca import AlpacaDataClient, AlpacaDataError
+        from propdesk.marketdata.alpaca import AlpacaDataClient
+        from propdesk.marketdata.alpaca_http import AlpacaDataError
         from propdesk.marketdata.clock import SystemClock
         from propdesk.marketdata.sources import DbAccessLog
         from propdesk.services.market.prices import fetch_quotes

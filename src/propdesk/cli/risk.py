@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from propdesk.risk.pack import RulePack
+    from propdesk.risk.rules.pack import RulePack
 
 R = TypeVar("R")
 PACK_HELP = "A shipped pack id (see `propdesk risk packs`)."
@@ -56,8 +56,8 @@ def _required(console: Console, text: str | None, name: str) -> Decimal:
 
 
 def _pack(console: Console, name: str | None, path: Path | None) -> RulePack:
-    from propdesk.risk.pack import PackError, parse_pack
-    from propdesk.risk.packs import load_pack
+    from propdesk.risk.rules.pack import PackError, parse_pack
+    from propdesk.risk.rules.packs import load_pack
 
     if (name is None) == (path is None):
         raise _fail(console, "give exactly one of --pack or --pack-file")
@@ -125,7 +125,7 @@ def register(cli: typer.Typer) -> None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         from propdesk.model.instruments import AssetClass
-        from propdesk.risk.replay import TradesCsvError, parse_trades_csv, replay_trades
+        from propdesk.risk.rules.retro_evaluation import TradesCsvError, parse_trades_csv, replay_trades
 
         console = _console()
         resolved = _pack(console, pack, pack_file)
@@ -214,8 +214,8 @@ def register(cli: typer.Typer) -> None:
     @risk.command("packs")
     def packs(show: Annotated[str | None, typer.Option(help="Print one pack as JSON.")] = None) -> None:
         """List the shipped rule packs."""
-        from propdesk.risk.pack import PackError
-        from propdesk.risk.packs import load_all, load_pack
+        from propdesk.risk.rules.pack import PackError
+        from propdesk.risk.rules.packs import load_all, load_pack
 
         console = _console()
         if show is not None:
@@ -264,7 +264,7 @@ def register(cli: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Contracts to trade from effective capital, with Kelly, ruin and a risk level."""
-        from propdesk.risk.requests import SizeRequest
+        from propdesk.risk.quant.requests import SizeRequest
 
         console = _console()
         result = _answer(
@@ -308,7 +308,7 @@ def register(cli: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Kelly's optimal fraction and whether a risk level over-bets it."""
-        from propdesk.risk.requests import KellyRequest
+        from propdesk.risk.quant.requests import KellyRequest
 
         console = _console()
         result = _answer(
@@ -346,7 +346,7 @@ def register(cli: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Risk of ruin: classic, two-barrier, Vince/Kaufman and Monte Carlo."""
-        from propdesk.risk.requests import RuinRequest
+        from propdesk.risk.quant.requests import RuinRequest
 
         console = _console()
         result = _answer(
@@ -401,8 +401,8 @@ def register(cli: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Probability of passing a pack's evaluation (Monte Carlo with the pack's exact rules)."""
-        from propdesk.risk.replay import TradesCsvError, parse_trades_csv, replay_trades
-        from propdesk.risk.requests import ChallengeRequest
+        from propdesk.risk.quant.requests import ChallengeRequest
+        from propdesk.risk.rules.retro_evaluation import TradesCsvError, parse_trades_csv, replay_trades
 
         console = _console()
         resolved = _pack(console, pack, pack_file)

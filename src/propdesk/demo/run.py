@@ -32,12 +32,12 @@ from propdesk.model.ids import uuid_ids
 from propdesk.model.market import Quote
 from propdesk.services.access import api_keys
 from propdesk.services.access.tokens import Role, create_token
-from propdesk.services.accounts import lifecycle, views
-from propdesk.services.accounts import paper as paper_accounts
+from propdesk.services.accounts import lifecycle
 from propdesk.services.accounts.commands import recompute
+from propdesk.services.alpaca import paper_accounts
 from propdesk.services.context import ServiceContext
 from propdesk.services.market.prices import import_bar_file
-from propdesk.services.prop import marking
+from propdesk.services.prop import marking, views
 from propdesk.settings import Settings
 from propdesk.store import migrate
 from propdesk.store.engine import create_engine_for

@@ -10,8 +10,8 @@ import logging
 from dataclasses import dataclass
 
 from propdesk.jobs.worker import Job
+from propdesk.services.accounts import rules
 from propdesk.services.context import ServiceContext
-from propdesk.services.prop import rules
 
 log = logging.getLogger(__name__)
 NAME = "day boundaries"

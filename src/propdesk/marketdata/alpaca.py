@@ -41,20 +41,39 @@ Access log
 from __future__ import annotations
 
 import itertools
-import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, Self, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ValidationError
 
+from propdesk.marketdata.alpaca_http import (
+    AlpacaCredentials,
+    AlpacaDataError,
+    AlpacaHTTPError,
+    AlpacaRateLimitError,
+    AlpacaResponseError,
+    RateLimit,
+    RetryPolicy,
+    int_header,
+    rfc3339,
+)
+from propdesk.marketdata.alpaca_wire import (
+    BarsPage,
+    LatestBars,
+    LatestQuotes,
+    LatestTrades,
+    Trade,
+    decode_json,
+    symbol_kind,
+    to_bar,
+    to_quote,
+    to_trade,
+)
 from propdesk.marketdata.clock import Clock, SystemClock, now_of
 from propdesk.marketdata.sources import AccessLog
 from propdesk.marketdata.timeframes import normalize_timeframe
@@ -65,189 +84,10 @@ log = logging.getLogger(__name__)
 DEFAULT_DATA_URL = "https://data.alpaca.markets"
 CRYPTO_LOCATION = "us"
 OPTION_SYMBOLS_PER_REQUEST = 100
-_OCC = re.compile(r"[A-Z]{1,6}\d{6}[CP]\d{8}")
-_DATED_FUTURE = re.compile(r"/?[A-Z0-9]{1,4}[FGHJKMNQUVXZ]\d{2}")
-
-
-class AlpacaDataError(Exception):
-    """A market-data request that did not produce data."""
-
-
-class AlpacaResponseError(AlpacaDataError):
-    """A 200 response whose body is not what the API promises; nothing from it is used."""
-
-
-class AlpacaHTTPError(AlpacaDataError):
-    """An error status from the API (after any retries)."""
-
-    def __init__(self, path: str, status: int, message: str) -> None:
-        super().__init__(f"GET {path}: HTTP {status}: {message}")
-        self.path = path
-        self.status = status
-        self.message = message
-
-
-class AlpacaRateLimitError(AlpacaHTTPError):
-    """Still rate limited (429) after every retry."""
-
-
-# --- wire models ---------------------------------------------------------------------------------
-
-
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
-
-    @field_validator("t", mode="after", check_fields=False)
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("timestamp without a time zone")
-        return value.astimezone(UTC)
-
-
-class WireQuote(_Wire):
-    t: datetime
-    bp: Decimal = Field(ge=0)
-    ap: Decimal = Field(ge=0)
-    bs: Decimal = Field(default=Decimal(0), ge=0)
-    as_: Decimal = Field(default=Decimal(0), ge=0, alias="as")
-
-
-class WireTrade(_Wire):
-    t: datetime
-    p: Decimal = Field(ge=0)
-    s: Decimal = Field(ge=0)
-    x: str | None = None
-    i: int | None = None
-
-
-class WireBar(_Wire):
-    t: datetime
-    o: Decimal
-    h: Decimal
-    l: Decimal  # noqa: E741 - Alpaca's field name
-    c: Decimal
-    v: Decimal = Field(ge=0)
-    n: int | None = Field(default=None, ge=0)
-    vw: Decimal | None = None
-
-
-class _LatestQuotes(_Wire):
-    quotes: dict[str, WireQuote]
-
-
-class _LatestTrades(_Wire):
-    trades: dict[str, WireTrade]
-
-
-class _LatestBars(_Wire):
-    bars: dict[str, WireBar]
-
-
-class _BarsPage(_Wire):
-    bars: dict[str, list[WireBar]] | None
-    next_page_token: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Trade:
-    """The last trade of a symbol."""
-
-    symbol: str
-    time: datetime
-    price: Decimal
-    size: Decimal
-    exchange: str | None = None
-    trade_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RateLimit:
-    """What the last response said about the quota."""
-
-    limit: int | None
-    remaining: int | None
-    reset: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Retries and waits; seconds are plain floats (time, not money)."""
-
-    max_retries: int = 4
-    backoff_base: float = 0.5
-    backoff_cap: float = 16.0
-    max_wait: float = 65.0
-    quota_reserve: int = 2
-
-    def backoff(self, attempt: int) -> float:
-        return float(min(self.backoff_cap, self.backoff_base * 2**attempt))
-
-
-@dataclass(frozen=True)
-class AlpacaCredentials:
-    """The API key pair; ``SecretStr`` keeps both out of reprs and logs."""
-
-    key_id: SecretStr
-    secret_key: SecretStr
-
-    def __repr__(self) -> str:
-        return "AlpacaCredentials(key_id=**********, secret_key=**********)"
-
-
-def _decode_json(content: bytes) -> Any:
-    def refuse(constant: str) -> Any:
-        raise ValueError(f"{constant} is not a number")
-
-    return json.loads(content, parse_float=Decimal, parse_constant=refuse)
-
-
-def _to_quote(symbol: str, wire: WireQuote) -> Quote | None:
-    if wire.bp <= 0 or wire.ap <= 0 or wire.bp > wire.ap:
-        log.info(
-            "alpaca quote for %s is one-sided or crossed (bid %s, ask %s): left out", symbol, wire.bp, wire.ap
-        )
-        return None
-    return Quote(symbol, wire.t, wire.bp, wire.ap, None, wire.bs, wire.as_)
-
-
-def _to_bar(symbol: str, timeframe: str, wire: WireBar) -> Bar:
-    return Bar(symbol, timeframe, wire.t, wire.o, wire.h, wire.l, wire.c, wire.v, wire.vw, wire.n)
-
-
-def _to_trade(symbol: str, wire: WireTrade) -> Trade:
-    return Trade(symbol, wire.t, wire.p, wire.s, wire.x, wire.i)
-
-
-def _rfc3339(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        raise ValueError("start and end must be timezone-aware")
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _int_header(headers: httpx.Headers, name: str) -> int | None:
-    value = headers.get(name)
-    if value is None:
-        return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        return None
+DEFAULT_RETRY = RetryPolicy()
 
 
 _Model = TypeVar("_Model", bound=BaseModel)
-
-
-def symbol_kind(symbol: str) -> str:
-    """``crypto`` (``BTC/USD``), ``option`` (an OCC symbol), ``future`` or ``stock``."""
-    text = symbol.strip().upper()
-    if _OCC.fullmatch(text):
-        return "option"
-    if text.startswith("/") or _DATED_FUTURE.fullmatch(text):
-        return "future"
-    if "/" in text:
-        return "crypto"
-    return "stock"
 
 
 class AlpacaDataClient:
@@ -268,7 +108,7 @@ class AlpacaDataClient:
         clock: Clock | None = None,
         sleep: Callable[[float], None] = time.sleep,
         access_log: AccessLog | None = None,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
         timeout: float = 10.0,
         source: str = "alpaca",
     ) -> None:
@@ -332,13 +172,13 @@ class AlpacaDataClient:
         }
 
     def _note_rate_limit(self, headers: httpx.Headers) -> None:
-        remaining = _int_header(headers, "X-RateLimit-Remaining")
-        reset = _int_header(headers, "X-RateLimit-Reset")
+        remaining = int_header(headers, "X-RateLimit-Remaining")
+        reset = int_header(headers, "X-RateLimit-Reset")
         if remaining is None and reset is None:
             return
         with self._lock:
             self._rate = RateLimit(
-                _int_header(headers, "X-RateLimit-Limit"),
+                int_header(headers, "X-RateLimit-Limit"),
                 remaining,
                 datetime.fromtimestamp(reset, UTC) if reset is not None else None,
             )
@@ -396,7 +236,7 @@ class AlpacaDataClient:
             if status != 200:
                 raise AlpacaHTTPError(path, status, _error_message(response))
             try:
-                return _decode_json(response.content)
+                return decode_json(response.content)
             except ValueError as exc:
                 raise AlpacaResponseError(f"GET {path}: body is not valid JSON ({exc})") from None
 
@@ -432,10 +272,10 @@ class AlpacaDataClient:
     ) -> dict[str, Quote]:
         wanted = self._symbols(symbols)
         body = self._get(path, {**params, "symbols": ",".join(wanted)})
-        envelope = self._validated(path, _LatestQuotes, body)
+        envelope = self._validated(path, LatestQuotes, body)
         self._check_symbols(path, wanted, envelope.quotes)
         try:
-            converted = {s: _to_quote(s, w) for s, w in envelope.quotes.items()}
+            converted = {s: to_quote(s, w) for s, w in envelope.quotes.items()}
         except ValueError as exc:
             raise AlpacaResponseError(f"GET {path}: malformed quote: {exc}") from None
         quotes = {s: q for s, q in converted.items() if q is not None}
@@ -478,10 +318,10 @@ class AlpacaDataClient:
     ) -> dict[str, Trade]:
         wanted = self._symbols(symbols)
         envelope = self._validated(
-            path, _LatestTrades, self._get(path, {**params, "symbols": ",".join(wanted)})
+            path, LatestTrades, self._get(path, {**params, "symbols": ",".join(wanted)})
         )
         self._check_symbols(path, wanted, envelope.trades)
-        trades = {s: _to_trade(s, w) for s, w in envelope.trades.items()}
+        trades = {s: to_trade(s, w) for s, w in envelope.trades.items()}
         self._log_access(user, sorted(trades), "trade", source)
         return trades
 
@@ -503,12 +343,10 @@ class AlpacaDataClient:
         self, path: str, symbols: Sequence[str], params: dict[str, str], source: str, user: str | None
     ) -> dict[str, Bar]:
         wanted = self._symbols(symbols)
-        envelope = self._validated(
-            path, _LatestBars, self._get(path, {**params, "symbols": ",".join(wanted)})
-        )
+        envelope = self._validated(path, LatestBars, self._get(path, {**params, "symbols": ",".join(wanted)}))
         self._check_symbols(path, wanted, envelope.bars)
         try:
-            bars = {s: _to_bar(s, "1Min", w) for s, w in envelope.bars.items()}
+            bars = {s: to_bar(s, "1Min", w) for s, w in envelope.bars.items()}
         except ValueError as exc:
             raise AlpacaResponseError(f"GET {path}: malformed bar: {exc}") from None
         self._log_access(user, sorted(bars), "bar", source)
@@ -549,12 +387,12 @@ class AlpacaDataClient:
         token: str | None = None
         for _ in range(max_pages):
             page_query = query if token is None else {**query, "page_token": token}
-            page = self._validated(path, _BarsPage, self._get(path, page_query))
+            page = self._validated(path, BarsPage, self._get(path, page_query))
             page_bars = page.bars or {}
             self._check_symbols(path, wanted, page_bars)
             try:
                 for symbol, wires in page_bars.items():
-                    merged[symbol].extend(_to_bar(symbol, frame, w) for w in wires)
+                    merged[symbol].extend(to_bar(symbol, frame, w) for w in wires)
             except ValueError as exc:
                 raise AlpacaResponseError(f"GET {path}: malformed bar: {exc}") from None
             token = page.next_page_token
@@ -588,9 +426,9 @@ class AlpacaDataClient:
     ) -> dict[str, list[Bar]]:
         """Historical bars of ``symbols`` from ``start`` (to ``end``), every page, per symbol, oldest first."""
         feed = feed or self.feed
-        params = {"start": _rfc3339(start), "adjustment": adjustment, "feed": feed, "limit": str(page_limit)}
+        params = {"start": rfc3339(start), "adjustment": adjustment, "feed": feed, "limit": str(page_limit)}
         if end is not None:
-            params["end"] = _rfc3339(end)
+            params["end"] = rfc3339(end)
         return self._bars(
             "/v2/stocks/bars", symbols, timeframe, params, f"{self._source}:{feed}", on_behalf_of, max_pages
         )
@@ -606,9 +444,9 @@ class AlpacaDataClient:
         max_pages: int = 1_000,
         on_behalf_of: str | None = None,
     ) -> dict[str, list[Bar]]:
-        params = {"start": _rfc3339(start), "limit": str(page_limit)}
+        params = {"start": rfc3339(start), "limit": str(page_limit)}
         if end is not None:
-            params["end"] = _rfc3339(end)
+            params["end"] = rfc3339(end)
         path = f"/v1beta3/crypto/{CRYPTO_LOCATION}/bars"
         return self._bars(path, symbols, timeframe, params, f"{self._source}:crypto", on_behalf_of, max_pages)
 

@@ -22,17 +22,12 @@ from propdesk.accounting.state import AccountState
 from propdesk.model.instruments import AssetClass
 from propdesk.model.numbers import ZERO
 from propdesk.model.orders import Side
-from propdesk.risk.pack import GateAction, RulePack
-from propdesk.risk.state import (
-    Outcome,
-    RuleCode,
-    RuleState,
-    advance_to,
-    clock_of,
-    lots_of,
-    micro_ratio_of,
-    open_lots,
-)
+from propdesk.risk.rules.fold import advance_to
+from propdesk.risk.rules.observations import lots_of, micro_ratio_of, open_lots
+from propdesk.risk.rules.pack import RulePack
+from propdesk.risk.rules.pack_enums import GateAction
+from propdesk.risk.rules.sessions import clock_of
+from propdesk.risk.rules.state import Outcome, RuleCode, RuleState
 
 GateValue = Decimal | int | str | None
 

@@ -1,4 +1,4 @@
-"""Repositories for users, accounts, their ledger and their projections.
+"""Accounts: the record, the kernel state loaded from the projections, and ``save``.
 
 The ledger (``ledger_events``) is the truth; balances, positions, reservations and fills are
 projections written in the same transaction by :meth:`AccountRepository.save`. A repository
@@ -11,70 +11,49 @@ of the ledger with the stored projections field by field.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Never
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from propdesk.accounting.events import (
-    AccountCreated,
     AccountLiquidated,
-    AccountReset,
-    AccountStarted,
-    CashAdjusted,
     Event,
     FillApplied,
     FillVoided,
-    FundsReserved,
-    IncidentRecorded,
-    PositionsMarked,
-    ReservationReleased,
-    StatusChanged,
-    TradingDayStarted,
-    decode_event,
-    event_payload,
 )
 from propdesk.accounting.positions import Position
 from propdesk.accounting.state import AccountState, AccountStatus
-from propdesk.model.fills import Fill
 from propdesk.model.instruments import AssetClass, InstrumentSpec
 from propdesk.model.numbers import ZERO
 from propdesk.model.orders import OrderStatus, OrderUpdate
-from propdesk.store._sql import insert_on_conflict
+from propdesk.store.balances import balance_values
 from propdesk.store.errors import (
     AccountNotFound,
-    ProjectionConflict,
     StaleStateError,
-    UserNotFound,
 )
-from propdesk.store.orders import OPEN_ORDER_STATUSES, order_of, order_of_fill, update_row
+from propdesk.store.fills import fill_values
+from propdesk.store.ledger import LedgerStore
+from propdesk.store.order_updates import order_of_fill, update_row
+from propdesk.store.orders import OPEN_ORDER_STATUSES, order_of
+from propdesk.store.position_history import PositionHistoryStore
+from propdesk.store.positions import PositionStore, touched_symbols
+from propdesk.store.reservations import ReservationStore
+from propdesk.store.rule_states import RuleStateStore
 from propdesk.store.tables import (
     accounts,
     balances,
     fills,
-    ledger_events,
     order_updates,
     orders,
     positions,
     reservations,
-    rule_states,
-    users,
 )
-
-# --- rows ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class UserRow:
-    id: str
-    name: str
-    email: str | None
-    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,171 +118,7 @@ class AccountSummary:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class LedgerRow:
-    """One stored ledger event with its bookkeeping columns."""
-
-    seq: int
-    type: str
-    at: datetime
-    cash_delta: Decimal
-    cash_after: Decimal
-    payload: Mapping[str, Any]
-    correlation_id: str | None
-    causation_id: str | None
-    recorded_at: datetime
-
-    def to_event(self) -> Event:
-        return decode_event(self.type, self.at, self.cash_delta, self.payload)
-
-
-# --- users ---------------------------------------------------------------------------------------
-
-
-class UserRepository:
-    """Users own accounts; authentication lives elsewhere, this is just the record."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    def insert(self, *, user_id: str, name: str, created_at: datetime, email: str | None = None) -> UserRow:
-        row = UserRow(id=user_id, name=name, email=email, created_at=created_at)
-        self._conn.execute(sa.insert(users).values(id=user_id, name=name, email=email, created_at=created_at))
-        return row
-
-    def find(self, user_id: str) -> UserRow | None:
-        row = self._conn.execute(sa.select(users).where(users.c.id == user_id)).mappings().one_or_none()
-        return None if row is None else UserRow(row["id"], row["name"], row["email"], row["created_at"])
-
-    def get(self, user_id: str) -> UserRow:
-        found = self.find(user_id)
-        if found is None:
-            raise UserNotFound(user_id)
-        return found
-
-
-# --- accounts ------------------------------------------------------------------------------------
-
-
-def _balance_values(state: AccountState) -> dict[str, Any]:
-    """The balances row of ``state``: its scalars and the derived figures stored for readers."""
-    return {
-        "currency": state.currency,
-        "starting_cash": state.starting_cash,
-        "cash": state.cash,
-        "equity": state.equity,
-        "realized_pnl": state.realized_pnl,
-        "unrealized_pnl": state.unrealized_pnl,
-        "fees": state.fees,
-        "adjustments": state.adjustments,
-        "high_watermark": state.high_watermark,
-        "day_start_equity": state.day_start_equity,
-        "day_start_balance": state.day_start_balance,
-        "trading_day": state.trading_day,
-        "reserved_for_orders": state.reserved_for_orders,
-        "margin_used": state.margin_used,
-        "leverage": state.leverage,
-        "seq": state.seq,
-        "updated_at": state.updated_at,
-    }
-
-
-# Balance columns that are derived from the state rather than part of it.
-DERIVED_BALANCE_FIGURES = ("equity", "unrealized_pnl", "reserved_for_orders", "margin_used")
-
-
-def _position_values(account_id: str, position: Position) -> dict[str, Any]:
-    return {
-        "account_id": account_id,
-        "symbol": position.symbol,
-        "asset_class": position.instrument.asset_class.value,
-        "multiplier": position.instrument.multiplier,
-        "qty": position.qty,
-        "cost": position.cost,
-        "mark": position.mark,
-        "opened_at": position.opened_at,
-    }
-
-
-def _fill_values(account_id: str, fill: Fill) -> dict[str, Any]:
-    return {
-        "id": fill.fill_id,
-        "account_id": account_id,
-        "order_id": fill.order_id,
-        "symbol": fill.symbol,
-        "asset_class": fill.instrument.asset_class.value,
-        "multiplier": fill.instrument.multiplier,
-        "side": fill.side.value,
-        "qty": fill.qty,
-        "price": fill.price,
-        "fee": fill.fee,
-        "bid": fill.bid,
-        "ask": fill.ask,
-        "mark": fill.mark,
-        "slippage": fill.slippage,
-        "liquidity": fill.liquidity,
-        "time": fill.time,
-    }
-
-
-def _touched_symbols(events: Iterable[Event]) -> list[str] | None:
-    """Symbols whose position rows the events may change (first-touched order); None for all."""
-    seen: dict[str, None] = {}
-    for event in events:
-        match event:
-            case FillApplied():
-                seen[event.fill.symbol] = None
-            case PositionsMarked():
-                seen.update(dict.fromkeys(event.prices))
-            case FillVoided():
-                seen[event.instrument.symbol] = None
-            case AccountReset():
-                return None  # it archives every position held
-            case (
-                AccountCreated()
-                | IncidentRecorded()
-                | AccountStarted()
-                | FundsReserved()
-                | ReservationReleased()
-                | CashAdjusted()
-                | StatusChanged()
-                | TradingDayStarted()
-                | AccountLiquidated()
-            ):
-                pass  # these leave positions alone (a liquidation's closes are its fills)
-            case _:
-                return _every_position(event)
-    return list(seen)
-
-
-def _every_position(event: Never) -> None:
-    """A kind not in the union (mypy refuses the call for any member, so each is handled above).
-
-    At run time it can only be a ledger written by newer code: save then rewrites every position
-    row from the state, slower and never wrong.
-    """
-    return
-
-
-def _ledger_select(account_id: str) -> sa.Select[Any]:
-    return (
-        sa.select(
-            ledger_events.c.seq,
-            ledger_events.c.type,
-            ledger_events.c.at,
-            ledger_events.c.cash_delta,
-            ledger_events.c.cash_after,
-            ledger_events.c.payload,
-            ledger_events.c.correlation_id,
-            ledger_events.c.causation_id,
-            ledger_events.c.recorded_at,
-        )
-        .where(ledger_events.c.account_id == account_id)
-        .order_by(ledger_events.c.seq)
-    )
-
-
-class AccountRepository:
+class AccountRepository(LedgerStore, RuleStateStore, PositionStore, PositionHistoryStore, ReservationStore):
     """Accounts, their gapless ledger and the projections kept in step with it."""
 
     def __init__(self, conn: Connection) -> None:
@@ -352,7 +167,7 @@ class AccountRepository:
         }
         self._conn.execute(sa.insert(accounts).values(**values))
         self._conn.execute(
-            sa.insert(balances).values(account_id=account_id, **_balance_values(AccountState(account_id)))
+            sa.insert(balances).values(account_id=account_id, **balance_values(AccountState(account_id)))
         )
         return AccountRow.from_row(values)
 
@@ -432,48 +247,6 @@ class AccountRepository:
             )
             for r in self._conn.execute(stmt).mappings()
         ]
-
-    # --- rule state (accounts with a rule pack) ---------------------------------------------------
-
-    def rule_state(self, account_id: str) -> Mapping[str, Any] | None:
-        """The stored rule-state payload, or None before the account starts or without a pack."""
-        stmt = sa.select(rule_states.c.payload).where(rule_states.c.account_id == account_id)
-        payload = self._conn.execute(stmt).scalar_one_or_none()
-        return None if payload is None else dict(payload)
-
-    def save_rule_state(
-        self, account_id: str, payload: Mapping[str, Any], *, locked_until: datetime | None, at: datetime
-    ) -> None:
-        """Upsert the rule-state projection (call under the account lock)."""
-        row = {
-            "account_id": account_id,
-            "payload": dict(payload),
-            "locked_until": locked_until,
-            "updated_at": at,
-        }
-        insert_on_conflict(
-            self._conn,
-            rule_states,
-            [row],
-            keys=["account_id"],
-            update=["payload", "locked_until", "updated_at"],
-        )
-
-    def rule_tracked_ids(self) -> list[str]:
-        """Accounts with a stored rule state that have not ended (for the day-boundary job)."""
-        ended = [AccountStatus.COMPLETED.value, AccountStatus.LIQUIDATED.value]
-        stmt = (
-            sa.select(rule_states.c.account_id)
-            .join(accounts, accounts.c.id == rule_states.c.account_id)
-            .where(accounts.c.status.not_in(ended))
-            .order_by(rule_states.c.account_id)
-        )
-        return list(self._conn.execute(stmt).scalars())
-
-    def locked_until(self, account_id: str) -> datetime | None:
-        stmt = sa.select(rule_states.c.locked_until).where(rule_states.c.account_id == account_id)
-        value: datetime | None = self._conn.execute(stmt).scalar_one_or_none()
-        return value
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -564,7 +337,7 @@ class AccountRepository:
         self._append_ledger(
             account_id, state, events, previous_seq, correlation_id, causation_id, recorded_at
         )
-        fill_rows = [_fill_values(account_id, e.fill) for e in events if isinstance(e, FillApplied)]
+        fill_rows = [fill_values(account_id, e.fill) for e in events if isinstance(e, FillApplied)]
         if fill_rows:
             self._conn.execute(sa.insert(fills), fill_rows)
         # A fill no order placed (a liquidation, a flatten) is a trade update too, of an order that
@@ -591,12 +364,13 @@ class AccountRepository:
                     .values(voided_at=event.at)
                 )
         self._apply_reservations(account_id, events)
-        self._write_positions(account_id, state, _touched_symbols(events))
+        self._record_position_history(account_id, events)
+        self._write_positions(account_id, state, touched_symbols(events))
         for event in events:
             if isinstance(event, AccountLiquidated):
                 self._cancel_open_orders(account_id, event.at, f"account liquidated: {event.reason}")
         self._conn.execute(
-            sa.update(balances).where(balances.c.account_id == account_id).values(**_balance_values(state))
+            sa.update(balances).where(balances.c.account_id == account_id).values(**balance_values(state))
         )
 
     def _advance_account(self, account_id: str, state: AccountState, previous_seq: int) -> None:
@@ -616,36 +390,6 @@ class AccountRepository:
                 f"account {account_id} is at seq {current.last_seq}, "
                 f"but the state being saved follows seq {previous_seq}"
             )
-
-    def _append_ledger(
-        self,
-        account_id: str,
-        state: AccountState,
-        events: Sequence[Event],
-        previous_seq: int,
-        correlation_id: str | None,
-        causation_id: str | None,
-        recorded_at: datetime | None,
-    ) -> None:
-        cash = state.cash - sum((e.cash_delta for e in events), ZERO)
-        rows: list[dict[str, Any]] = []
-        for offset, event in enumerate(events, start=1):
-            cash += event.cash_delta
-            row: dict[str, Any] = {
-                "account_id": account_id,
-                "seq": previous_seq + offset,
-                "type": event.type,
-                "at": event.at,
-                "cash_delta": event.cash_delta,
-                "cash_after": cash,
-                "payload": event_payload(event),
-                "correlation_id": correlation_id,
-                "causation_id": causation_id,
-            }
-            if recorded_at is not None:
-                row["recorded_at"] = recorded_at
-            rows.append(row)
-        self._conn.execute(sa.insert(ledger_events), rows)
 
     def _cancel_open_orders(self, account_id: str, at: datetime, reason: str) -> None:
         """A liquidation released every reservation; the open orders that held them end with it,
@@ -685,88 +429,6 @@ class AccountRepository:
             ],
         )
 
-    def _apply_reservations(self, account_id: str, events: Sequence[Event]) -> None:
-        for event in events:
-            if isinstance(event, FundsReserved):
-                self._open_reservation(account_id, event)
-            elif isinstance(event, ReservationReleased):
-                self._release_reservation(account_id, event)
-
-    def _open_reservation(self, account_id: str, event: FundsReserved) -> None:
-        existing = self._conn.execute(
-            sa.select(reservations.c.status).where(
-                reservations.c.account_id == account_id, reservations.c.order_id == event.order_id
-            )
-        ).scalar_one_or_none()
-        if existing is not None:
-            # The key is (account, order): an order's reservation is opened once and resolved once.
-            raise ProjectionConflict(
-                f"order {event.order_id} of account {account_id} already had a reservation ({existing})"
-            )
-        self._conn.execute(
-            sa.insert(reservations).values(
-                account_id=account_id,
-                order_id=event.order_id,
-                amount=event.amount,
-                status="open",
-                created_at=event.at,
-                resolved_at=None,
-            )
-        )
-
-    def _release_reservation(self, account_id: str, event: ReservationReleased) -> None:
-        key = (reservations.c.account_id == account_id, reservations.c.order_id == event.order_id)
-        held = self._conn.execute(
-            sa.select(reservations.c.amount).where(*key, reservations.c.status == "open")
-        ).scalar_one_or_none()
-        if held is None:
-            raise ProjectionConflict(
-                f"order {event.order_id} of account {account_id} has no open reservation to release"
-            )
-        left = held - event.amount
-        if left < 0:
-            raise ProjectionConflict(f"release of {event.amount} exceeds the {held} held by {event.order_id}")
-        values: dict[str, Any] = (
-            {"status": "released", "resolved_at": event.at} if left == 0 else {"amount": left}
-        )
-        # "status = 'open'" makes resolution at-most-once even if the check above were bypassed.
-        result = self._conn.execute(
-            sa.update(reservations).where(*key, reservations.c.status == "open").values(**values)
-        )
-        if result.rowcount != 1:
-            raise ProjectionConflict(f"reservation of order {event.order_id} was resolved concurrently")
-
-    def _write_positions(self, account_id: str, state: AccountState, symbols: Sequence[str] | None) -> None:
-        if symbols is None:
-            stored = self._conn.execute(
-                sa.select(positions.c.symbol).where(positions.c.account_id == account_id)
-            ).scalars()
-            symbols = sorted(set(stored) | set(state.positions))
-        held = [state.positions[s] for s in symbols if s in state.positions]
-        gone = [s for s in symbols if s not in state.positions]
-        insert_on_conflict(
-            self._conn,
-            positions,
-            [_position_values(account_id, p) for p in held],
-            keys=("account_id", "symbol"),
-            update=("asset_class", "multiplier", "qty", "cost", "mark", "opened_at"),
-        )
-        if gone:
-            self._conn.execute(
-                sa.delete(positions).where(positions.c.account_id == account_id, positions.c.symbol.in_(gone))
-            )
-
-    # --- ledger --------------------------------------------------------------------------------
-
-    def ledger(self, account_id: str) -> list[LedgerRow]:
-        """The account's ledger rows in seq order."""
-        return [LedgerRow(**row) for row in self._conn.execute(_ledger_select(account_id)).mappings()]
-
-    def ledger_page(self, account_id: str, *, limit: int, offset: int) -> list[LedgerRow]:
-        """A window of the account's ledger rows in seq order (what the API pages through)."""
-        stmt = _ledger_select(account_id).limit(limit).offset(offset)
-        return [LedgerRow(**row) for row in self._conn.execute(stmt).mappings()]
-
     def by_clone(self, clone_id: str) -> list[AccountRow]:
         stmt = (
             sa.select(accounts)
@@ -791,51 +453,10 @@ class AccountRepository:
         """Make balances and positions exactly ``state`` (recompute's correction; ledger untouched)."""
         self._write_positions(account_id, state, None)
         self._conn.execute(
-            sa.update(balances).where(balances.c.account_id == account_id).values(**_balance_values(state))
+            sa.update(balances).where(balances.c.account_id == account_id).values(**balance_values(state))
         )
-
-    def load_events(self, account_id: str) -> list[Event]:
-        """The account's events in seq order, decoded for the kernel (``replay``/``fold``)."""
-        return [row.to_event() for row in self.ledger(account_id)]
 
     def fill_ids(self, account_id: str) -> set[str]:
         """Ids of the fills recorded for the account (recompute checks them against the ledger)."""
         stmt = sa.select(fills.c.id).where(fills.c.account_id == account_id)
         return set(self._conn.execute(stmt).scalars())
-
-    def ledger_through(self, account_id: str, until: datetime) -> list[LedgerRow]:
-        """The ledger rows up to the first one recorded after ``until`` (seq order): what a fold
-        as of ``until`` needs. Rows are selected by time and cut at the first seq gap, so a
-        later row back-dated before ``until`` is not folded ahead of the rows before it."""
-        stmt = _ledger_select(account_id).where(ledger_events.c.at <= until)
-        rows: list[LedgerRow] = []
-        for row in self._conn.execute(stmt).mappings():
-            if row["seq"] != len(rows) + 1:
-                break
-            rows.append(LedgerRow(**row))
-        return rows
-
-    def ledger_of_types(
-        self,
-        account_id: str,
-        types: Sequence[str],
-        *,
-        since: datetime | None = None,
-        before: datetime | None = None,
-        newest_first: bool = False,
-        limit: int = 100,
-    ) -> list[LedgerRow]:
-        """Ledger rows of the given types with ``since <= at < before``, in time order (then seq),
-        at most ``limit`` (account activities page through these)."""
-        stmt = _ledger_select(account_id).where(ledger_events.c.type.in_(list(types))).order_by(None)
-        if since is not None:
-            stmt = stmt.where(ledger_events.c.at >= since)
-        if before is not None:
-            stmt = stmt.where(ledger_events.c.at < before)
-        order = (
-            (ledger_events.c.at.desc(), ledger_events.c.seq.desc())
-            if newest_first
-            else (ledger_events.c.at, ledger_events.c.seq)
-        )
-        stmt = stmt.order_by(*order).limit(limit)
-        return [LedgerRow(**row) for row in self._conn.execute(stmt).mappings()]

@@ -1,3 +1,4 @@
+# Over ~500 lines on purpose: the whole schema in one module is what the migrations are checked against.
 """The schema as SQLAlchemy Core tables: the ledger, its projections and the records around them.
 
 This metadata is what the Alembic environment compares against; the migrations in
@@ -34,6 +35,7 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 ACCOUNT_STATUSES = ("pending", "active", "paused", "locked", "completed", "liquidated")
 RESERVATION_STATUSES = ("open", "released")
+POSITION_SIDES = ("long", "short")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -117,6 +119,35 @@ positions = sa.Table(
     sa.Column("cost", ExactDecimal(), nullable=False),
     sa.Column("mark", ExactDecimal(), nullable=False),
     sa.Column("opened_at", UtcDateTime(), nullable=False),
+)
+
+# One row per position's life, from the fill that opened it to the fill (or reset) that ended it;
+# ``closed_at`` is NULL while it is open. Open positions are read from ``positions`` alone, so
+# this table is written with every fill but never read on that path. The entry and exit figures
+# are unsigned sums (quantity, and quantity x price x multiplier), whose quotients are the
+# average prices; fees and realized PnL are those of the position's fills.
+position_history = sa.Table(
+    "position_history",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("symbol", sa.String(64), nullable=False),
+    sa.Column("asset_class", sa.String(16), nullable=False),
+    sa.Column("multiplier", ExactDecimal(), nullable=False),
+    sa.Column("side", sa.String(8), nullable=False),
+    sa.Column("max_qty", ExactDecimal(), nullable=False),
+    sa.Column("entry_qty", ExactDecimal(), nullable=False),
+    sa.Column("entry_value", ExactDecimal(), nullable=False),
+    sa.Column("exit_qty", ExactDecimal(), nullable=False),
+    sa.Column("exit_value", ExactDecimal(), nullable=False),
+    sa.Column("realized_pnl", ExactDecimal(), nullable=False),
+    sa.Column("fees", ExactDecimal(), nullable=False),
+    sa.Column("opened_at", UtcDateTime(), nullable=False),
+    sa.Column("closed_at", UtcDateTime(), nullable=True),
+    sa.Column("closed_by", sa.String(16), nullable=True),
+    sa.CheckConstraint(_in("side", POSITION_SIDES), name="side"),
+    sa.Index(None, "account_id", "symbol", "closed_at"),
+    sa.Index(None, "account_id", "closed_at"),
 )
 
 # order_id is not a foreign key: a reservation is taken before (or without) an orders row.

@@ -22,21 +22,21 @@ from typing import Self
 from sqlalchemy.engine import Connection, Engine, RootTransaction
 
 from propdesk.store.access import AuthVersionRepository, RateWindowRepository
-from propdesk.store.accounts import AccountRepository, AccountRow, UserRepository
+from propdesk.store.accounts import AccountRepository, AccountRow
+from propdesk.store.api_keys import ApiKeyRepository
+from propdesk.store.audit import AuditRepository
+from propdesk.store.decision_actions import DecisionActionRepository
 from propdesk.store.engine import READ_ONLY_OPTION, is_serializing_sqlite_engine
 from propdesk.store.errors import AccountNotFound, UnitOfWorkError
+from propdesk.store.fills import FillRepository
+from propdesk.store.heartbeats import HeartbeatRepository
 from propdesk.store.orders import OrderRepository
 from propdesk.store.ownership import OwnershipRepository
+from propdesk.store.position_history import PositionHistoryRepository
 from propdesk.store.prices import PriceRepository
-from propdesk.store.records import (
-    AlpacaWatchlistRepository,
-    ApiKeyRepository,
-    AuditRepository,
-    DecisionActionRepository,
-    FillRepository,
-    HeartbeatRepository,
-    TokenRepository,
-)
+from propdesk.store.tokens import TokenRepository
+from propdesk.store.users import UserRepository
+from propdesk.store.watchlists import AlpacaWatchlistRepository
 
 
 class UnitOfWork:
@@ -167,6 +167,11 @@ class UnitOfWork:
     def orders(self) -> OrderRepository:
         """Orders as the order engine's values, trade updates, evaluator cursors, asset flags."""
         return OrderRepository(self.connection)
+
+    @property
+    def position_history(self) -> PositionHistoryRepository:
+        """Closed positions (the records :meth:`AccountRepository.save` keeps)."""
+        return PositionHistoryRepository(self.connection)
 
     @property
     def fills(self) -> FillRepository:

@@ -11,7 +11,7 @@ from websockets.sync.client import ClientConnection
 
 from propdesk.model.orders import ActionKind
 from propdesk.services.accounts import admin, lifecycle
-from propdesk.services.accounts import paper as paper_accounts
+from propdesk.services.alpaca import paper_accounts
 from propdesk.services.orders import commands as orders
 from propdesk.services.prop import decisions
 from propdesk.services.prop.decisions import ActionRequest

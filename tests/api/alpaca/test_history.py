@@ -25,7 +25,7 @@ from propdesk.model.orders import Order, OrderStatus, OrderType, Side, TimeInFor
 from propdesk.services.access import api_keys
 from propdesk.services.access.api_keys import KeyPair
 from propdesk.services.accounts import admin, lifecycle
-from propdesk.services.accounts import paper as paper_accounts
+from propdesk.services.alpaca import paper_accounts
 from propdesk.services.orders import commands as orders
 from propdesk.services.prop import marking
 from propdesk.store.uow import UnitOfWork

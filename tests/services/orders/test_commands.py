@@ -17,7 +17,7 @@ from propdesk.services.accounts.commands import get_state, recompute
 from propdesk.services.errors import Forbidden, Invalid, NotFound, Refused
 from propdesk.services.orders import commands as orders
 from propdesk.services.orders.evaluation import evaluate_account
-from propdesk.store.records import Page
+from propdesk.store.pages import Page
 from propdesk.store.uow import UnitOfWork
 from tests.api.conftest import Api, build_api
 from tests.factories import T0

@@ -5,7 +5,7 @@ Assets carry the key ``class`` (alpaca-py's alias), an ``id`` derived from the s
 exchange from alpaca-py's enum only. Margin requirements are the caller's account's: a marginable
 asset ties up ``100 / leverage`` percent of its value, anything else 100. Which symbols are known,
 and the rules where Alpaca's master data has no counterpart, are in
-:mod:`propdesk.services.alpaca.assets`.
+:mod:`propdesk.services.market.assets`.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from propdesk.api.routing import api_router
 from propdesk.model.numbers import NotExactError, parse_decimal
 from propdesk.services.access.api_keys import KeyPrincipal
 from propdesk.services.accounts import commands as accounts
-from propdesk.services.alpaca import assets
-from propdesk.services.alpaca.assets import AssetInfo, ContractFilter, ContractInfo
 from propdesk.services.context import ServiceContext
+from propdesk.services.market import assets
+from propdesk.services.market.assets import AssetInfo, ContractFilter, ContractInfo
 
 router = api_router(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
 Ctx = Annotated[ServiceContext, Depends(context)]

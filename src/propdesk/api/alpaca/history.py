@@ -21,6 +21,7 @@ from propdesk.api.routing import api_router
 from propdesk.services.access.api_keys import KeyPrincipal
 from propdesk.services.alpaca import activities as activity_log
 from propdesk.services.alpaca import history
+from propdesk.services.alpaca.history_plan import HistoryQuery
 from propdesk.services.alpaca.market_hours import nyse
 from propdesk.services.context import ServiceContext
 
@@ -49,7 +50,7 @@ def portfolio_history(
     cashflow_types: Text = None,
 ) -> dict[str, Any]:
     """The account's equity and P/L over time, sampled from its ledger."""
-    query = history.HistoryQuery(
+    query = HistoryQuery(
         period=period,
         timeframe=timeframe,
         start=start,

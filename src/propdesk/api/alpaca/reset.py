@@ -4,7 +4,7 @@ Alpaca resets paper accounts only from its dashboard (and a reset there rotates 
 breaks running bots); propdesk offers the reset on the API, with the same key pair working
 afterwards. The optional body ``{"starting_cash": "..."}`` resets "with an arbitrary amount", as
 Alpaca's dashboard does; it becomes the account's starting balance. What a reset does is
-:func:`propdesk.services.accounts.paper.reset_account`.
+:func:`propdesk.services.alpaca.paper_accounts.reset_account`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from propdesk.api.alpaca.wire import dec, ts
 from propdesk.api.auth import context
 from propdesk.api.routing import api_router
 from propdesk.services.access.api_keys import KeyPrincipal
-from propdesk.services.accounts import paper as paper_accounts
+from propdesk.services.alpaca import paper_accounts
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict
 

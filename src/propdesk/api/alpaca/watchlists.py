@@ -24,7 +24,7 @@ from propdesk.services.access.api_keys import KeyPrincipal
 from propdesk.services.alpaca import watchlists
 from propdesk.services.alpaca.watchlists import WatchlistView
 from propdesk.services.context import ServiceContext
-from propdesk.store.records import AlpacaWatchlistRecord
+from propdesk.store.watchlists import AlpacaWatchlistRecord
 
 router = api_router(prefix="/v2", tags=["alpaca"], responses=ERROR_RESPONSES)
 Ctx = Annotated[ServiceContext, Depends(context)]

@@ -6,17 +6,18 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from propdesk.api import order_schemas as o
 from propdesk.api import presenters as present
 from propdesk.api import schemas as s
 from propdesk.api.auth import admin_only, context
 from propdesk.api.routers.prop import Limit, Offset, _account_out
 from propdesk.api.routing import api_router
 from propdesk.services.access.tokens import Principal
-from propdesk.services.accounts import admin, lifecycle, views
-from propdesk.services.accounts import paper as paper_accounts
+from propdesk.services.accounts import admin, lifecycle
+from propdesk.services.alpaca import paper_accounts
 from propdesk.services.context import ServiceContext
-from propdesk.services.prop import decisions
-from propdesk.store.records import Page
+from propdesk.services.prop import decisions, views
+from propdesk.store.pages import Page
 
 router = api_router(prefix="/api/v1/admin/prop", tags=["admin"])
 Ctx = Annotated[ServiceContext, Depends(context)]
@@ -50,7 +51,7 @@ def liquidate(account_id: str, body: s.AdminReasonIn, ctx: Ctx, who: Admin) -> s
 
 
 class AdminResetIn(s.AdminReasonIn):
-    starting_cash: s.PositiveExact | None = None
+    starting_cash: o.PositiveExact | None = None
 
 
 @router.post("/accounts/{account_id}/reset", response_model=s.AccountOut)

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 
 from propdesk.api.auth import context
 from propdesk.api.routing import api_router
-from propdesk.services.accounts import views
 from propdesk.services.context import ServiceContext
+from propdesk.services.prop import views
 
 router = api_router(tags=["health"])
 

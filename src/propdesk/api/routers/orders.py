@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Response
 
+from propdesk.api import order_schemas as o
 from propdesk.api import presenters as present
 from propdesk.api import schemas as s
 from propdesk.api.auth import context, service_or_admin
@@ -29,7 +30,7 @@ Caller = Annotated[Principal, Depends(service_or_admin)]
 ORDERS = "/accounts/{account_id}/orders"
 
 
-def _request(ctx: ServiceContext, body: s.OrderIn) -> OrderRequest:
+def _request(ctx: ServiceContext, body: o.OrderIn) -> OrderRequest:
     take_profit = None if body.take_profit is None else TakeProfit(limit_price=body.take_profit.limit_price)
     stop_loss = (
         None
@@ -68,7 +69,7 @@ def _with_legs(ctx: ServiceContext, account_id: str, order: Order) -> s.OrderOut
     status_code=201,
     responses={200: {"model": s.OrderOut, "description": "a resend of a stored order (same clientOrderId)"}},
 )
-def submit(account_id: str, body: s.OrderIn, response: Response, ctx: Ctx, _: Caller) -> s.OrderOut:
+def submit(account_id: str, body: o.OrderIn, response: Response, ctx: Ctx, _: Caller) -> s.OrderOut:
     """Place an order (201); the same ``clientOrderId`` and order again returns the stored order
     (200), the same id with a different order is a 422 ``duplicate_client_order_id``."""
     result = orders.submit_order(ctx, account_id, _request(ctx, body))
@@ -78,14 +79,14 @@ def submit(account_id: str, body: s.OrderIn, response: Response, ctx: Ctx, _: Ca
 
 
 # Static paths before ``/orders/{order_id}``, so that they are not read as order ids.
-@router.post(f"{ORDERS}/evaluate", response_model=s.EvaluationOut)
-def evaluate(account_id: str, ctx: Ctx, _: Caller) -> s.EvaluationOut:
+@router.post(f"{ORDERS}/evaluate", response_model=o.EvaluationOut)
+def evaluate(account_id: str, ctx: Ctx, _: Caller) -> o.EvaluationOut:
     """Run the resting-order evaluator for this account up to now (what the job does each sweep)."""
     return present.evaluation(order_evaluation.evaluate_account(ctx, account_id))
 
 
-@router.get(f"{ORDERS}/evaluation", response_model=s.EvaluationCursorOut)
-def evaluation(account_id: str, ctx: Ctx, _: Caller) -> s.EvaluationCursorOut:
+@router.get(f"{ORDERS}/evaluation", response_model=o.EvaluationCursorOut)
+def evaluation(account_id: str, ctx: Ctx, _: Caller) -> o.EvaluationCursorOut:
     """How far the evaluator got; ``delayed`` when its last run caught up on more market events
     than ``PROPDESK_ORDERS_CATCH_UP_NOTICE`` (some fills may have been delayed)."""
     cursor = order_evaluation.cursor_of(ctx, account_id)
@@ -105,8 +106,8 @@ def by_client_id(
     return present.order(order, legs)
 
 
-@router.delete(ORDERS, response_model=s.OrderListOut)
-def cancel_all(account_id: str, ctx: Ctx, _: Caller) -> s.OrderListOut:
+@router.delete(ORDERS, response_model=o.OrderListOut)
+def cancel_all(account_id: str, ctx: Ctx, _: Caller) -> o.OrderListOut:
     """Cancel every open order (exit legs first, then their entries); returns what was canceled."""
     return present.order_list(orders.cancel_all(ctx, account_id))
 
@@ -118,7 +119,7 @@ def get_order(account_id: str, order_id: str, ctx: Ctx, _: Caller) -> s.OrderOut
 
 
 @router.patch(f"{ORDERS}/{{order_id}}", response_model=s.OrderOut)
-def replace(account_id: str, order_id: str, body: s.ReplaceIn, ctx: Ctx, _: Caller) -> s.OrderOut:
+def replace(account_id: str, order_id: str, body: o.ReplaceIn, ctx: Ctx, _: Caller) -> s.OrderOut:
     """Replace an open order: the new order (``replaces`` = the old id) is returned; the old one
     goes ``replaced``. Absent fields keep the old order's values."""
     changes = (body.qty, body.time_in_force, body.limit_price, body.stop_price, body.trail)

@@ -12,11 +12,11 @@ from propdesk.api import schemas as s
 from propdesk.api.auth import context, service_or_admin
 from propdesk.api.routing import api_router
 from propdesk.services.access.tokens import Principal
-from propdesk.services.accounts import lifecycle, views
+from propdesk.services.accounts import lifecycle, rules
 from propdesk.services.context import ServiceContext
-from propdesk.services.prop import decisions, marking, rules
+from propdesk.services.prop import decisions, marking, views
 from propdesk.services.prop.decisions import ActionRequest
-from propdesk.store.records import Page
+from propdesk.store.pages import Page
 
 router = api_router(prefix="/api/v1/prop", tags=["prop"])
 Ctx = Annotated[ServiceContext, Depends(context)]

@@ -1,6 +1,6 @@
 """``/api/v1/risk/*``: sizing, Kelly, risk of ruin, pass probability and the shipped rule packs.
 
-Thin routes over :mod:`propdesk.risk.requests` (service or admin token). Results are the pure
+Thin routes over :mod:`propdesk.risk.quant.requests` (service or admin token). Results are the pure
 functions' dataclasses, sent with camelCase keys, decimals as strings and non-finite floats as null.
 """
 
@@ -10,11 +10,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 
-from propdesk.api import schemas as s
+from propdesk.api import risk_schemas as s
 from propdesk.api.auth import service_or_admin
 from propdesk.api.presenters import result_json
 from propdesk.api.routing import api_router
-from propdesk.risk.pack import PackError
+from propdesk.risk.rules.pack import PackError
 from propdesk.services.access.tokens import Principal
 from propdesk.services.errors import Invalid
 
@@ -55,7 +55,7 @@ def challenge(body: s.ChallengeIn, _: Caller) -> Result:
 @router.get("/packs", response_model=s.RulePackListOut)
 def packs(_: Caller) -> s.RulePackListOut:
     """The shipped rule packs (an account names one as ``id`` or ``id@version``)."""
-    from propdesk.risk.packs import load_all
+    from propdesk.risk.rules.packs import load_all
 
     return s.RulePackListOut(
         items=[

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from propdesk.services.access.tokens import digest, opens
 from propdesk.services.clock import Clock
 from propdesk.services.errors import NotFound
-from propdesk.store.records import ApiKeyRecord
+from propdesk.store.api_keys import ApiKeyRecord
 from propdesk.store.uow import UnitOfWork
 
 _KEY_ALPHABET = string.ascii_uppercase + string.digits

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 
 from propdesk.services.clock import Clock
 from propdesk.services.errors import NotFound
-from propdesk.store.records import TokenRecord
+from propdesk.store.tokens import TokenRecord
 from propdesk.store.uow import UnitOfWork
 
 _TOKEN = re.compile(r"pd_([a-z0-9]{16})_([A-Za-z0-9_\-]{43})")

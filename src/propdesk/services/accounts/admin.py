@@ -13,11 +13,11 @@ from typing import Any
 from propdesk.accounting.events import FillApplied, FillVoided
 from propdesk.accounting.kernel import ChangeStatus, Decision, VoidFill, handle, replay
 from propdesk.accounting.state import AccountState, AccountStatus
+from propdesk.services.accounts import rules
 from propdesk.services.accounts.closeouts import liquidation
 from propdesk.services.accounts.commands import FieldDrift, recompute_in
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Invalid, NotFound
-from propdesk.services.prop import rules
 from propdesk.services.transactions import account_tx
 from propdesk.store.uow import UnitOfWork
 

@@ -22,12 +22,13 @@ from propdesk.accounting.state import AccountState
 from propdesk.model.ids import AccountId, IdFactory
 from propdesk.model.numbers import ZERO
 from propdesk.model.policy import ExecutionPolicy
-from propdesk.risk.pack import RulePack, pack_snapshot
+from propdesk.risk.rules.pack import RulePack, pack_snapshot
 from propdesk.services.access import ownership
 from propdesk.services.access.tokens import Principal
 from propdesk.services.clock import Clock, system_clock
 from propdesk.services.transactions import AccountTx, account_tx, open_tx
-from propdesk.store.accounts import DERIVED_BALANCE_FIGURES, AccountRow
+from propdesk.store.accounts import AccountRow
+from propdesk.store.balances import DERIVED_BALANCE_FIGURES
 from propdesk.store.uow import UnitOfWork
 
 CommandFactory = Callable[[AccountState], Command]

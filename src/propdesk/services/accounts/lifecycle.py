@@ -20,15 +20,15 @@ from propdesk.accounting.kernel import ChangeStatus, CommandRejected, handle
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.model.numbers import NotExactError, parse_decimal
 from propdesk.model.policy import ExecutionPolicy, preset
-from propdesk.risk.pack import RulePack
+from propdesk.risk.rules.pack import RulePack
 from propdesk.services.access import ownership
 from propdesk.services.access.tokens import Principal
+from propdesk.services.accounts import rules
 from propdesk.services.accounts.closeouts import liquidation
 from propdesk.services.accounts.commands import IdempotencyConflict, open_account_in
 from propdesk.services.accounts.commands import start_in as start_account_in
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Invalid
-from propdesk.services.prop import rules
 from propdesk.services.transactions import AccountTx, account_tx, open_tx
 from propdesk.store.accounts import AccountRow
 from propdesk.store.uow import UnitOfWork

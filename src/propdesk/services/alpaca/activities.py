@@ -24,7 +24,8 @@ from typing import Any
 from propdesk.model.fills import Fill
 from propdesk.model.numbers import ZERO
 from propdesk.model.orders import OrderStatus
-from propdesk.services.alpaca.history import (
+from propdesk.services.alpaca.market_hours import nyse
+from propdesk.services.alpaca.params import (
     ACTIVITY_TYPES,
     MAX_YEAR,
     MIN_YEAR,
@@ -32,10 +33,9 @@ from propdesk.services.alpaca.history import (
     ny_midnight,
     parse_moment,
 )
-from propdesk.services.alpaca.market_hours import nyse
 from propdesk.services.context import ServiceContext
-from propdesk.store.accounts import LedgerRow
-from propdesk.store.orders import DERIVED_ID_NAMESPACE, order_id_of_fill
+from propdesk.store.ledger import LedgerRow
+from propdesk.store.order_updates import DERIVED_ID_NAMESPACE, order_id_of_fill
 from propdesk.store.uow import UnitOfWork
 
 TRADE_TYPES = frozenset({"FILL"})

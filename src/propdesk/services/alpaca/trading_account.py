@@ -38,7 +38,7 @@ from propdesk.services.errors import Forbidden, Invalid
 from propdesk.services.orders import commands as orders
 from propdesk.services.transactions import account_tx
 from propdesk.store.accounts import AccountRow
-from propdesk.store.records import AccountConfigurationRecord, AccountConfigurationRepository
+from propdesk.store.configurations import AccountConfigurationRecord, AccountConfigurationRepository
 from propdesk.store.uow import UnitOfWork
 
 # Alpaca's options levels: 0 disabled, 1 covered calls and cash-secured puts, 2 long calls and

@@ -2,7 +2,7 @@
 
 Only the owner's key pair reaches a watchlist; another account's id is simply not found. A
 watchlist name is 1–64 characters, not blank, without control characters, and unique within the
-account. Symbols must be assets propdesk knows (:mod:`propdesk.services.alpaca.assets`, the catalogue
+account. Symbols must be assets propdesk knows (:mod:`propdesk.services.market.assets`, the catalogue
 ``GET /v2/assets`` lists); they are stored as propdesk's symbol (``btcusd`` → ``BTC/USD``), keep
 the owner's order and appear at most once in a list. Every refusal is a 422 (Alpaca's 40010001,
 as for its ``watchlist name must be unique``) except an unknown watchlist, or a symbol that is not
@@ -19,13 +19,13 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from propdesk.model.instruments import AssetClass, InvalidSymbolError, parse_instrument
-from propdesk.services.alpaca import assets
-from propdesk.services.alpaca.assets import AssetInfo
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Invalid, NotFound
+from propdesk.services.market import assets
+from propdesk.services.market.assets import AssetInfo
 from propdesk.services.transactions import account_tx
-from propdesk.store.records import AlpacaWatchlistRecord
 from propdesk.store.uow import UnitOfWork
+from propdesk.store.watchlists import AlpacaWatchlistRecord
 
 MAX_NAME_LENGTH = 64
 # Alpaca's field-validation code goes with this reason (api/alpaca/errors.translate).

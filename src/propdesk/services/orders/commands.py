@@ -41,13 +41,14 @@ from propdesk.model.instruments import AssetClass, Equity, Instrument, InvalidSy
 from propdesk.model.market import Quote
 from propdesk.model.orders import Order, OrderClass, OrderStatus, Side
 from propdesk.risk.gates import OrderIntent
+from propdesk.services.accounts import rules
 from propdesk.services.accounts.commands import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Disabled, Forbidden, Invalid, NotFound, Refused, ServiceError
-from propdesk.services.prop import rules
 from propdesk.services.transactions import AccountTx, account_tx
 from propdesk.store.accounts import AccountRow
-from propdesk.store.orders import AssetFlags, update_row
+from propdesk.store.order_updates import update_row
+from propdesk.store.orders import AssetFlags
 from propdesk.store.uow import UnitOfWork
 
 T = TypeVar("T")

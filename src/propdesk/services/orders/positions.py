@@ -44,14 +44,16 @@ from propdesk.model.instruments import (
 )
 from propdesk.model.numbers import ZERO
 from propdesk.model.orders import Order, OrderClass, OrderStatus, OrderType, Side, TimeInForce
+from propdesk.services.accounts import rules
 from propdesk.services.accounts.commands import policy_of
-from propdesk.services.alpaca.assets import AssetInfo, describe, trading_date, underlying_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Forbidden, Invalid, NotFound, Refused, ServiceError
+from propdesk.services.market.assets import AssetInfo, describe, trading_date, underlying_of
 from propdesk.services.orders import commands as orders
 from propdesk.services.orders.commands import Submitted
-from propdesk.services.prop import rules
 from propdesk.services.transactions import AccountTx, account_tx, savepoint
+from propdesk.store.pages import Page
+from propdesk.store.position_history import PositionRecord
 from propdesk.store.uow import UnitOfWork
 
 HUNDRED = Decimal(100)
@@ -475,3 +477,10 @@ def exercise(ctx: ServiceContext, account_id: str, text: str) -> Exercised:
         uow.accounts.save(account_id, after, events, correlation_id=fills[0].fill_id, recorded_at=now)
         rules.fold_and_apply(ctx, uow, account, after, events)
     return Exercised(symbol, qty, fills, after)
+
+
+def position_history(ctx: ServiceContext, account_id: str, page: Page) -> list[PositionRecord]:
+    """The account's closed positions in the order they closed (see :mod:`propdesk.store.position_history`)."""
+    with UnitOfWork(ctx.engine, read_only=True) as uow:
+        uow.accounts.get(account_id)
+        return uow.position_history.page(account_id, page)

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from propdesk.model.orders import Order, OrderStatus, OrderUpdate
 from propdesk.services.context import ServiceContext
-from propdesk.store.orders import UpdateRow, order_from_json
+from propdesk.store.order_updates import UpdateRow, order_from_json
 from propdesk.store.uow import UnitOfWork
 
 # execution ids of updates that are not fills: stable per stored row.

@@ -38,14 +38,14 @@ from propdesk.model.policy import ExecutionPolicy
 from propdesk.risk.gates import OrderIntent
 from propdesk.services.access import ownership
 from propdesk.services.access.tokens import Principal
+from propdesk.services.accounts import rules
 from propdesk.services.accounts.commands import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Disabled, Invalid, NotFound
-from propdesk.services.prop import rules
 from propdesk.services.transactions import account_tx
 from propdesk.store.accounts import AccountRow
-from propdesk.store.orders import update_row
-from propdesk.store.records import PENDING_APPROVAL, DecisionActionRecord
+from propdesk.store.decision_actions import PENDING_APPROVAL, DecisionActionRecord
+from propdesk.store.order_updates import update_row
 from propdesk.store.uow import UnitOfWork
 
 FILLED = "filled"

@@ -26,14 +26,14 @@ from typing import Any
 from propdesk.accounting.kernel import CommandRejected, Decision, MarkToPrices, RecordIncident, handle
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.execution.pipeline import breaches_drawdown
-from propdesk.risk.evaluate import RequiredAction
+from propdesk.risk.rules.status import RequiredAction
 from propdesk.services.access import ownership
 from propdesk.services.access.tokens import Principal
+from propdesk.services.accounts import rules
 from propdesk.services.accounts.closeouts import liquidation
 from propdesk.services.accounts.commands import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.market.quotes import latest_quotes
-from propdesk.services.prop import rules
 from propdesk.services.transactions import account_tx
 from propdesk.store.uow import UnitOfWork
 
