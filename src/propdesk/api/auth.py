@@ -2,7 +2,7 @@
 
 Each authenticated request counts against its token's window (``PROPDESK_SERVICE_API_RATE_LIMIT`` a
 minute, shared by every server process); a failed authentication counts against the client
-address (``PROPDESK_AUTH_FAILURE_LIMIT``). Either over its limit is a 429 ``rate_limited``; the
+address (``PROPDESK_AUTH_FAILURE_LIMIT``, :mod:`propdesk.api.auth_failures`). Either over its limit is a 429 ``rate_limited``; the
 middleware installed by :func:`install` puts the window in ``X-RateLimit-*`` headers.
 """
 
@@ -13,15 +13,15 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.requests import HTTPConnection
 
+from propdesk.api import auth_failures
 from propdesk.model.ids import AccountId
 from propdesk.model.text import escape_text, text_problem
 from propdesk.services.access import ownership
-from propdesk.services.access.rate_limits import AuthThrottle, RateLimiter, Window
+from propdesk.services.access.rate_limits import RateLimiter, Window
 from propdesk.services.access.tokens import CachedAuthenticator, Principal, Role
 from propdesk.services.context import ServiceContext
-from propdesk.services.errors import Invalid, ServiceError
+from propdesk.services.errors import Forbidden, Invalid, ServiceError
 
 bearer = HTTPBearer(auto_error=False, description="pd_<id>_<secret>, from `propdesk token create`")
 
@@ -30,18 +30,8 @@ class Unauthenticated(ServiceError):
     status = 401
 
 
-class Forbidden(ServiceError):
-    status = 403
-
-
 class TooManyRequests(ServiceError):
     status = 429
-
-
-def client_address(connection: HTTPConnection) -> str:
-    """The peer address failed authentications are counted by (the proxy's, behind one that
-    uvicorn is not told to trust with ``--forwarded-allow-ips``)."""
-    return connection.client.host if connection.client else "unknown"
 
 
 def _rate_limited(request: Request, window: Window, message: str) -> TooManyRequests:
@@ -85,20 +75,21 @@ def require(*roles: Role) -> Callable[..., Principal]:
         request: Request,
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
     ) -> Principal:
-        throttle: AuthThrottle = request.app.state.auth_throttle
-        address = client_address(request)
-        blocked = throttle.blocked(address)
-        if blocked is not None:
-            raise _rate_limited(request, blocked, _failures_message(blocked))
-        if credentials is None:
-            raise Unauthenticated("unauthenticated", "send Authorization: Bearer <token>")
         authenticator: CachedAuthenticator[Principal] = request.app.state.authenticator
-        principal = authenticator(credentials.credentials)
-        if principal is None:
-            failures = throttle.failed(address)
-            if failures.exceeded:
-                raise _rate_limited(request, failures, _failures_message(failures))
-            raise Unauthenticated("invalid_token", "the bearer token is unknown, revoked or malformed")
+        try:
+            principal = auth_failures.authenticate(
+                request,
+                lambda: None if credentials is None else authenticator(credentials.credentials),
+                presented=credentials is not None,
+            )
+        except auth_failures.TooManyFailures as exc:
+            raise _rate_limited(request, exc.window, _failures_message(exc.window)) from None
+        except auth_failures.NotAuthenticated as exc:
+            if not exc.presented:
+                raise Unauthenticated("unauthenticated", "send Authorization: Bearer <token>") from None
+            raise Unauthenticated(
+                "invalid_token", "the bearer token is unknown, revoked or malformed"
+            ) from None
         limiter: RateLimiter = request.app.state.service_api_limiter
         window = limiter.hit(principal.token_id)
         request.state.rate_window = window

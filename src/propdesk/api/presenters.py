@@ -16,7 +16,7 @@ from propdesk.accounting.state import AccountState
 from propdesk.api import order_schemas as o
 from propdesk.api import schemas as s
 from propdesk.model.market import Quote
-from propdesk.model.order import Order
+from propdesk.model.orders import Order
 from propdesk.services.orders.evaluation import Evaluation
 from propdesk.services.prop.decisions import ActionResult
 from propdesk.services.prop.views import DecisionContext, Snapshot

@@ -254,7 +254,7 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Play stored bars forward on a replay clock, writing the quotes derived from them."""
         from propdesk.marketdata.clock import ReplayClock
-        from propdesk.marketdata.replay import ReplayFeed
+        from propdesk.marketdata.replay_feed import ReplayFeed
 
         console = Console()
         begin = _when(start)

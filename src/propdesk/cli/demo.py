@@ -1,4 +1,5 @@
-"""``propdesk demo`` (the service with an agent) and ``propdesk backtest`` (the kernel in memory)."""
+"""``propdesk demo``: the service with an agent trading replayed prices (``propdesk backtest`` runs
+the kernel in memory, :mod:`propdesk.cli.backtest`)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-Symbols = Annotated[str, typer.Option(help="Comma-separated shipped symbols (NVDA, ORCL, YHOO).")]
-Start = Annotated[str, typer.Option(help="First day of the replay (YYYY-MM-DD).")]
-End = Annotated[str, typer.Option(help="Last day of the replay (YYYY-MM-DD).")]
-
-
-def _symbols(text: str) -> list[str]:
-    return [s.strip().upper() for s in text.split(",") if s.strip()]
+from propdesk.cli._replay_options import End, Start, Symbols, symbols_of
 
 
 def register(cli: typer.Typer) -> None:
@@ -39,31 +34,12 @@ def register(cli: typer.Typer) -> None:
                 console,
                 DemoOptions(
                     database=database,
-                    symbols=_symbols(symbols),
+                    symbols=symbols_of(symbols),
                     start=date.fromisoformat(start),
                     end=date.fromisoformat(end),
                     port=port,
                     keep_serving=not exit_after,
                 ),
-            )
-        except ValueError as exc:
-            console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from exc
-
-    @cli.command()
-    def backtest(
-        symbols: Symbols = "NVDA,ORCL,YHOO", start: Start = "2010-01-01", end: End = "2014-12-31"
-    ) -> None:
-        """Replay real daily bars through the account kernel in memory (no database)."""
-        from propdesk.backtest.demo import run_demo
-
-        console = Console()
-        try:
-            run_demo(
-                console,
-                symbols=_symbols(symbols),
-                start=date.fromisoformat(start),
-                end=date.fromisoformat(end),
             )
         except ValueError as exc:
             console.print(f"[red]error:[/red] {exc}")

@@ -9,9 +9,10 @@ fast.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,6 +21,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from propdesk.risk.rules.pack import RulePack
 
+R = TypeVar("R")
 PACK_HELP = "A shipped pack id (see `propdesk risk packs`)."
 PACK_FILE_HELP = "A custom pack YAML file (instead of --pack)."
 
@@ -66,6 +68,21 @@ def _pack(console: Console, name: str | None, path: Path | None) -> RulePack:
         return load_pack(name)
     except (PackError, OSError) as exc:
         raise _fail(console, str(exc)) from None
+
+
+def _answer(console: Console, request: Callable[[], R], *, as_json: bool) -> R | None:
+    """Build and run a risk request: bad input exits 2 with its message; with ``--json`` the result
+    is printed as JSON and None returned (nothing more to print)."""
+    from pydantic import ValidationError
+
+    try:
+        result = request()
+    except (ValidationError, ValueError) as exc:
+        raise _fail(console, str(exc)) from None
+    if as_json:
+        typer.echo(_json(result))
+        return None
+    return result
 
 
 def _json(result: Any) -> str:
@@ -247,13 +264,12 @@ def register(cli: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Contracts to trade from effective capital, with Kelly, ruin and a risk level."""
-        from pydantic import ValidationError
-
         from propdesk.risk.quant.requests import SizeRequest
 
         console = _console()
-        try:
-            result = SizeRequest(
+        result = _answer(
+            console,
+            lambda: SizeRequest(
                 effective_capital=_required(console, capital, "capital"),
                 risk_fraction=_required(console, risk_fraction, "risk"),
                 stop_distance=_required(console, stop, "stop"),
@@ -263,11 +279,10 @@ def register(cli: typer.Typer) -> None:
                 fee_per_contract=_decimal(console, fee, "fee") or Decimal(0),
                 win_rate=_decimal(console, win_rate, "win_rate"),
                 payoff=_decimal(console, payoff, "payoff"),
-            ).run()
-        except (ValidationError, ValueError) as exc:
-            raise _fail(console, str(exc)) from None
-        if as_json:
-            typer.echo(_json(result))
+            ).run(),
+            as_json=as_json,
+        )
+        if result is None:
             return
         console.print(
             f"{result.contracts} contract(s): risk {_money(result.risk_amount)} of a {_money(result.risk_budget)} "
@@ -293,22 +308,20 @@ def register(cli: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Kelly's optimal fraction and whether a risk level over-bets it."""
-        from pydantic import ValidationError
-
         from propdesk.risk.quant.requests import KellyRequest
 
         console = _console()
-        try:
-            result = KellyRequest(
+        result = _answer(
+            console,
+            lambda: KellyRequest(
                 win_rate=_required(console, win_rate, "win_rate"),
                 payoff=_required(console, payoff, "payoff"),
                 fraction=_required(console, fraction, "fraction"),
                 risk_fraction=_decimal(console, risk_fraction, "risk"),
-            ).run()
-        except (ValidationError, ValueError) as exc:
-            raise _fail(console, str(exc)) from None
-        if as_json:
-            typer.echo(_json(result))
+            ).run(),
+            as_json=as_json,
+        )
+        if result is None:
             return
         console.print(
             f"f* = {result.f_star.normalize()} (half {result.half_kelly.normalize()}, quarter "
@@ -333,13 +346,12 @@ def register(cli: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Risk of ruin: classic, two-barrier, Vince/Kaufman and Monte Carlo."""
-        from pydantic import ValidationError
-
         from propdesk.risk.quant.requests import RuinRequest
 
         console = _console()
-        try:
-            result = RuinRequest(
+        result = _answer(
+            console,
+            lambda: RuinRequest(
                 win_rate=_required(console, win_rate, "win_rate"),
                 payoff=_required(console, payoff, "payoff"),
                 risk_fraction=_required(console, risk_fraction, "risk"),
@@ -348,11 +360,10 @@ def register(cli: typer.Typer) -> None:
                 trades=trades,
                 paths=paths,
                 seed=seed,
-            ).run()
-        except (ValidationError, ValueError) as exc:
-            raise _fail(console, str(exc)) from None
-        if as_json:
-            typer.echo(_json(result))
+            ).run(),
+            as_json=as_json,
+        )
+        if result is None:
             return
         console.print(f"Capital: {result.capital_units:f} units of risk", highlight=False)
         console.print(f"Classic (q/p)^C: {_pct(result.classic)}")
@@ -390,8 +401,6 @@ def register(cli: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Probability of passing a pack's evaluation (Monte Carlo with the pack's exact rules)."""
-        from pydantic import ValidationError
-
         from propdesk.risk.quant.requests import ChallengeRequest
         from propdesk.risk.rules.retro_evaluation import TradesCsvError, parse_trades_csv, replay_trades
 
@@ -405,8 +414,9 @@ def register(cli: typer.Typer) -> None:
                 raise _fail(console, str(exc)) from None
             pnls = replayed.closed_trades
             console.print(f"bootstrapping {len(pnls)} closed trades from {bootstrap}")
-        try:
-            request = ChallengeRequest(
+        result = _answer(
+            console,
+            lambda: ChallengeRequest(
                 pack=resolved.id,
                 win_rate=_decimal(console, win_rate, "win_rate"),
                 payoff=_decimal(console, payoff, "payoff"),
@@ -418,12 +428,10 @@ def register(cli: typer.Typer) -> None:
                 paths=paths,
                 max_days=max_days,
                 seed=seed,
-            )
-            result = request.run(resolved)
-        except (ValidationError, ValueError) as exc:
-            raise _fail(console, str(exc)) from None
-        if as_json:
-            typer.echo(_json(result))
+            ).run(resolved),
+            as_json=as_json,
+        )
+        if result is None:
             return
         if result.has_target:
             console.print(

@@ -23,11 +23,11 @@ from rich.console import Console
 from rich.table import Table
 
 from propdesk.api.app import create_app
-from propdesk.backtest.demo import account_figures
+from propdesk.backtest.report import account_figures
 from propdesk.demo.agent import DemoAgent
 from propdesk.marketdata.clock import ReplayClock
 from propdesk.marketdata.files import shipped_daily_files
-from propdesk.marketdata.replay import ReplayFeed
+from propdesk.marketdata.replay_feed import ReplayFeed
 from propdesk.model.ids import AccountId, UserId, uuid_ids
 from propdesk.model.market import Quote
 from propdesk.services.access import api_keys

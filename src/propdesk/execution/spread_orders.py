@@ -42,8 +42,16 @@ from propdesk.model.fills import Fill
 from propdesk.model.instruments import AssetClass, InvalidSymbolError, option
 from propdesk.model.market import Quote
 from propdesk.model.numbers import CENT, ZERO
-from propdesk.model.order import Order
-from propdesk.model.orders import LegRole, OrderClass, OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
+from propdesk.model.orders import (
+    LegRole,
+    Order,
+    OrderClass,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    Side,
+    TimeInForce,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

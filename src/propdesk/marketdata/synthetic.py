@@ -24,7 +24,7 @@ from decimal import Decimal
 import numpy as np
 
 from propdesk.marketdata.clock import Clock, now_of
-from propdesk.marketdata.replay import tick_for
+from propdesk.marketdata.replay_feed import tick_for
 from propdesk.model.market import Quote
 
 SYNTHETIC_SOURCE = "synthetic"

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from propdesk.model.ids import AccountId
 from propdesk.model.instruments import InstrumentSpec
 from propdesk.model.numbers import ZERO
-from propdesk.model.orders import Side
+from propdesk.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +54,34 @@ class Fill:
     @property
     def notional(self) -> Decimal:
         return self.qty * self.price * self.instrument.multiplier
+
+
+def filled_market_order(
+    *,
+    order_id: str,
+    account_id: AccountId,
+    fill: Fill,
+    time_in_force: TimeInForce,
+    at: datetime,
+    notional: Decimal | None = None,
+) -> Order:
+    """A market order that ``fill`` filled whole at ``at``: the order standing for a fill no order
+    of the order engine placed (a decision action, a liquidation, a flatten)."""
+    return Order(
+        id=order_id,
+        account_id=account_id,
+        client_order_id=order_id,
+        symbol=fill.symbol,
+        asset_class=fill.instrument.asset_class,
+        side=fill.side,
+        type=OrderType.MARKET,
+        time_in_force=time_in_force,
+        status=OrderStatus.FILLED,
+        qty=fill.qty,
+        notional=notional,
+        filled_qty=fill.qty,
+        filled_value=fill.qty * fill.price,
+        filled_at=at,
+        created_at=at,
+        updated_at=at,
+    )

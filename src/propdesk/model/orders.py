@@ -1,8 +1,24 @@
-"""Order-side vocabulary shared by execution, accounting and the APIs (Alpaca's spelling)."""
+"""Orders: their vocabulary (side, type, time in force, status, class; Alpaca's spelling), shared by
+execution, accounting and the APIs, and :class:`Order`, an order as the order engine keeps it.
+
+An order holds what was asked, what has happened and what it still holds. Orders are records
+beside the ledger, not ledger events: the money they move (reservations, fills) goes through the
+account kernel, and the order carries the bookkeeping Alpaca clients read (status,
+``filled_qty``, ``filled_avg_price``, the timestamps) plus the engine's own state (the trailing
+watermark, whether a stop has triggered, how many market events it has seen).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
+from typing import Any
+
+from propdesk.model.ids import AccountId
+from propdesk.model.instruments import AssetClass
+from propdesk.model.numbers import ZERO
 
 
 class Side(StrEnum):
@@ -129,3 +145,85 @@ class OrderUpdate(StrEnum):
     EXPIRED = "expired"
     REPLACED = "replaced"
     REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Order:
+    """One order. ``qty`` is the total asked; ``reserved`` the buying power it still holds."""
+
+    id: str
+    account_id: AccountId
+    client_order_id: str
+    symbol: str
+    asset_class: AssetClass
+    side: Side
+    type: OrderType
+    time_in_force: TimeInForce
+    qty: Decimal
+    created_at: datetime
+    updated_at: datetime
+    order_class: OrderClass = OrderClass.SIMPLE
+    status: OrderStatus = OrderStatus.NEW
+    notional: Decimal | None = None
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    trail_price: Decimal | None = None
+    trail_percent: Decimal | None = None
+    watermark: Decimal | None = None
+    triggered: bool = False
+    filled_qty: Decimal = ZERO
+    # Σ qty × price of the fills (exact); the average price is derived from it, never rounded.
+    filled_value: Decimal = ZERO
+    reserved: Decimal = ZERO
+    # OPG orders wait for the session open; DAY orders sent outside a session wait for the next.
+    active_from: datetime | None = None
+    expires_at: datetime | None = None
+    parent_id: str | None = None
+    leg_role: LegRole | None = None
+    ratio_qty: int | None = None
+    replaces: str | None = None
+    replaced_by: str | None = None
+    filled_at: datetime | None = None
+    canceled_at: datetime | None = None
+    expired_at: datetime | None = None
+    replaced_at: datetime | None = None
+    failed_at: datetime | None = None
+    reason: str | None = None
+    evaluations: int = 0
+    extended_hours: bool = False
+    voided_at: datetime | None = None
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.qty - self.filled_qty
+
+    @property
+    def filled_avg_price(self) -> Decimal | None:
+        return self.filled_value / self.filled_qty if self.filled_qty else None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open
+
+    @property
+    def is_working(self) -> bool:
+        """Open and not held back waiting for a parent (a bracket's exits before the entry fills)."""
+        return self.status.is_open and self.status is not OrderStatus.HELD
+
+    def with_fill(self, qty: Decimal, price: Decimal, at: datetime) -> Order:
+        """The order after a fill of ``qty`` at ``price`` (the average price stays exact)."""
+        if not 0 < qty <= self.remaining:
+            raise ValueError(f"fill of {qty} exceeds what order {self.id} has open ({self.remaining})")
+        filled = self.filled_qty + qty
+        done = filled == self.qty
+        return replace(
+            self,
+            filled_qty=filled,
+            filled_value=self.filled_value + qty * price,
+            status=OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED,
+            filled_at=at if done else self.filled_at,
+            updated_at=at,
+        )
+
+    def changed(self, **changes: Any) -> Order:
+        return replace(self, **changes)

@@ -7,6 +7,9 @@ normally. An exception inside the block (a kernel refusal, a 4xx) rolls everythi
 either happens whole or not at all. A block that has nothing to write may call ``tx.uow.rollback()``
 (or commit itself); the helper then does not commit again.
 
+A command made of steps that may each be refused on their own (closing every position) runs each
+step in a :func:`savepoint` of the one transaction.
+
 ``tests/services/test_one_transaction.py`` counts the BEGINs of every write command of the services
 layer and holds each to exactly one.
 """
@@ -54,6 +57,12 @@ class AccountTx:
         self.state = state
         return state
 
+    def reload(self) -> None:
+        """Read the account row and its state again, still under the lock (after a step of the
+        command wrote through another path, or a savepoint was rolled back)."""
+        self.account = self.uow.lock_account(self.account.id)
+        self.state = self.uow.accounts.load_state(self.account.id)
+
 
 @contextmanager
 def open_tx(engine: Engine) -> Iterator[UnitOfWork]:
@@ -74,3 +83,17 @@ def account_tx(engine: Engine, account_id: AccountId) -> Iterator[AccountTx]:
     with open_tx(engine) as uow:
         account = uow.lock_account(account_id)
         yield AccountTx(uow, account, uow.accounts.load_state(account_id))
+
+
+@contextmanager
+def savepoint(uow: UnitOfWork) -> Iterator[None]:
+    """A step inside the open transaction that is undone alone if it raises (the error propagates;
+    what earlier steps wrote stays). No BEGIN: a savepoint is not a second transaction."""
+    nested = uow.connection.begin_nested()
+    try:
+        yield
+    except BaseException:
+        if nested.is_active:
+            nested.rollback()
+        raise
+    nested.commit()

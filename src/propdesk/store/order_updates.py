@@ -14,10 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 from propdesk.model.codec import from_json, to_json
-from propdesk.model.fills import Fill
+from propdesk.model.fills import Fill, filled_market_order
 from propdesk.model.ids import AccountId
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderStatus, OrderType, OrderUpdate, TimeInForce
+from propdesk.model.orders import Order, OrderUpdate, TimeInForce
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,22 +49,12 @@ def order_id_of_fill(fill_id: str) -> str:
 def order_of_fill(account_id: str, fill: Fill) -> Order:
     """A filled market order standing for ``fill`` when no order placed it (liquidation, flatten)."""
     order_id = order_id_of_fill(fill.fill_id)
-    return Order(
-        id=order_id,
+    return filled_market_order(
+        order_id=order_id,
         account_id=AccountId(account_id),
-        client_order_id=order_id,
-        symbol=fill.symbol,
-        asset_class=fill.instrument.asset_class,
-        side=fill.side,
-        type=OrderType.MARKET,
+        fill=fill,
         time_in_force=TimeInForce.DAY,
-        status=OrderStatus.FILLED,
-        qty=fill.qty,
-        filled_qty=fill.qty,
-        filled_value=fill.qty * fill.price,
-        filled_at=fill.time,
-        created_at=fill.time,
-        updated_at=fill.time,
+        at=fill.time,
     )
 
 

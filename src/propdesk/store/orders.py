@@ -1,4 +1,4 @@
-"""The order engine's records: orders as :class:`~propdesk.model.order.Order`, the reads of their
+"""The order engine's records: orders as :class:`~propdesk.model.orders.Order`, the reads of their
 trade updates, the evaluator's cursor per account and the asset flags (the row shape of a trade
 update is in :mod:`propdesk.store.order_updates`).
 
@@ -18,8 +18,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from propdesk.model.instruments import AssetClass
-from propdesk.model.order import Order
-from propdesk.model.orders import LegRole, OrderClass, OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
+from propdesk.model.orders import (
+    LegRole,
+    Order,
+    OrderClass,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    Side,
+    TimeInForce,
+)
 from propdesk.store._sql import insert_on_conflict
 from propdesk.store.decision_actions import PENDING_APPROVAL
 from propdesk.store.order_updates import UpdateRow

@@ -22,8 +22,7 @@ from propdesk.execution.order_book.requests import OrderRequest
 from propdesk.model.fills import Fill
 from propdesk.model.ids import AccountId, FillId
 from propdesk.model.instruments import AssetClass, InstrumentSpec
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderStatus, OrderType, Side, TimeInForce
+from propdesk.model.orders import Order, OrderStatus, OrderType, Side, TimeInForce
 from propdesk.services.access import api_keys
 from propdesk.services.access.api_keys import KeyPair
 from propdesk.services.accounts import admin, lifecycle

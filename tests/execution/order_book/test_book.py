@@ -29,8 +29,7 @@ from propdesk.execution.order_book.requests import OrderRequest, SessionView, Ti
 from propdesk.execution.partial_fills import AlpacaParity
 from propdesk.model.instruments import AssetClass, Instrument, equity, parse_instrument
 from propdesk.model.market import Bar, Quote
-from propdesk.model.order import Order
-from propdesk.model.orders import Direction, OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
+from propdesk.model.orders import Direction, Order, OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
 from propdesk.model.policy import ExecutionPolicy, FillModelName
 from propdesk.services.orders.commands import session_view
 from tests.execution.factories import AAPL, T0, filled, started

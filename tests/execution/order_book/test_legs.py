@@ -10,10 +10,10 @@ import pytest
 from propdesk.execution.order_book.book import OrderBook
 from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest, StopLoss, TakeProfit
 from propdesk.model.instruments import AssetClass
-from propdesk.model.order import Order
 from propdesk.model.orders import (
     Direction,
     LegRole,
+    Order,
     OrderClass,
     OrderStatus,
     OrderType,

@@ -36,8 +36,7 @@ from propdesk.model.ids import AccountId
 from propdesk.model.instruments import AssetClass
 from propdesk.model.market import Bar, Quote
 from propdesk.model.numbers import ZERO
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, TimeInForce
+from propdesk.model.orders import Order, OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from propdesk.model.policy import ExecutionPolicy, FillModelName
 from propdesk.services.orders.commands import session_view
 from tests.execution.factories import T0

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from propdesk.accounting.kernel import ApplyFill
+from propdesk.model.ids import AccountId
 from propdesk.model.orders import Side
 from propdesk.services.accounts.commands import execute, get_state, recompute
 from propdesk.services.alpaca import paper_accounts
@@ -60,7 +61,7 @@ def test_a_reset_archives_the_positions_it_ends(api: Api) -> None:
 
 def test_an_unknown_account_has_no_history(api: Api) -> None:
     with pytest.raises(AccountNotFound):
-        positions.position_history(api.ctx, "nope", Page())
+        positions.position_history(api.ctx, AccountId("nope"), Page())
 
 
 def test_a_reset_archives_a_position_held_since_before_the_history(api: Api) -> None:

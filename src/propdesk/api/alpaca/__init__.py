@@ -24,6 +24,7 @@ from propdesk.api.alpaca import (
     watchlists,
 )
 from propdesk.api.auth import rate_limit_headers
+from propdesk.api.auth_failures import client_address
 from propdesk.services.access import api_keys
 from propdesk.services.access.rate_limits import Counter, MemoryCounter, RateLimiter
 from propdesk.services.access.tokens import AuthVersionWatcher, CachedAuthenticator
@@ -47,9 +48,8 @@ def install(app: FastAPI, ctx: ServiceContext, *, counter: Counter, auth_version
         if request.url.path.startswith("/v2"):
             if getattr(request.state, "rate_window", None) is None:  # not authenticated: by address
                 # Counted in this process only: an anonymous request (a 401 anyway) must not cost
-                # a database write. Failed credentials are throttled across processes (auth.py).
-                host = request.client.host if request.client else "unknown"
-                request.state.rate_window = anonymous.hit(f"address:{host}")
+                # a database write. Failed credentials are throttled across processes (auth_failures).
+                request.state.rate_window = anonymous.hit(f"address:{client_address(request)}")
             rate_limit_headers(request, response)
         return response
 

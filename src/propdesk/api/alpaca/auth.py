@@ -2,8 +2,8 @@
 
 Each request is counted against the key's rate window here, after authentication; the
 middleware in :mod:`propdesk.api.alpaca` copies the window into the response headers. A failed
-authentication is counted against the client address (:class:`~propdesk.services.access.rate_limits.AuthThrottle`):
-past the limit the address gets 429 whatever it sends.
+authentication is counted against the client address (:mod:`propdesk.api.auth_failures`, the
+flow every door shares): past the limit the address gets 429 whatever it sends.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.requests import HTTPConnection
 
+from propdesk.api import auth_failures
 from propdesk.api.alpaca.errors import RATE_LIMITED, UNAUTHORIZED, AlpacaError
-from propdesk.api.auth import client_address
 from propdesk.services.access.api_keys import SEPARATOR, KeyPrincipal
-from propdesk.services.access.rate_limits import AuthThrottle, RateLimiter, Window
+from propdesk.services.access.rate_limits import RateLimiter
 from propdesk.services.access.tokens import CachedAuthenticator
 
 KEY_HEADER = "APCA-API-KEY-ID"
@@ -25,31 +25,23 @@ TOO_MANY_FAILURES = "too many failed authentications from this address; retry la
 def authenticated(request: Request) -> KeyPrincipal:
     """The key's principal (401 ``40110000`` without a valid pair; 429 over the rate limit or
     after too many failed authentications from the address)."""
-    throttle: AuthThrottle = request.app.state.auth_throttle
-    address = client_address(request)
-    blocked = throttle.blocked(address)
-    if blocked is not None:
-        raise _too_many(request, blocked, TOO_MANY_FAILURES)
     key_id = request.headers.get(KEY_HEADER, "")
     secret = request.headers.get(SECRET_HEADER, "")
-    principal = check_pair(request, key_id, secret)
-    if principal is None:
-        if key_id or secret:  # a guess (no credentials at all is refused without counting)
-            failures = throttle.failed(address)
-            if failures.exceeded:
-                raise _too_many(request, failures, TOO_MANY_FAILURES)
-        raise AlpacaError(401, UNAUTHORIZED, "request is not authorized")
+    try:
+        # A guess counts; no credentials at all is refused without counting.
+        principal = auth_failures.authenticate(
+            request, lambda: check_pair(request, key_id, secret), presented=bool(key_id or secret)
+        )
+    except auth_failures.TooManyFailures:
+        raise AlpacaError(429, RATE_LIMITED, TOO_MANY_FAILURES) from None
+    except auth_failures.NotAuthenticated:
+        raise AlpacaError(401, UNAUTHORIZED, "request is not authorized") from None
     limiter: RateLimiter = request.app.state.trading_api_limiter
     window = limiter.hit(principal.key_id)
     request.state.rate_window = window
     if window.exceeded:
         raise AlpacaError(429, RATE_LIMITED, "rate limit exceeded")
     return principal
-
-
-def _too_many(request: Request, window: Window, message: str) -> AlpacaError:
-    request.state.rate_window = window
-    return AlpacaError(429, RATE_LIMITED, message)
 
 
 def check_pair(connection: HTTPConnection, key_id: str, secret: str) -> KeyPrincipal | None:

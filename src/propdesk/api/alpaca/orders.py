@@ -27,8 +27,7 @@ from propdesk.api.routing import api_router
 from propdesk.execution.order_book.requests import OrderRequest
 from propdesk.model.ids import AccountId, OrderId
 from propdesk.model.instruments import AssetClass
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderClass, Side
+from propdesk.model.orders import Order, OrderClass, Side
 from propdesk.services.access.api_keys import KeyPrincipal
 from propdesk.services.alpaca import trading_account
 from propdesk.services.context import ServiceContext

@@ -14,8 +14,7 @@ from typing import Any
 
 from propdesk.api.alpaca.wire import asset_id, dec, derived, ts
 from propdesk.model.instruments import AssetClass
-from propdesk.model.order import Order
-from propdesk.model.orders import LegRole, OrderClass
+from propdesk.model.orders import LegRole, Order, OrderClass
 
 
 def alpaca_asset_class(asset_class: AssetClass) -> str:

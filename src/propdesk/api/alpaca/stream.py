@@ -31,15 +31,14 @@ from fastapi import WebSocket
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from propdesk.api import auth_failures
 from propdesk.api.alpaca.auth import TOO_MANY_FAILURES, check_pair
 from propdesk.api.alpaca.present import order as present_order
 from propdesk.api.alpaca.wire import dec, ts
-from propdesk.api.auth import client_address
 from propdesk.api.routing import api_router
 from propdesk.model.text import TextError, check_texts
 from propdesk.services.access import api_keys
 from propdesk.services.access.api_keys import KeyPrincipal
-from propdesk.services.access.rate_limits import AuthThrottle
 from propdesk.services.access.tokens import AuthVersionWatcher
 from propdesk.services.context import ServiceContext
 from propdesk.services.orders import trade_updates
@@ -160,17 +159,21 @@ class _Connection:
         await self.close(UNAUTHORIZED_CLOSE)
 
     async def authenticate(self, key_id: str, secret: str) -> None:
-        throttle: AuthThrottle = self.websocket.app.state.auth_throttle
-        address = client_address(self.websocket)
-        if throttle.blocked(address) is not None:
+        def check() -> tuple[int, KeyPrincipal] | None:
+            # The version is read before the key: a revocation committed after it is seen by the pump.
+            version = self.watcher.current()
+            found = check_pair(self.websocket, key_id, secret)
+            return None if found is None else (version, found)
+
+        try:
+            version, principal = await run_in_threadpool(
+                auth_failures.authenticate, self.websocket, check, presented=True
+            )
+        except auth_failures.TooManyFailures:
             await self.refuse(TOO_MANY_FAILURES)
             return
-        # The version is read before the key: a revocation committed after it is seen by the pump.
-        version = await run_in_threadpool(self.watcher.current)
-        principal = await run_in_threadpool(check_pair, self.websocket, key_id, secret)
-        if principal is None:
-            failures = await run_in_threadpool(throttle.failed, address)
-            await self.refuse(TOO_MANY_FAILURES if failures.exceeded else None)
+        except auth_failures.NotAuthenticated:
+            await self.refuse()
             return
         self.auth_version = version
         if self.principal is not None and principal.account_id != self.principal.account_id:

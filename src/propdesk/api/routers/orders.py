@@ -18,8 +18,7 @@ from propdesk.api.auth import context, service_or_admin
 from propdesk.api.routing import api_router
 from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest, StopLoss, TakeProfit
 from propdesk.model.ids import AccountId, OrderId
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderClass
+from propdesk.model.orders import Order, OrderClass
 from propdesk.services.access.tokens import Principal
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Invalid

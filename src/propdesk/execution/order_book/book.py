@@ -28,8 +28,7 @@ from propdesk.execution.policy.order_checks import (
 from propdesk.model.instruments import Instrument
 from propdesk.model.market import Quote
 from propdesk.model.numbers import ZERO
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderClass, OrderStatus, OrderUpdate, TimeInForce
+from propdesk.model.orders import Order, OrderClass, OrderStatus, OrderUpdate, TimeInForce
 
 
 class OrderBook(BookEvents):

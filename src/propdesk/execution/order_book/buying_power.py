@@ -15,8 +15,7 @@ from propdesk.execution.reservations import reservation_amount, reservation_pric
 from propdesk.model.instruments import AssetClass, Instrument
 from propdesk.model.market import Quote
 from propdesk.model.numbers import ONE, ZERO
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderType, Side
+from propdesk.model.orders import Order, OrderType, Side
 from propdesk.model.policy import ExecutionPolicy
 
 

@@ -23,8 +23,7 @@ from propdesk.execution.order_book.requests import NewId, ResolveInstrument, Upd
 from propdesk.model.fills import Fill
 from propdesk.model.instruments import Instrument
 from propdesk.model.numbers import ZERO
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderStatus, OrderUpdate
+from propdesk.model.orders import Order, OrderStatus, OrderUpdate
 from propdesk.model.policy import ExecutionPolicy
 
 

@@ -15,8 +15,7 @@ from propdesk.execution.order_book.fills import BookFills
 from propdesk.execution.order_book.requests import Tick
 from propdesk.model.instruments import AssetClass
 from propdesk.model.market import Bar
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderClass, OrderStatus, OrderUpdate, TimeInForce
+from propdesk.model.orders import Order, OrderClass, OrderStatus, OrderUpdate, TimeInForce
 
 TRADES_AROUND_THE_CLOCK = frozenset({AssetClass.CRYPTO})
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from propdesk.execution.order_book.requests import SessionView
-from propdesk.model.order import Order
-from propdesk.model.orders import TimeInForce
+from propdesk.model.orders import Order, TimeInForce
 
 
 def lifetime(tif: TimeInForce, session: SessionView) -> tuple[datetime | None, datetime | None]:

@@ -20,8 +20,7 @@ from propdesk.model.fills import Fill
 from propdesk.model.instruments import Instrument
 from propdesk.model.market import Bar, Quote
 from propdesk.model.numbers import ZERO
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
+from propdesk.model.orders import Order, OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
 from propdesk.model.policy import FillModelName
 
 

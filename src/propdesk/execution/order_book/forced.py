@@ -7,8 +7,7 @@ from decimal import Decimal
 from propdesk.execution.policy.codes import CheckCode
 from propdesk.execution.policy.order_checks import refuse
 from propdesk.model.market import Quote
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderType, Side
+from propdesk.model.orders import Order, OrderType, Side
 
 # client_order_id prefixes that decide an order's outcome at once (see the package docstring).
 FILL_PREFIX = "pd-fill-"

@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from propdesk.execution.order_book.requests import NewId, OrderRequest
-from propdesk.model.order import Order
-from propdesk.model.orders import LegRole, OrderClass, OrderStatus, OrderType
+from propdesk.model.orders import LegRole, Order, OrderClass, OrderStatus, OrderType
 
 
 def children(orders: Mapping[str, Order], order: Order) -> list[Order]:

@@ -11,8 +11,7 @@ from propdesk.execution.matching import Trigger
 from propdesk.model.fills import Fill
 from propdesk.model.instruments import AssetClass, Instrument
 from propdesk.model.market import Bar, Quote
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderClass, OrderType, OrderUpdate, Side, TimeInForce
+from propdesk.model.orders import Order, OrderClass, OrderType, OrderUpdate, Side, TimeInForce
 
 ResolveInstrument = Callable[[str, AssetClass | None], Instrument]
 NewId = Callable[[], str]

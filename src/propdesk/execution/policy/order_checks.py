@@ -22,8 +22,7 @@ from propdesk.execution.policy.results import CheckResult
 from propdesk.model.instruments import AssetClass, Equity, Instrument, Option, expired_contract_problem
 from propdesk.model.market import Quote
 from propdesk.model.numbers import ZERO
-from propdesk.model.order import Order
-from propdesk.model.orders import Direction, OrderClass, OrderType, Side, TimeInForce
+from propdesk.model.orders import Direction, Order, OrderClass, OrderType, Side, TimeInForce
 from propdesk.model.policy import ExecutionPolicy
 
 CRYPTO_TIME_IN_FORCE = frozenset({TimeInForce.GTC, TimeInForce.IOC})

@@ -9,7 +9,6 @@ keeps it working. Revoking it bumps the revocation version, as for tokens.
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import string
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 from propdesk.model.ids import AccountId
-from propdesk.services.access.tokens import digest
+from propdesk.services.access.tokens import digest, opens
 from propdesk.services.clock import Clock
 from propdesk.services.errors import NotFound
 from propdesk.store.api_keys import ApiKeyRecord
@@ -74,9 +73,8 @@ def authenticate_key(engine: Engine, key_id: str, secret: str) -> KeyPrincipal |
         return None
     with UnitOfWork(engine, read_only=True) as uow:
         record = uow.api_keys.find(key_id)
-    expected = record.secret_hash if record is not None else digest("")
-    valid = hmac.compare_digest(digest(secret), expected)
-    if record is None or not valid or record.revoked_at is not None:
+    valid = opens(record, secret)  # compared even for an unknown id (constant time)
+    if record is None or not valid:
         return None
     return KeyPrincipal(record.id, AccountId(record.account_id))
 

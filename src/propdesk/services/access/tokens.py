@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.engine import Engine
 
@@ -51,6 +51,24 @@ class Principal:
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Secured(Protocol):
+    """A stored credential: the digest of its secret and when it was revoked."""
+
+    @property
+    def secret_hash(self) -> str: ...
+
+    @property
+    def revoked_at(self) -> datetime | None: ...
+
+
+def opens(record: Secured | None, secret: str) -> bool:
+    """Whether ``secret`` opens ``record`` (an unrevoked one). The digest is compared in constant
+    time even when no record was found, so an unknown id takes as long as a wrong secret."""
+    expected = record.secret_hash if record is not None else digest("")
+    valid = hmac.compare_digest(digest(secret), expected)
+    return record is not None and valid and record.revoked_at is None
 
 
 def create_token(
@@ -154,9 +172,8 @@ def authenticate(engine: Engine, token: str) -> Principal | None:
     token_id, secret = match.groups()
     with UnitOfWork(engine, read_only=True) as uow:
         record = uow.tokens.find(token_id)
-    expected = record.secret_hash if record is not None else digest("")
-    valid = hmac.compare_digest(digest(secret), expected)
-    if record is None or not valid or record.revoked_at is not None:
+    valid = opens(record, secret)  # compared even for an unknown id (constant time)
+    if record is None or not valid:
         return None
     return Principal(record.id, record.name, Role(record.role))
 

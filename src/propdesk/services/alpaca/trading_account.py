@@ -32,8 +32,7 @@ from propdesk.marketdata.calendars import nyse
 from propdesk.model.ids import AccountId, OrderId
 from propdesk.model.instruments import AssetClass, Instrument, InvalidSymbolError, parse_instrument
 from propdesk.model.numbers import ZERO
-from propdesk.model.order import Order
-from propdesk.model.orders import Direction, OrderClass, Side
+from propdesk.model.orders import Direction, Order, OrderClass, Side
 from propdesk.model.policy import ExecutionPolicy
 from propdesk.services.accounts.commands import policy_of
 from propdesk.services.context import ServiceContext

@@ -38,14 +38,13 @@ from propdesk.marketdata.calendars import calendar_for
 from propdesk.model.ids import AccountId, OrderId
 from propdesk.model.instruments import AssetClass, Equity, Instrument, InvalidSymbolError, parse_instrument
 from propdesk.model.market import Quote
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderClass, OrderStatus, Side
+from propdesk.model.orders import Order, OrderClass, OrderStatus, Side
 from propdesk.risk.gates import OrderIntent
 from propdesk.services.accounts import rules
 from propdesk.services.accounts.commands import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Disabled, Forbidden, Invalid, NotFound, Refused, ServiceError
-from propdesk.services.transactions import account_tx
+from propdesk.services.transactions import AccountTx, account_tx
 from propdesk.store.accounts import AccountRow
 from propdesk.store.order_updates import update_row
 from propdesk.store.orders import AssetFlags
@@ -127,27 +126,42 @@ def request_hash(request: OrderRequest | SpreadRequest) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
+Act = Callable[[OrderBook, UnitOfWork, AccountRow], T]
+
+
 def _run(
     ctx: ServiceContext,
     account_id: AccountId,
-    act: Callable[[OrderBook, UnitOfWork, AccountRow], T],
+    act: Act[T],
     *,
     payloads: dict[str, dict[str, Any]] | None = None,
 ) -> T:
     """Lock, load the book, act, store what the book collected, commit."""
     with account_tx(ctx.engine, account_id) as tx:
-        uow, account, state = tx.uow, tx.account, tx.state
-        loaded = uow.orders.open_orders(account_id)
-        book = OrderBook.of(state, policy_of(account), loaded, resolve=AssetResolver(uow), new_id=ctx.ids)
-        book.allow_new_exposure = not ctx.settings.new_orders_disabled
-        # An evaluation under a rule pack is judged on real fills: no pd-fill-/pd-reject- there, and
-        # an operator (a competition) may turn them off for every account.
-        book.allow_forced_outcomes = ctx.settings.forced_outcomes and account.rule_pack is None
-        try:
-            result = act(book, uow, account)
-        except OrderRejected as exc:
-            raise _error(exc) from None
-        store_book(ctx, uow, account, book, known={o.id for o in loaded}, payloads=payloads)
+        return _run_in(ctx, tx, act, payloads=payloads)
+
+
+def _run_in(
+    ctx: ServiceContext,
+    tx: AccountTx,
+    act: Act[T],
+    *,
+    payloads: dict[str, dict[str, Any]] | None = None,
+) -> T:
+    """Load the book of the locked account, act, store what the book collected (no commit)."""
+    uow, account = tx.uow, tx.account
+    loaded = uow.orders.open_orders(account.id)
+    book = OrderBook.of(tx.state, policy_of(account), loaded, resolve=AssetResolver(uow), new_id=ctx.ids)
+    book.allow_new_exposure = not ctx.settings.new_orders_disabled
+    # An evaluation under a rule pack is judged on real fills: no pd-fill-/pd-reject- there, and
+    # an operator (a competition) may turn them off for every account.
+    book.allow_forced_outcomes = ctx.settings.forced_outcomes and account.rule_pack is None
+    try:
+        result = act(book, uow, account)
+    except OrderRejected as exc:
+        raise _error(exc) from None
+    store_book(ctx, uow, account, book, known={o.id for o in loaded}, payloads=payloads)
+    tx.state = book.state
     return result
 
 
@@ -213,19 +227,38 @@ def _resent(uow: UnitOfWork, account_id: AccountId, client_order_id: str, digest
     return Submitted(existing, uow.orders.children(account_id, [existing.id]), replayed=True)
 
 
+def _admit(
+    uow: UnitOfWork, account_id: AccountId, client_order_id: str, digest: str, guard: Guard | None
+) -> Submitted | None:
+    """Before a new order reaches the book: a resend is answered with the stored order, then the
+    caller's guard may refuse. None when the order is new and admitted."""
+    resent = _resent(uow, account_id, client_order_id, digest)
+    if resent is None and guard is not None:
+        guard(uow)
+    return resent
+
+
 def submit_order(
     ctx: ServiceContext, account_id: AccountId, request: OrderRequest, *, guard: Guard | None = None
 ) -> Submitted:
     """Accept ``request`` (see the module docstring for idempotency); fills at once if it can."""
     _check_trading_enabled(ctx)
+    with account_tx(ctx.engine, account_id) as tx:
+        return submit_order_in(ctx, tx, request, guard=guard)
+
+
+def submit_order_in(
+    ctx: ServiceContext, tx: AccountTx, request: OrderRequest, *, guard: Guard | None = None
+) -> Submitted:
+    """:func:`submit_order` inside the caller's transaction on the locked account (no commit)."""
+    _check_trading_enabled(ctx)
+    account_id = tx.state.account_id
     digest = request_hash(request)
 
     def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Submitted:
-        resent = _resent(uow, account_id, request.client_order_id, digest)
+        resent = _admit(uow, account_id, request.client_order_id, digest, guard)
         if resent is not None:
             return resent
-        if guard is not None:
-            guard(uow)
         resolver = book.resolve
         instrument = resolver(request.symbol, request.asset_class)
         flags = resolver.flags(instrument.symbol) if isinstance(resolver, AssetResolver) else None
@@ -245,7 +278,7 @@ def submit_order(
         return Submitted(order, sorted(legs, key=lambda o: o.id), replayed=False)
 
     payloads: dict[str, dict[str, Any]] = {}
-    return _run(ctx, account_id, act, payloads=payloads)
+    return _run_in(ctx, tx, act, payloads=payloads)
 
 
 def _notional_qty(
@@ -285,11 +318,9 @@ def submit_spread(
     digest = request_hash(request)
 
     def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> Submitted:
-        resent = _resent(uow, account_id, request.client_order_id, digest)
+        resent = _admit(uow, account_id, request.client_order_id, digest, guard)
         if resent is not None:
             return resent
-        if guard is not None:
-            guard(uow)
         now = ctx.clock()
         found = uow.prices.latest_quotes(
             [leg.symbol.replace(" ", "") for leg in request.legs], at_or_before=now
@@ -373,6 +404,12 @@ def is_multileg_leg(order: Order) -> bool:
 
 def cancel_all(ctx: ServiceContext, account_id: AccountId) -> list[Order]:
     """Cancel every open order of the account (exits first, then their entries)."""
+    with account_tx(ctx.engine, account_id) as tx:
+        return cancel_all_in(ctx, tx)
+
+
+def cancel_all_in(ctx: ServiceContext, tx: AccountTx) -> list[Order]:
+    """:func:`cancel_all` inside the caller's transaction on the locked account (no commit)."""
 
     def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> list[Order]:
         now = ctx.clock()
@@ -382,7 +419,7 @@ def cancel_all(ctx: ServiceContext, account_id: AccountId) -> list[Order]:
                 canceled.append(book.cancel(order.id, now=now))
         return canceled
 
-    return _run(ctx, account_id, act)
+    return _run_in(ctx, tx, act)
 
 
 def replace_order(

@@ -30,8 +30,7 @@ from propdesk.marketdata.calendars import TradingCalendar, calendar_for
 from propdesk.marketdata.timeframes import timeframe_duration
 from propdesk.model.ids import AccountId
 from propdesk.model.market import Bar, Quote
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderClass, OrderStatus
+from propdesk.model.orders import Order, OrderClass, OrderStatus
 from propdesk.services.accounts.commands import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.orders.commands import AssetResolver, store_book

@@ -44,8 +44,7 @@ from propdesk.model.instruments import (
     parse_instrument,
 )
 from propdesk.model.numbers import ZERO
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, TimeInForce
+from propdesk.model.orders import Order, OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from propdesk.services.accounts import rules
 from propdesk.services.accounts.commands import policy_of
 from propdesk.services.context import ServiceContext
@@ -53,7 +52,7 @@ from propdesk.services.errors import Forbidden, Invalid, NotFound, Refused, Serv
 from propdesk.services.market.assets import AssetInfo, describe, trading_date, underlying_of
 from propdesk.services.orders import commands as orders
 from propdesk.services.orders.commands import Submitted
-from propdesk.services.transactions import account_tx
+from propdesk.services.transactions import AccountTx, account_tx, savepoint
 from propdesk.store.pages import Page
 from propdesk.store.position_history import PositionRecord
 from propdesk.store.uow import UnitOfWork
@@ -192,8 +191,9 @@ def instrument_of(position: Position) -> Instrument:
     return parse_instrument(position.symbol, position.instrument.asset_class)
 
 
-def _held_positions(uow: UnitOfWork, account_id: AccountId, now: datetime) -> list[HeldPosition]:
-    state = uow.accounts.load_state(account_id)
+def _held_positions(
+    uow: UnitOfWork, account_id: AccountId, state: AccountState, now: datetime
+) -> list[HeldPosition]:
     if not state.positions:
         return []
     working = uow.orders.open_orders(account_id)
@@ -220,12 +220,15 @@ def _held_positions(uow: UnitOfWork, account_id: AccountId, now: datetime) -> li
 def open_positions(ctx: ServiceContext, account_id: AccountId) -> list[HeldPosition]:
     """The account's open positions, by symbol."""
     with UnitOfWork(ctx.engine, read_only=True) as uow:
-        return _held_positions(uow, account_id, ctx.clock())
+        return _held_positions(uow, account_id, uow.accounts.load_state(account_id), ctx.clock())
 
 
 def get_position(ctx: ServiceContext, account_id: AccountId, text: str) -> HeldPosition:
     """One open position by symbol (404 ``position does not exist`` if the account holds none)."""
-    held = open_positions(ctx, account_id)
+    return _one_of(open_positions(ctx, account_id), text)
+
+
+def _one_of(held: Sequence[HeldPosition], text: str) -> HeldPosition:
     symbol = find_symbol((h.symbol for h in held), text)
     if symbol is None:
         raise NotFound("position_not_found", "position does not exist", {"symbol": text})
@@ -290,7 +293,21 @@ def close_position(
 ) -> Submitted:
     """Close all or part of a position with a market order on the other side (Alpaca's
     ``DELETE /v2/positions/{symbol}``); returns the order as the engine accepted it."""
-    held = get_position(ctx, account_id, text)
+    with account_tx(ctx.engine, account_id) as tx:
+        return _close_in(ctx, tx, text, qty=qty, percentage=percentage)
+
+
+def _close_in(
+    ctx: ServiceContext,
+    tx: AccountTx,
+    text: str,
+    *,
+    qty: Decimal | None = None,
+    percentage: Decimal | None = None,
+) -> Submitted:
+    """Close a position inside the caller's transaction: what is held and what open orders hold of
+    it are read under the account's lock, so the close cannot reverse it into a new position."""
+    held = _one_of(_held_positions(tx.uow, tx.state.account_id, tx.state, ctx.clock()), text)
     wanted = closing_qty(held, qty=qty, percentage=percentage)
     position = held.position
     crypto = position.instrument.asset_class is AssetClass.CRYPTO
@@ -303,19 +320,7 @@ def close_position(
         qty=wanted,
         asset_class=position.instrument.asset_class,
     )
-
-    def still_closable(uow: UnitOfWork) -> None:
-        """Under the order's lock: the position still points the same way and open orders still
-        leave ``wanted`` available, so the close cannot reverse it into a new position."""
-        now_held = next(
-            (h for h in _held_positions(uow, account_id, ctx.clock()) if h.symbol == held.symbol), None
-        )
-        if now_held is None or (now_held.position.qty > 0) != (position.qty > 0):
-            raise NotFound("position_not_found", "position does not exist", {"symbol": text})
-        if wanted > now_held.available:
-            raise _insufficient(now_held, wanted)
-
-    return orders.submit_order(ctx, account_id, request, guard=still_closable)
+    return orders.submit_order_in(ctx, tx, request)
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,19 +334,24 @@ class Closed:
 
 def close_all(ctx: ServiceContext, account_id: AccountId, *, cancel_orders: bool = False) -> list[Closed]:
     """Close every position, each by its own order (one refusal does not stop the others);
-    ``cancel_orders`` cancels every open order first, so that none holds a position's quantity."""
-    if cancel_orders:
-        orders.cancel_all(ctx, account_id)
-    with UnitOfWork(ctx.engine, read_only=True) as uow:
-        symbols = sorted(uow.accounts.load_state(account_id).positions)
-    results: list[Closed] = []
-    for symbol in symbols:
-        try:
-            results.append(Closed(symbol, submitted=close_position(ctx, account_id, symbol)))
-        except ServiceError as exc:
-            results.append(Closed(symbol, error=exc))
-        except CommandRejected as exc:
-            results.append(Closed(symbol, error=Refused(exc.code, exc.message)))
+    ``cancel_orders`` cancels every open order first, so that none holds a position's quantity.
+
+    One transaction: each close is a savepoint in it, so a refused close is undone alone."""
+    with account_tx(ctx.engine, account_id) as tx:
+        if cancel_orders:
+            orders.cancel_all_in(ctx, tx)
+        results: list[Closed] = []
+        for symbol in sorted(tx.state.positions):
+            tx.reload()
+            try:
+                with savepoint(tx.uow):
+                    submitted = _close_in(ctx, tx, symbol)
+            except ServiceError as exc:
+                results.append(Closed(symbol, error=exc))
+            except CommandRejected as exc:
+                results.append(Closed(symbol, error=Refused(exc.code, exc.message)))
+            else:
+                results.append(Closed(symbol, submitted=submitted))
     return results
 
 

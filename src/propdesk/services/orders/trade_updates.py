@@ -15,8 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from propdesk.model.ids import AccountId
-from propdesk.model.order import Order
-from propdesk.model.orders import OrderStatus, OrderUpdate
+from propdesk.model.orders import Order, OrderStatus, OrderUpdate
 from propdesk.services.context import ServiceContext
 from propdesk.store.order_updates import UpdateRow, order_from_json
 from propdesk.store.uow import UnitOfWork

@@ -31,11 +31,11 @@ from propdesk.execution.actions import ProposedAction
 from propdesk.execution.pipeline import execute_market_action
 from propdesk.execution.policy.action_checks import check_action
 from propdesk.execution.policy.results import CheckReport
+from propdesk.model.fills import filled_market_order
 from propdesk.model.ids import AccountId, DecisionActionId
 from propdesk.model.instruments import AssetClass, InvalidSymbolError, parse_instrument
 from propdesk.model.numbers import ZERO
-from propdesk.model.order import Order
-from propdesk.model.orders import ActionKind, OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
+from propdesk.model.orders import ActionKind, OrderStatus, OrderUpdate, Side, TimeInForce
 from propdesk.model.policy import ExecutionPolicy
 from propdesk.risk.gates import OrderIntent
 from propdesk.services.access import ownership
@@ -296,23 +296,13 @@ def execute_record(
         _settle(uow, rejected, stored)
         return rejected, state
     fill = outcome.fill
-    order = Order(
-        id=order_id,
+    order = filled_market_order(
+        order_id=order_id,
         account_id=state.account_id,
-        client_order_id=order_id,
-        symbol=fill.symbol,
-        asset_class=fill.instrument.asset_class,
-        side=fill.side,
-        type=OrderType.MARKET,
+        fill=fill,
         time_in_force=TimeInForce.IOC,
-        status=OrderStatus.FILLED,
-        qty=fill.qty,
+        at=now,
         notional=request.notional,
-        filled_qty=fill.qty,
-        filled_value=fill.qty * fill.price,
-        filled_at=now,
-        created_at=now,
-        updated_at=now,
     )
     uow.orders.save(
         [order],

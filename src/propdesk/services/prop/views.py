@@ -14,7 +14,7 @@ from typing import Any
 from propdesk.accounting.state import AccountState
 from propdesk.model.ids import AccountId
 from propdesk.model.market import Quote
-from propdesk.model.order import Order
+from propdesk.model.orders import Order
 from propdesk.model.policy import ExecutionPolicy
 from propdesk.risk.rules.status import RuleStatus
 from propdesk.services.access import ownership

@@ -1,4 +1,5 @@
-"""``propdesk demo``: real daily bars through a seed-default audition account, printed with rich."""
+"""The ``propdesk backtest`` report: shipped daily bars through a seed-default audition account with
+the built-in SMA crossover strategy, in memory, printed with rich."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from rich.table import Table
 
 from propdesk.accounting.kernel import replay
 from propdesk.accounting.state import AccountState
-from propdesk.backtest.replay import ReplayResult, replay_daily
+from propdesk.backtest.daily_replay import ReplayResult, replay_daily
 from propdesk.backtest.strategies import SmaCrossover
 from propdesk.marketdata.files import read_daily_bars, shipped_daily_files
 from propdesk.model.instruments import Instrument, equity
@@ -32,7 +33,7 @@ def load_bars(symbols: Sequence[str], start: date, end: date) -> dict[str, list[
     }
 
 
-def run_demo(console: Console, *, symbols: Sequence[str], start: date, end: date) -> ReplayResult:
+def run_report(console: Console, *, symbols: Sequence[str], start: date, end: date) -> ReplayResult:
     """Replay, then print the policy, the equity path, the final account and a ledger check."""
     policy = preset("audition")
     bars = load_bars(symbols, start, end)
@@ -44,7 +45,7 @@ def run_demo(console: Console, *, symbols: Sequence[str], start: date, end: date
 
 
 def account_figures(state: AccountState) -> list[tuple[str, Decimal]]:
-    """The figures both demos print for an account, in order."""
+    """The figures the backtest report and the service demo print for an account, in order."""
     return [
         ("cash", state.cash),
         ("equity", state.equity),

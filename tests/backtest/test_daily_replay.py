@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 from propdesk.accounting.kernel import replay
 from propdesk.accounting.state import AccountStatus
-from propdesk.backtest.replay import replay_daily
+from propdesk.backtest.daily_replay import replay_daily
 from propdesk.backtest.strategies import Proposal, SmaCrossover
 from propdesk.model.instruments import equity
 from propdesk.model.market import Bar

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from propdesk.marketdata.calendars import nyse
 from propdesk.marketdata.clock import ReplayClock
 from propdesk.marketdata.files import read_daily_bars, shipped_file
-from propdesk.marketdata.replay import ReplayFeed, bar_end, quote_for_bar
+from propdesk.marketdata.replay_feed import ReplayFeed, bar_end, quote_for_bar
 from propdesk.model.market import Bar, Quote
 from propdesk.store.prices import PriceRepository
 from propdesk.store.uow import UnitOfWork
