@@ -50,6 +50,14 @@ def seeded(order: Order) -> random.Random:
     return random.Random(f"{order.id}:{order.evaluations}")
 
 
+def within_limit(order: Order, price: Decimal) -> Decimal:
+    """A limit (or stop-limit) order never fills worse than its limit, whatever a fill model's
+    slippage or a volume share's impact says."""
+    if order.type not in (OrderType.LIMIT, OrderType.STOP_LIMIT) or order.limit_price is None:
+        return price
+    return min(price, order.limit_price) if order.side is Side.BUY else max(price, order.limit_price)
+
+
 class BookFills(BookCore):
     """The book's fill path: evaluate an order against a quote or a bar and book what fills."""
 
@@ -65,9 +73,7 @@ class BookFills(BookCore):
             return
         priced = fill_model_for(self.policy).price(order.side, qty, quote, instrument)
         price = priced.price
-        if order.type in (OrderType.LIMIT, OrderType.STOP_LIMIT) and order.limit_price is not None:
-            # A limit never fills worse than its limit, whatever the model's slippage says.
-            price = min(price, order.limit_price) if order.side is Side.BUY else max(price, order.limit_price)
+        price = within_limit(order, price)
         fee = fee_model_for(self.policy, instrument).fee(qty, price, instrument)
         fill = Fill(
             fill_id=self.new_id(),
@@ -102,10 +108,7 @@ class BookFills(BookCore):
         if self.policy.fill_model is FillModelName.VOLUME_SHARE and bar.volume > 0:
             share = VolumeShare(self.policy.participation_rate, self.policy.impact_bps)
             price = share.price(order.side, qty, bar.volume, price, instrument)
-            if order.limit_price is not None and order.type in (OrderType.LIMIT, OrderType.STOP_LIMIT):
-                price = (
-                    min(price, order.limit_price) if order.side is Side.BUY else max(price, order.limit_price)
-                )
+            price = within_limit(order, price)
         fee = fee_model_for(self.policy, instrument).fee(qty, price, instrument)
         # A bar has no quote: the evidence is the price the gap rules matched (the mark here).
         fill = Fill(
