@@ -31,7 +31,7 @@ from propdesk.model.instruments import AssetClass, Instrument, equity, parse_ins
 from propdesk.model.market import Bar, Quote
 from propdesk.model.orders import Direction, Order, OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
 from propdesk.model.policy import ExecutionPolicy, FillModelName
-from propdesk.services.orders.commands import session_view
+from propdesk.services.orders.book_runner import session_view
 from tests.execution.factories import AAPL, T0, filled, started
 
 D = Decimal

@@ -20,7 +20,7 @@ from propdesk.model.instruments import AssetClass
 from propdesk.model.market import Bar
 from propdesk.model.orders import OrderClass, OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
 from propdesk.model.policy import ExecutionPolicy
-from propdesk.services.orders.commands import session_view
+from propdesk.services.orders.book_runner import session_view
 from tests.execution.order_book.test_book import (
     MINUTE,
     NBBO,

@@ -17,7 +17,7 @@ from propdesk.model.instruments import AssetClass
 from propdesk.model.market import Bar
 from propdesk.model.orders import OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
 from propdesk.model.policy import ExecutionPolicy, FillModelName
-from propdesk.services.orders.commands import session_view
+from propdesk.services.orders.book_runner import session_view
 from tests.execution.factories import T0
 from tests.execution.order_book.test_book import (
     MINUTE,

@@ -22,7 +22,7 @@ from propdesk.model.orders import (
     TimeInForce,
 )
 from propdesk.model.policy import ExecutionPolicy, FillModelName
-from propdesk.services.orders.commands import session_view
+from propdesk.services.orders.book_runner import session_view
 from tests.execution.factories import T0
 from tests.execution.order_book.test_book import (
     FRESH,

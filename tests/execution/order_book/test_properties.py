@@ -38,7 +38,7 @@ from propdesk.model.market import Bar, Quote
 from propdesk.model.numbers import ZERO
 from propdesk.model.orders import Order, OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from propdesk.model.policy import ExecutionPolicy, FillModelName
-from propdesk.services.orders.commands import session_view
+from propdesk.services.orders.book_runner import session_view
 from tests.execution.factories import T0
 from tests.execution.order_book.test_book import ids, parse
 

@@ -16,6 +16,7 @@ from propdesk.model.orders import OrderClass, OrderStatus, OrderType, Side, Time
 from propdesk.services.accounts import lifecycle
 from propdesk.services.accounts.commands import get_state, recompute
 from propdesk.services.errors import Forbidden, Invalid, NotFound, Refused
+from propdesk.services.orders import book_runner
 from propdesk.services.orders import commands as orders
 from propdesk.services.orders.evaluation import evaluate_account
 from propdesk.store.pages import Page
@@ -321,7 +322,7 @@ def test_a_numeric_looking_symbol_or_id_is_an_ordinary_string(api: Api, field: s
     else:
         first = orders.submit_order(api.ctx, account_id, request)
         assert orders.submit_order(api.ctx, account_id, request).order.id == first.order.id
-        assert orders.request_hash(request) != orders.request_hash(limit_buy("1e9999999"))
+        assert book_runner.request_hash(request) != book_runner.request_hash(limit_buy("1e9999999"))
 
 
 def test_orders_sent_friday_evening_go_live_at_mondays_open_and_fill_on_its_first_quote(api: Api) -> None:

@@ -43,7 +43,8 @@ from propdesk.services.accounts.lifecycle import (
 )
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Conflict, Forbidden, Invalid
-from propdesk.services.orders.commands import AssetResolver, is_multileg_leg, store_book
+from propdesk.services.orders.book_runner import AssetResolver, store_book
+from propdesk.services.orders.commands import is_multileg_leg
 from propdesk.services.transactions import AccountTx, open_tx
 from propdesk.store.accounts import AccountSummary
 from propdesk.store.uow import UnitOfWork

@@ -38,6 +38,7 @@ from propdesk.services.accounts.commands import policy_of
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Forbidden, Invalid
 from propdesk.services.orders import commands as orders
+from propdesk.services.orders.book_runner import Submitted
 from propdesk.services.transactions import account_tx
 from propdesk.store.accounts import AccountRow
 from propdesk.store.configurations import AccountConfigurationRecord, AccountConfigurationRepository
@@ -294,7 +295,7 @@ def _check_not_suspended(config: Configuration) -> None:
         )
 
 
-def submit_order(ctx: ServiceContext, account_id: AccountId, request: OrderRequest) -> orders.Submitted:
+def submit_order(ctx: ServiceContext, account_id: AccountId, request: OrderRequest) -> Submitted:
     def guard(uow: UnitOfWork) -> None:
         config = _own_configuration(uow, account_id)
         if config is None:
@@ -307,7 +308,7 @@ def submit_order(ctx: ServiceContext, account_id: AccountId, request: OrderReque
     return orders.submit_order(ctx, account_id, request, guard=guard)
 
 
-def submit_spread(ctx: ServiceContext, account_id: AccountId, request: SpreadRequest) -> orders.Submitted:
+def submit_spread(ctx: ServiceContext, account_id: AccountId, request: SpreadRequest) -> Submitted:
     def guard(uow: UnitOfWork) -> None:
         config = _own_configuration(uow, account_id)
         if config is None:

@@ -33,7 +33,7 @@ from propdesk.model.market import Bar, Quote
 from propdesk.model.orders import Order, OrderClass, OrderStatus
 from propdesk.services.accounts.commands import policy_of
 from propdesk.services.context import ServiceContext
-from propdesk.services.orders.commands import AssetResolver, store_book
+from propdesk.services.orders.book_runner import AssetResolver, store_book
 from propdesk.store.orders import EvaluationCursor
 from propdesk.store.uow import UnitOfWork
 

@@ -51,7 +51,7 @@ from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Forbidden, Invalid, NotFound, Refused, ServiceError
 from propdesk.services.market.assets import AssetInfo, describe, trading_date, underlying_of
 from propdesk.services.orders import commands as orders
-from propdesk.services.orders.commands import Submitted
+from propdesk.services.orders.book_runner import Submitted
 from propdesk.services.transactions import AccountTx, account_tx, savepoint
 from propdesk.store.pages import Page
 from propdesk.store.position_history import PositionRecord
