@@ -82,7 +82,9 @@ class SettlementPrice:
     """The underlying's value a contract is settled against, and where it came from."""
 
     price: Decimal
-    source: str  # daily_bar_close | last_trade | quote_mid | daily_bar_open | opening_trade | opening_quote_mid
+    source: (
+        str  # daily_bar_close | last_trade | quote_mid | daily_bar_open | opening_trade | opening_quote_mid
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +107,10 @@ class ExpiryReport:
     failures: dict[AccountId, str] = field(default_factory=dict)
 
     def summary(self) -> str:
-        kinds = {a: sum(1 for s in self.settled if s.action == a) for a in (Action.EXERCISE, Action.ASSIGNMENT, Action.EXPIRY)}
+        kinds = {
+            a: sum(1 for s in self.settled if s.action == a)
+            for a in (Action.EXERCISE, Action.ASSIGNMENT, Action.EXPIRY)
+        }
         return (
             f"expiry {self.trading_date}: {len(self.accounts_settled)} account(s), "
             f"{kinds[Action.EXERCISE]} exercised, {kinds[Action.ASSIGNMENT]} assigned, "
@@ -237,7 +242,9 @@ def _settle_account(
             value = intrinsic_value(contract, price.price)
             in_the_money = value >= EXERCISE_THRESHOLD
             action = (
-                (Action.EXERCISE if position.qty > 0 else Action.ASSIGNMENT) if in_the_money else Action.EXPIRY
+                (Action.EXERCISE if position.qty > 0 else Action.ASSIGNMENT)
+                if in_the_money
+                else Action.EXPIRY
             )
             new_id = _ids(account_id, contract.symbol, trading_date)
             if in_the_money:

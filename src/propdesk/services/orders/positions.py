@@ -422,7 +422,9 @@ def settlement_fills(
     if contract.settlement is Settlement.CASH:
         assert cash_value is not None, "a cash-settled contract settles against a value"
         intrinsic = (
-            cash_value - contract.strike if contract.right is OptionRight.CALL else contract.strike - cash_value
+            cash_value - contract.strike
+            if contract.right is OptionRight.CALL
+            else contract.strike - cash_value
         )
         return [option_leaves(max(intrinsic, ZERO))]
     buys = (contract.right is OptionRight.CALL) == (qty > 0)
