@@ -33,6 +33,7 @@ from propdesk.services.access.tokens import Role
 from propdesk.services.accounts import admin, closeouts, lifecycle, rules
 from propdesk.services.accounts import commands as accounts
 from propdesk.services.alpaca import paper_accounts, trading_account, watchlists
+from propdesk.services.daily import expiry as daily_expiry
 from propdesk.services.orders import commands as orders
 from propdesk.services.orders import evaluation as order_evaluation
 from propdesk.services.orders import positions
@@ -499,6 +500,15 @@ NOT_COMMANDS: dict[str, str] = {
     "accounts.rules.tracked_accounts": "read",
     "orders.evaluation.accounts_with_open_orders": "read",
     "orders.evaluation.cursor_of": "read",
+    "orders.positions.settlement_fills": "pure",
+    "daily.expiry.expiry_cutoff": "pure",
+    "daily.expiry.expiring_positions": "pure",
+    "daily.expiry.closing_price": "read (inside the caller's unit of work)",
+    "daily.expiry.opening_price": "read (inside the caller's unit of work)",
+    "daily.expiry.settlement_price": "read (inside the caller's unit of work)",
+    "daily.expiry.intrinsic_value": "pure",
+    "daily.expiry.accounts_to_settle": "read",
+    "daily.expiry.run_expiry": "a sweep: one account_tx per account holding an expiring option",
 }
 
 # Commands not driven here yet, with why; each is named so that it is a decision, not an omission.
@@ -529,6 +539,7 @@ WRITE_MODULES: tuple[ModuleType, ...] = (
     positions,
     rules,
     order_evaluation,
+    daily_expiry,
 )
 
 
