@@ -38,7 +38,6 @@ from propdesk.model.instruments import option
 from propdesk.model.orders import Side
 from tests.db import AAPL, MES, T0, fill
 
-
 CALL = option("AAPL260116C00150000")
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from alpaca.trading.enums import ActivityType
+from alpaca.trading.models import NonTradeActivity
 
 from propdesk.accounting.kernel import ApplyFill, handle
 from propdesk.model.fills import Fill
@@ -55,11 +56,12 @@ def test_option_events_parse_with_the_sdk_models(paper: Paper) -> None:
     paper.clock.current = datetime(2026, 1, 7, 21, 30, tzinfo=UTC)
     expiry.run_expiry(paper.ctx, DAY)
     client = sdk(paper)
-    found = {}
+    found: dict[str, NonTradeActivity] = {}
     for kind in ("OPEXC", "OPASN", "OPEXP"):
         raw = client.get(f"/account/activities/{kind}")
         assert isinstance(raw, list)
         [item] = [parse(entry) for entry in raw]
+        assert isinstance(item, NonTradeActivity)
         found[kind] = item
     exercised, assigned, expired = found["OPEXC"], found["OPASN"], found["OPEXP"]
     assert exercised.activity_type == ActivityType.OPEXC
