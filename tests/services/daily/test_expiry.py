@@ -21,7 +21,7 @@ from propdesk.services.accounts import commands as accounts
 from propdesk.services.daily import expiry
 from propdesk.services.errors import Invalid, ServiceError
 from propdesk.services.orders import commands as orders
-from propdesk.services.orders import positions
+from propdesk.services.orders import positions, trade_updates
 from tests.services.daily.desk import AFTER, CALL, DAY, IN_SESSION, PUT, START, Desk
 
 # (contract, position, close of AAPL, action, AAPL qty after, cash after, realized PnL)
@@ -207,3 +207,15 @@ def test_property_a_second_run_changes_nothing(desk: Desk, book: list[tuple[str,
     desk.run()
     assert desk.state(account_id) == once
     assert accounts.recompute(desk.ctx.engine, account_id) == {}
+
+
+def test_the_settlement_reaches_the_trade_updates(desk: Desk) -> None:
+    desk.hold(PUT, "1", "5")
+    desk.daily_bar("AAPL", DAY, "150", "140")
+    start = trade_updates.latest_id(desk.ctx, desk.account_id)
+    desk.run()
+    updates = trade_updates.updates_after(desk.ctx, desk.account_id, start)
+    assert [(u.event, u.order.symbol, u.qty, u.price, u.position_qty) for u in updates] == [
+        ("fill", PUT, Decimal(1), Decimal(0), Decimal(0)),
+        ("fill", "AAPL", Decimal(100), Decimal(150), Decimal(-100)),
+    ]

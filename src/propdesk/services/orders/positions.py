@@ -12,7 +12,8 @@ contract; a cash-settled index option instead leaves the book at its intrinsic v
 index's fresh quote. Exercise follows Alpaca's rules: only while the NYSE is open, only what
 open orders do not hold, not after expiry, and a European-style contract only on its
 expiration day; like an order, it is refused if taking delivery would leave negative buying
-power. The fills carry no order id and ``liquidity="exercise"``.
+power. The fills carry no order id and ``liquidity="exercise"``; they are built by
+:func:`settlement_fills`, which the expiry job (:mod:`propdesk.services.daily.expiry`) uses too.
 """
 
 from __future__ import annotations
