@@ -454,6 +454,7 @@ NOT_COMMANDS: dict[str, str] = {
     "orders.commands.store_book": "inside the caller's transaction",
     "orders.commands.submit_order_in": "inside the caller's transaction",
     "orders.commands.cancel_all_in": "inside the caller's transaction",
+    "orders.commands.cancel_symbols_in": "inside the caller's transaction",
     "orders.commands.is_multileg_leg": "pure",
     "orders.commands.get_order": "read",
     "orders.commands.get_by_client_id": "read",

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from propdesk.execution.order_book.requests import OrderRequest
 from propdesk.model.instruments import AssetClass
-from propdesk.model.orders import Side
+from propdesk.model.orders import OrderType, Side, TimeInForce
 from propdesk.services.accounts import commands as accounts
 from propdesk.services.daily import expiry
 from propdesk.services.errors import Invalid, ServiceError
@@ -219,3 +219,27 @@ def test_the_settlement_reaches_the_trade_updates(desk: Desk) -> None:
         ("fill", PUT, Decimal(1), Decimal(0), Decimal(0)),
         ("fill", "AAPL", Decimal(100), Decimal(150), Decimal(-100)),
     ]
+
+
+def test_open_orders_on_a_settled_contract_are_canceled(desk: Desk) -> None:
+    desk.hold(CALL, "2", "5")
+    desk.quote(CALL, IN_SESSION, "5.00", "5.20")
+    resting = OrderRequest(
+        client_order_id="take-profit",
+        symbol=CALL,
+        side=Side.SELL,
+        qty=Decimal(1),
+        type=OrderType.LIMIT,
+        limit_price=Decimal(50),
+        time_in_force=TimeInForce.GTC,
+        asset_class=AssetClass.US_OPTION,
+    )
+    order = orders.submit_order(desk.ctx, desk.account_id, resting).order
+    assert order.is_open
+    desk.daily_bar("AAPL", DAY, "150", "160")
+    desk.run()
+    assert orders.list_orders(desk.ctx, desk.account_id, status="open") == []
+    after = desk.state()
+    assert after.reservations == {}
+    assert after.positions["AAPL"].qty == 200
+    assert accounts.recompute(desk.ctx.engine, desk.account_id) == {}

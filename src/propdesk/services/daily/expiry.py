@@ -14,7 +14,8 @@ trade, else the first quote mid after the open), the weeklies (SPXW ...) by the 
 Each account is settled in one locked transaction (:func:`propdesk.services.transactions.account_tx`):
 the fills (built by :func:`propdesk.services.orders.positions.settlement_fills`, the manual
 exercise's own fill logic) and an :class:`~propdesk.accounting.events.OptionSettled` per
-contract go through the kernel (``SettleOption``), so the ledger, positions, cash, activities
+contract go through the kernel (``SettleOption``), after the open orders on the contract are
+canceled, so the ledger, positions, cash, activities
 (``OPEXC``, ``OPASN``, ``OPEXP``) and rule state all see them. Fill ids derive from account,
 contract and date, and a settled position is gone, so a second run adds nothing and a run that
 stopped part-way resumes with the accounts not yet done.
@@ -55,6 +56,7 @@ from propdesk.services.accounts import rules
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Invalid, ServiceError
 from propdesk.services.market.assets import underlying_of
+from propdesk.services.orders import commands as orders
 from propdesk.services.orders.positions import settlement_fills
 from propdesk.services.transactions import account_tx
 from propdesk.store.errors import AccountNotFound
@@ -228,6 +230,9 @@ def _settle_account(
         if not expiring:
             tx.uow.rollback()
             return
+        settled_symbols = {contract.symbol for contract, _ in expiring}
+        if any(o.symbol in settled_symbols for o in tx.uow.orders.open_orders(account_id)):
+            orders.cancel_symbols_in(ctx, tx, settled_symbols)  # no order outlives its contract
         state = tx.state
         events: list[Event] = []
         done: list[SettledOption] = []
