@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import get_args
 
-from propdesk.accounting.events import EVENT_TYPES, Event, decode_event, event_payload
+from propdesk.accounting.events import EVENT_TYPES, Event, OptionSettled, decode_event, event_payload
 from propdesk.accounting.kernel import (
     AdjustCash,
     ApplyFill,
@@ -25,6 +25,7 @@ from propdesk.accounting.kernel import (
     ReleaseReservation,
     ReserveForOrder,
     ResetAccount,
+    SettleOption,
     Start,
     StartTradingDay,
     VoidFill,
@@ -33,8 +34,11 @@ from propdesk.accounting.kernel import (
 )
 from propdesk.accounting.state import AccountState, AccountStatus
 from propdesk.model.ids import AccountId
+from propdesk.model.instruments import option
 from propdesk.model.orders import Side
 from tests.db import AAPL, MES, T0, fill
+
+CALL = option("AAPL260116C00150000")
 
 
 def _every_command() -> list[Command]:
@@ -66,6 +70,28 @@ def _every_command() -> list[Command]:
             reason="floor breached",
         ),
         ResetAccount(at=t[15], starting_balance=Decimal(50000), reason="bought reset"),
+        ApplyFill(at=t[16], fill=fill(CALL, Side.BUY, "1", "2", fill_id="f6", when=t[16])),
+        SettleOption(
+            at=t[17],
+            fills=(
+                fill(CALL, Side.SELL, "1", "0", fill_id="f7", when=t[17]),
+                fill(AAPL, Side.BUY, "100", "150", fill_id="f8", when=t[17]),
+            ),
+            record=OptionSettled(
+                at=t[17],
+                key="acct:AAPL260116C00150000:2026-01-16",
+                symbol=CALL.symbol,
+                underlying="AAPL",
+                action="exercise",
+                qty=Decimal(1),
+                strike=Decimal(150),
+                right="call",
+                trading_date=date(2026, 1, 16),
+                settlement_price=Decimal("160.5"),
+                settlement_source="daily_bar_close",
+                fill_ids=("f7", "f8"),
+            ),
+        ),
     ]
 
 

@@ -487,6 +487,7 @@ NOT_COMMANDS: dict[str, str] = {
     "orders.book_runner.store_book": "inside the caller's transaction",
     "orders.commands.submit_order_in": "inside the caller's transaction",
     "orders.commands.cancel_all_in": "inside the caller's transaction",
+    "orders.commands.cancel_symbols_in": "inside the caller's transaction",
     "orders.commands.is_multileg_leg": "pure",
     "orders.commands.get_order": "read",
     "orders.commands.get_by_client_id": "read",
@@ -578,6 +579,15 @@ NOT_COMMANDS: dict[str, str] = {
     "accounts.rules.tracked_accounts": "read",
     "orders.evaluation.accounts_with_open_orders": "read",
     "orders.evaluation.cursor_of": "read",
+    "orders.positions.settlement_fills": "pure",
+    "daily.expiry.expiry_cutoff": "pure",
+    "daily.expiry.expiring_positions": "pure",
+    "daily.expiry.closing_price": "read (inside the caller's unit of work)",
+    "daily.expiry.opening_price": "read (inside the caller's unit of work)",
+    "daily.expiry.settlement_price": "read (inside the caller's unit of work)",
+    "daily.expiry.intrinsic_value": "pure",
+    "daily.expiry.accounts_to_settle": "read",
+    "daily.expiry.run_expiry": "a sweep: one account_tx per account holding an expiring option",
 }
 
 # Commands not driven here yet, with why; each is named so that it is a decision, not an omission.

@@ -164,6 +164,34 @@ class IncidentRecorded(EventBase):
     message: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OptionSettled(EventBase):
+    """An option position left the book at its expiry: exercised (a long in the money by at least
+    a cent), assigned (a short in the money) or expired worthless; no state of its own.
+
+    It is recorded after the fills that carry the settlement (the option leaving the book, the
+    delivery of the underlying at the strike or the cash of an index option) and keeps what
+    decided it: the settlement price of the underlying and where it came from (None for a
+    position settled without one). ``key`` is
+    ``account:contract:trading date`` and makes the run idempotent.
+    """
+
+    type: ClassVar[str] = "option_settled"
+    key: str
+    symbol: str
+    underlying: str
+    action: str  # "exercise" | "assignment" | "expiry"
+    qty: Decimal  # the signed position in contracts that was settled
+    strike: Decimal
+    right: str
+    trading_date: date
+    settlement_price: Decimal | None
+    settlement_source: str
+    fill_ids: tuple[str, ...] = ()
+    # The cash the settlement's fills moved (the kernel sets it; the record itself moves none).
+    net_amount: Decimal = ZERO
+
+
 # The closed union of ledger events. Every dispatch over events (the kernel's ``evolve``, the rule
 # fold, projections) is a ``match`` ending in ``assert_never``, so mypy reports each one a new kind
 # is not handled in; the codec below knows every member (a test checks both lists agree).
@@ -181,6 +209,7 @@ Event: TypeAlias = (
     | FillVoided
     | AccountReset
     | IncidentRecorded
+    | OptionSettled
 )
 
 # The codec's table: built from the union itself, so a new kind is decodable as soon as it is a member.

@@ -32,6 +32,7 @@ from propdesk.accounting.events import (
     FillVoided,
     FundsReserved,
     IncidentRecorded,
+    OptionSettled,
     PositionsMarked,
     ReservationReleased,
     StatusChanged,
@@ -159,6 +160,17 @@ class ResetAccount(CommandBase):
     fills: Sequence[Fill] = ()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SettleOption(CommandBase):
+    """Settle an option position at its expiry: apply ``fills`` (the option leaving the book and
+    any delivery, priced by the caller), then record ``record``. Unlike :class:`ApplyFill` it is
+    taken in any started status: a broker settles an expiring contract whatever the account's state.
+    """
+
+    fills: Sequence[Fill]
+    record: OptionSettled
+
+
 # The closed union of commands: ``decide`` matches it exhaustively (``assert_never``), so mypy
 # reports a new command that the kernel does not handle.
 Command: TypeAlias = (
@@ -175,6 +187,7 @@ Command: TypeAlias = (
     | StartTradingDay
     | Liquidate
     | ResetAccount
+    | SettleOption
 )
 
 
@@ -373,6 +386,21 @@ def decide(state: AccountState, command: Command) -> list[Event]:
             return events
         case ResetAccount():
             return _reset_events(state, command)
+        case SettleOption():
+            _require(
+                state.status is not AccountStatus.PENDING,
+                "account_not_started",
+                f"account {state.account_id} is pending",
+            )
+            settled: list[Event] = []
+            current = state
+            for fill in command.fills:
+                event = _fill_event(current, fill, at)
+                settled.append(event)
+                current = evolve(current, event)
+            moved = sum((e.cash_delta for e in settled), ZERO)
+            settled.append(replace(command.record, at=at, cash_delta=ZERO, net_amount=moved))
+            return settled
         case _:
             assert_never(command)
 
@@ -548,7 +576,7 @@ def evolve(state: AccountState, event: Event) -> AccountState:
                 day_start_equity=event.day_start_equity,
                 day_start_balance=event.day_start_balance,
             )
-        case AccountCreated() | IncidentRecorded() | AccountLiquidated():
+        case AccountCreated() | IncidentRecorded() | AccountLiquidated() | OptionSettled():
             # Facts without state of their own: only their cash delta (above) applies; a
             # liquidation's positions and status change come with its fills and StatusChanged.
             pass

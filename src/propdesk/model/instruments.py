@@ -248,6 +248,9 @@ _DATED_FUTURE = re.compile(r"/?[A-Z0-9]{1,4}[FGHJKMNQUVXZ]\d{2}")
 CASH_SETTLED_ROOTS = frozenset(
     {"SPX", "SPXW", "XSP", "NDX", "NDXP", "RUT", "RUTW", "VIX", "VIXW", "DJX", "XND", "MRUT"}
 )
+# Of those, the standard monthlies settled on the opening print of expiry day (AM-settled); the
+# weeklies and the rest (SPXW, NDXP, RUTW, XSP, ...) settle on the close (PM-settled).
+AM_SETTLED_ROOTS = frozenset({"SPX", "NDX", "RUT", "VIX", "DJX"})
 OPTION_MULTIPLIER = Decimal(100)
 # Listed US options expire at the close of their expiry date.
 OPTION_EXPIRY_ZONE = ZoneInfo("America/New_York")

@@ -19,6 +19,7 @@ from propdesk.accounting.events import (
     FillVoided,
     FundsReserved,
     IncidentRecorded,
+    OptionSettled,
     PositionsMarked,
     ReservationReleased,
     StatusChanged,
@@ -59,6 +60,7 @@ def touched_symbols(events: Iterable[Event]) -> list[str] | None:
             case (
                 AccountCreated()
                 | IncidentRecorded()
+                | OptionSettled()
                 | AccountStarted()
                 | FundsReserved()
                 | ReservationReleased()

@@ -29,6 +29,7 @@ from propdesk.accounting.events import (
     FillVoided,
     FundsReserved,
     IncidentRecorded,
+    OptionSettled,
     PositionsMarked,
     ReservationReleased,
     StatusChanged,
@@ -87,6 +88,7 @@ def _apply(pack: RulePack, rules: RuleState, account: AccountState, event: Event
             | AccountLiquidated()
             | FillVoided()
             | IncidentRecorded()
+            | OptionSettled()
         ):
             # Every other event is observed as the account's new values (a start or a reset never
             # reaches here: fold_ledger starts the rules afresh on those).

@@ -3,7 +3,10 @@
 They read the ledger and the fills in one read-only unit of work.
 
 Activities are FILL (one per fill that was not voided), FEE (one per fill that paid a fee),
-CSD (the starting deposit when the account was funded) and JNLC (cash adjustments and resets).
+CSD (the starting deposit when the account was funded), JNLC (cash adjustments and resets) and
+OPEXC, OPASN, OPEXP (an option exercised, assigned or expired by the expiry job: ``qty`` is the
+position in contracts it settled, ``net_amount`` the cash the settlement moved; the fills that
+carry it are listed as FILL activities too).
 Each id is ``<UTC yyyymmddhhmmssmmm>::<uuid>``; the uuid is the fill's id or one derived from
 what the activity records, so ids never change. Activities are ordered by id, which is time to
 the millisecond and then the uuid, so a page token (the last id of a page) splits the list
@@ -42,6 +45,9 @@ from propdesk.store.uow import UnitOfWork
 TRADE_TYPES = frozenset({"FILL"})
 # Ledger event types shown as non-trade activities, and the activity type each becomes.
 _LEDGER_ACTIVITIES = {"account_started": "CSD", "cash_adjusted": "JNLC", "account_reset": "JNLC"}
+# The expiry job's record of each option it settled, shown by what happened to the option.
+_OPTION_SETTLED = "option_settled"
+_OPTION_ACTIVITIES = {"exercise": "OPEXC", "assignment": "OPASN", "expiry": "OPEXP"}
 MAX_PAGE_SIZE = 100
 # Ids of activities that are not fills are derived from what they record, in this namespace.
 _NAMESPACE = DERIVED_ID_NAMESPACE
@@ -277,6 +283,8 @@ def account_activities(ctx: ServiceContext, account_id: AccountId, query: Activi
 
             sources.append(_Source(fetch_fills, expand_fills, lambda f: f.time))
         ledger_types = [kind for kind, shown in _LEDGER_ACTIVITIES.items() if shown in query.types]
+        if query.types & set(_OPTION_ACTIVITIES.values()):
+            ledger_types.append(_OPTION_SETTLED)
         if ledger_types:
 
             def fetch_ledger(limit: int) -> Sequence[LedgerRow]:
@@ -290,7 +298,8 @@ def account_activities(ctx: ServiceContext, account_id: AccountId, query: Activi
                 )
 
             def expand_ledger(rows: Sequence[LedgerRow]) -> list[Activity]:
-                return [_ledger_activity(account_id, row) for row in rows]
+                found = [_ledger_activity(account_id, row) for row in rows]
+                return [a for a in found if a.activity_type in query.types]
 
             sources.append(_Source(fetch_ledger, expand_ledger, lambda r: r.at))
         return _page(sources, query) if sources else []
@@ -347,9 +356,31 @@ def _fill_activities(
     return activities
 
 
+def _option_activity(activity_id: str, row: LedgerRow) -> CashActivity:
+    payload = row.payload
+    kind = _OPTION_ACTIVITIES[str(payload["action"])]
+    qty = Decimal(str(payload["qty"]))
+    price = payload.get("settlement_price")
+    description = (
+        f"{payload['action']} of {qty} {payload['symbol']} (strike {payload['strike']}): "
+        f"{payload['underlying']} settled at {price} ({payload['settlement_source']}) on {payload['trading_date']}"
+    )
+    return CashActivity(
+        activity_id,
+        row.at,
+        kind,
+        Decimal(str(payload.get("net_amount", "0"))),
+        description,
+        symbol=str(payload["symbol"]),
+        qty=qty,
+    )
+
+
 def _ledger_activity(account_id: AccountId, row: LedgerRow) -> CashActivity:
-    kind = _LEDGER_ACTIVITIES[row.type]
     name = str(uuid.uuid5(_NAMESPACE, f"ledger:{account_id}:{row.seq}"))
+    if row.type == _OPTION_SETTLED:
+        return _option_activity(_activity_id(row.at, name), row)
+    kind = _LEDGER_ACTIVITIES[row.type]
     payload = row.payload
     if row.type == "account_started":
         description = f"initial deposit: account funded with {row.cash_delta} {payload.get('currency', '')}"

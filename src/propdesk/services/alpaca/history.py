@@ -31,6 +31,7 @@ from propdesk.accounting.events import (
     FillVoided,
     FundsReserved,
     IncidentRecorded,
+    OptionSettled,
     PositionsMarked,
     ReservationReleased,
     StatusChanged,
@@ -93,6 +94,7 @@ def _flows(event: Event, wanted: frozenset[str]) -> Iterable[tuple[str, Decimal]
             | AccountLiquidated()
             | FillVoided()
             | IncidentRecorded()
+            | OptionSettled()
         ):
             # Not a cash flow of these kinds: marks, reservations, status, incidents and the
             # liquidation record move no cash themselves (its fills do), and a voided fill's

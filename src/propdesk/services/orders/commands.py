@@ -16,7 +16,7 @@ same id returns the stored order (``replayed``); the same id with a different or
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -263,6 +263,21 @@ def cancel_all_in(ctx: ServiceContext, tx: AccountTx) -> list[Order]:
         canceled: list[Order] = []
         for order in sorted(book.open_orders(), key=lambda o: (o.parent_id is None, o.created_at, o.id)):
             if book.orders[order.id].is_open and not is_multileg_leg(order):  # legs end with their parent
+                canceled.append(book.cancel(order.id, now=now))
+        return canceled
+
+    return _run_in(ctx, tx, act)
+
+
+def cancel_symbols_in(ctx: ServiceContext, tx: AccountTx, symbols: Collection[str]) -> list[Order]:
+    """Cancel every open order on ``symbols`` inside the caller's transaction (no commit): the
+    expiry job ends the orders on the contracts it settles."""
+
+    def act(book: OrderBook, uow: UnitOfWork, account: AccountRow) -> list[Order]:
+        now = ctx.clock()
+        canceled: list[Order] = []
+        for order in sorted(book.open_orders(), key=lambda o: (o.parent_id is None, o.created_at, o.id)):
+            if order.symbol in symbols and book.orders[order.id].is_open and not is_multileg_leg(order):
                 canceled.append(book.cancel(order.id, now=now))
         return canceled
 

@@ -12,12 +12,13 @@ contract; a cash-settled index option instead leaves the book at its intrinsic v
 index's fresh quote. Exercise follows Alpaca's rules: only while the NYSE is open, only what
 open orders do not hold, not after expiry, and a European-style contract only on its
 expiration day; like an order, it is refused if taking delivery would leave negative buying
-power. The fills carry no order id and ``liquidity="exercise"``.
+power. The fills carry no order id and ``liquidity="exercise"``; they are built by
+:func:`settlement_fills`, which the expiry job (:mod:`propdesk.services.daily.expiry`) uses too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -43,6 +44,7 @@ from propdesk.model.instruments import (
     option,
     parse_instrument,
 )
+from propdesk.model.market import Quote
 from propdesk.model.numbers import ZERO
 from propdesk.model.orders import Order, OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from propdesk.services.accounts import rules
@@ -384,6 +386,67 @@ def _check_exercisable(contract: Option, position: Position, now: datetime) -> N
         )
 
 
+def settlement_fills(
+    new_id: Callable[[], str],
+    contract: Option,
+    position: Position,
+    qty: Decimal,
+    now: datetime,
+    *,
+    cash_value: Decimal | None,
+    quote: Quote | None,
+    liquidity: str = "exercise",
+) -> list[Fill]:
+    """The fills that settle ``qty`` contracts (signed like the position: a long exercised, a
+    short assigned) of ``contract``: the option leaves the book, at 0 for a physically settled
+    contract (the underlying is then delivered at the strike, 100 per contract: a long call or a
+    short put buys it, a long put or a short call sells it), or at its intrinsic value against
+    ``cash_value`` for a cash-settled one (no delivery). ``quote`` of the underlying, if any,
+    is recorded on the delivery. The manual exercise and the expiry job both build their fills here.
+    """
+    size = abs(qty)
+
+    def option_leaves(price: Decimal) -> Fill:
+        return Fill(
+            fill_id=new_id(),
+            order_id=None,
+            instrument=position.instrument,
+            side=Side.SELL if qty > 0 else Side.BUY,
+            qty=size,
+            price=price,
+            fee=ZERO,
+            time=now,
+            mark=position.mark,
+            liquidity=liquidity,
+        )
+
+    if contract.settlement is Settlement.CASH:
+        assert cash_value is not None, "a cash-settled contract settles against a value"
+        intrinsic = (
+            cash_value - contract.strike
+            if contract.right is OptionRight.CALL
+            else contract.strike - cash_value
+        )
+        return [option_leaves(max(intrinsic, ZERO))]
+    buys = (contract.right is OptionRight.CALL) == (qty > 0)
+    stock = parse_instrument(underlying_of(contract), AssetClass.US_EQUITY)
+    delivery = Fill(
+        fill_id=new_id(),
+        order_id=None,
+        instrument=stock.spec,
+        side=Side.BUY if buys else Side.SELL,
+        qty=size * contract.multiplier,
+        price=contract.strike,
+        fee=ZERO,
+        time=now,
+        bid=None if quote is None else quote.bid,
+        ask=None if quote is None else quote.ask,
+        mark=None if quote is None else quote.mid,
+        liquidity=liquidity,
+    )
+    return [option_leaves(ZERO), delivery]
+
+
 def _exercise_fills(
     ctx: ServiceContext,
     uow: UnitOfWork,
@@ -395,21 +458,7 @@ def _exercise_fills(
 ) -> list[Fill]:
     underlying = underlying_of(contract)
     quote = uow.prices.latest_quote(underlying, at_or_before=now)
-
-    def option_leaves(price: Decimal) -> Fill:
-        return Fill(
-            fill_id=ctx.ids(),
-            order_id=None,
-            instrument=position.instrument,
-            side=Side.SELL,
-            qty=qty,
-            price=price,
-            fee=ZERO,
-            time=now,
-            mark=position.mark,
-            liquidity="exercise",
-        )
-
+    value: Decimal | None = None
     if contract.settlement is Settlement.CASH:
         if quote is None or is_stale(quote, max_age=timedelta(seconds=policy_max_age), now=now):
             raise Invalid(
@@ -417,24 +466,7 @@ def _exercise_fills(
                 f"no fresh quote for {underlying} to settle {contract.symbol}; nothing was exercised",
             )
         value = quote.mid
-        intrinsic = value - contract.strike if contract.right is OptionRight.CALL else contract.strike - value
-        return [option_leaves(max(intrinsic, ZERO))]
-    stock = parse_instrument(underlying, AssetClass.US_EQUITY)
-    delivery = Fill(
-        fill_id=ctx.ids(),
-        order_id=None,
-        instrument=stock.spec,
-        side=Side.BUY if contract.right is OptionRight.CALL else Side.SELL,
-        qty=qty * contract.multiplier,
-        price=contract.strike,
-        fee=ZERO,
-        time=now,
-        bid=None if quote is None else quote.bid,
-        ask=None if quote is None else quote.ask,
-        mark=None if quote is None else quote.mid,
-        liquidity="exercise",
-    )
-    return [option_leaves(ZERO), delivery]
+    return settlement_fills(ctx.ids, contract, position, qty, now, cash_value=value, quote=quote)
 
 
 def exercise(ctx: ServiceContext, account_id: AccountId, text: str) -> Exercised:

@@ -1,0 +1,1 @@
+"""Day-driven jobs over every account: option expiry (more to come: corporate actions, snapshots)."""
