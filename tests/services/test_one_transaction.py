@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from types import ModuleType
 from typing import Any
@@ -33,6 +34,7 @@ from propdesk.services.access.tokens import Role
 from propdesk.services.accounts import admin, closeouts, lifecycle, rules
 from propdesk.services.accounts import commands as accounts
 from propdesk.services.alpaca import paper_accounts, trading_account, watchlists
+from propdesk.services.daily import snapshots
 from propdesk.services.orders import commands as orders
 from propdesk.services.orders import evaluation as order_evaluation
 from propdesk.services.orders import positions
@@ -383,6 +385,12 @@ def evaluate_account(api: Api) -> Command:
     return lambda: order_evaluation.evaluate_account(api.ctx, account_id)
 
 
+def snapshot_account(api: Api) -> Command:
+    account_id = _account(api)
+    _filled(api, account_id)
+    return lambda: snapshots.snapshot_account(api.ctx, account_id, date(2026, 1, 5))
+
+
 # Every write command, by "module.function", with its set-up.
 COMMANDS: dict[str, Callable[[Api], Command]] = {
     "accounts.lifecycle.create_account": create_account,
@@ -424,6 +432,7 @@ COMMANDS: dict[str, Callable[[Api], Command]] = {
     "orders.positions.close_all": close_all,
     "accounts.rules.advance_account": advance_account,
     "orders.evaluation.evaluate_account": evaluate_account,
+    "daily.snapshots.snapshot_account": snapshot_account,
 }
 
 # Public functions of the write modules that are not commands: reads (one read-only snapshot or
@@ -499,6 +508,11 @@ NOT_COMMANDS: dict[str, str] = {
     "accounts.rules.tracked_accounts": "read",
     "orders.evaluation.accounts_with_open_orders": "read",
     "orders.evaluation.cursor_of": "read",
+    "daily.snapshots.close_of": "pure",
+    "daily.snapshots.snapshot_in": "inside the caller's transaction (a claim of a fanned-out run)",
+    "daily.snapshots.accounts_due": "read",
+    "daily.snapshots.snapshot_all": "a sweep: one transaction per account, each a snapshot_account",
+    "daily.snapshots.snapshots": "read",
 }
 
 # Commands not driven here yet, with why; each is named so that it is a decision, not an omission.
@@ -529,6 +543,7 @@ WRITE_MODULES: tuple[ModuleType, ...] = (
     positions,
     rules,
     order_evaluation,
+    snapshots,
 )
 
 

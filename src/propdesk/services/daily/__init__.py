@@ -1,0 +1,1 @@
+"""Daily jobs of the book: end-of-day snapshots, expiry, corporate actions."""
