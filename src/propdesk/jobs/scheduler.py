@@ -18,6 +18,7 @@ import threading
 import uuid
 from datetime import timedelta
 
+from propdesk.jobs import registry
 from propdesk.jobs.runs import run_due
 from propdesk.services.context import ServiceContext
 from propdesk.services.transactions import open_tx
@@ -74,8 +75,12 @@ class Scheduler:
             self._stop.wait(self.poll)
 
     def start(self) -> None:
+        """Start the thread. The calendars are built here, before the server answers its first
+        request, so that building them (a second of CPU) never stalls requests already served."""
         if self._thread is not None:
             return
+        for job in registry.JOBS:
+            job.due_at(self.ctx.clock().date())
         self._thread = threading.Thread(target=self._loop, name="propdesk-scheduler", daemon=True)
         self._thread.start()
         log.info("embedded scheduler started (%s)", self.holder)
