@@ -21,7 +21,7 @@ import logging
 import os
 import socket
 import time
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
@@ -63,7 +63,8 @@ def fan_out(
     ctx: ServiceContext, app: Celery, job: DailyJob, trading_date: date, *, force: bool = False
 ) -> int:
     """Record the run and its per-account claims, then send a task per chunk with pending claims;
-    returns how many chunk tasks were sent (0 when the run had completed, or has no account)."""
+    returns how many chunk tasks were sent (0 when the run had completed, has no account, or was
+    fanned out less than a visibility timeout ago: its tasks are still on their way)."""
     if job.per_account is None or job.accounts is None:
         raise ValueError(f"{job.name} is not fanned out")
     ids = job.accounts(ctx)
@@ -72,8 +73,15 @@ def fan_out(
         previous = repo.find(job.name, trading_date)
         if previous is not None and previous.status == COMPLETED and not force:
             return 0
-        if previous is None or previous.status != RUNNING:
-            repo.start(job.name, trading_date, ctx.clock())
+        recent = timedelta(seconds=ctx.settings.celery_visibility_timeout_seconds)
+        if (
+            previous is not None
+            and previous.status == RUNNING
+            and not force
+            and ctx.clock() - previous.started_at < recent
+        ):
+            return 0  # its chunk tasks are queued or running; Redis re-delivers a dead one's
+        repo.start(job.name, trading_date, ctx.clock())
         repo.add_claims(job.name, trading_date, _chunks(ids, ctx.settings.jobs_chunk_size))
         pending = repo.pending_chunks(job.name, trading_date)
         if not pending:

@@ -184,7 +184,7 @@ class JobRunRepository:
             .group_by(job_claims.c.status)
         )
         counts = {PENDING: 0, DONE: 0}
-        counts.update({status: int(n) for status, n in self._conn.execute(stmt).tuples()})
+        counts.update({str(row[0]): int(row[1]) for row in self._conn.execute(stmt)})
         return counts
 
     # --- leases ----------------------------------------------------------------------------------
