@@ -167,3 +167,11 @@ def test_the_snapshot_job_is_idempotent_and_a_killed_run_resumes(
     assert clean.written == len(due)
     assert _rows(engine) == after_resume
     assert len({(r["account_id"], r["trading_date"]) for r in after_resume}) == len(due)
+
+
+def test_an_account_created_after_the_close_has_no_snapshot_for_that_day(engine: Engine) -> None:
+    account_id, _ = started_account(engine, clock=StepClock(CLOSE + timedelta(hours=2)), prefix="new")
+    ctx = _ctx(engine)
+    assert snapshots.snapshot_account(ctx, account_id, DAY) is False
+    assert snapshots.snapshots(ctx, account_id, DAY, DAY) == []
+    assert snapshots.snapshot_account(ctx, account_id, date(2026, 1, 6)) is True

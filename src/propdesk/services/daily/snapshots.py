@@ -41,7 +41,7 @@ class SnapshotRun:
     trading_date: date
     accounts: int
     written: int
-    existing: int
+    existing: int  # had a snapshot already (or did not exist yet on that day)
     failed: list[str] = field(default_factory=list)
 
 
@@ -97,12 +97,15 @@ def _rules_json(ctx: ServiceContext, uow: UnitOfWork, account_id: AccountId, sta
 
 def snapshot_in(ctx: ServiceContext, uow: UnitOfWork, account_id: AccountId, trading_date: date) -> bool:
     """Write the account's snapshot for ``trading_date`` inside the open, writing ``uow`` (the
-    account is locked first); True if a row was written, False if the day had one already."""
+    account is locked first); True if a row was written, False if the day had one already or the
+    account was created after that day's close."""
     repo = SnapshotRepository(uow.connection)
-    uow.lock_account(account_id)
+    account = uow.lock_account(account_id)
     if repo.find(account_id, trading_date) is not None:
         return False
     close = close_of(trading_date)
+    if account.created_at > close:
+        return False  # the account did not exist on that day (a past day caught up)
     state = _state_at_close(uow, account_id, close)
     if state.status.is_open and state.positions:
         found = uow.prices.latest_quotes(sorted(state.positions), at_or_before=close)
