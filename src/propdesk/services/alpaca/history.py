@@ -10,6 +10,9 @@ left out rather than shown as zero. P/L is measured from ``base_value``: the equ
 of the session before the first point or, for an account that did not exist then, the balance it
 was funded with. Intraday P/L restarts each trading day from the previous close unless
 ``pnl_reset=no_reset``. Money is exact ``Decimal`` here; the API turns it into JSON numbers.
+
+For ``1D`` a session close that has an end-of-day snapshot (``services.daily.snapshots``) shows
+the snapshot's equity, which was repriced to the closing quotes; the other closes show the ledger's.
 """
 
 from __future__ import annotations
