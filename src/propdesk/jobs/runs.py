@@ -69,11 +69,12 @@ def run_job(ctx: ServiceContext, name: str, trading_date: date, *, force: bool =
 def _candidate_dates(ctx: ServiceContext, job: DailyJob, now: datetime, last: date | None) -> list[date]:
     calendar = get_calendar(job.calendar)
     today = now.astimezone(calendar.zone).date()
-    sessions = [s.day for s in calendar.sessions(today - timedelta(days=31), today)]
+    keep = ctx.settings.jobs_catch_up_sessions + 1  # the latest due session and the missed ones
+    window = timedelta(days=14 + 2 * keep)  # more calendar days than ``keep`` sessions span
+    sessions = [s.day for s in calendar.sessions(today - window, today)]
     due = [d for d in sessions if (at := job.due_at(d)) is not None and at <= now]
     if last is not None:
         due = [d for d in due if d > last]
-    keep = ctx.settings.jobs_catch_up_sessions + 1  # the latest due session and the missed ones
     return due[-keep:]
 
 
