@@ -103,7 +103,9 @@ def server(workdir: Path, env: Mapping[str, str], *, workers: int = 1) -> Iterat
     command = [sys.executable, "-m", "propdesk", "serve", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers)]
     with log.open("wb") as out:
-        process = subprocess.Popen(command, env=dict(env), cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
+        # The embedded scheduler is off unless the caller turns it on: benchmarks measure the requests.
+        run_env = {"PROPDESK_SCHEDULER": "off", **env}
+        process = subprocess.Popen(command, env=run_env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

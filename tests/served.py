@@ -27,7 +27,9 @@ def free_port() -> int:
 def server(db_url: str, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """``propdesk serve`` on a free port, up and answering /healthz; killed if still alive at exit."""
     port = free_port()
-    env = {**os.environ, "PROPDESK_DATABASE_URL": db_url}
+    # The embedded scheduler is off: a served test drives the jobs it needs itself, and background
+    # catch-up runs would move accounts and take CPU from what the test measures.
+    env = {"PROPDESK_SCHEDULER": "off", **os.environ, "PROPDESK_DATABASE_URL": db_url}
     with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "propdesk", "serve", "--host", "127.0.0.1", "--port", str(port)],

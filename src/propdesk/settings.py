@@ -7,6 +7,7 @@ pass the result down.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +40,18 @@ class Settings(BaseSettings):
     orders_interval_seconds: float = Field(default=1, gt=0)
     orders_bar_timeframe: str = "1Min"
     orders_catch_up_notice: int = Field(default=100, ge=1)
+
+    # Daily jobs (``propdesk jobs``): the schedule runs inside ``propdesk serve`` unless ``off``
+    # (run it with ``propdesk beat`` and ``propdesk worker`` instead); how often the embedded
+    # scheduler looks for due jobs; how many past sessions a start catches up at most; accounts per
+    # chunk of a fanned-out run; an optional pause between the accounts of a chunk (throttling);
+    # and after how long Redis hands an unacknowledged task (its worker died) to another worker.
+    scheduler: Literal["embedded", "off"] = "embedded"
+    scheduler_poll_seconds: float = Field(default=30, gt=0)
+    jobs_catch_up_sessions: int = Field(default=5, ge=0)
+    jobs_chunk_size: int = Field(default=200, ge=1)
+    jobs_account_pause_seconds: float = Field(default=0, ge=0)
+    celery_visibility_timeout_seconds: int = Field(default=3600, ge=1)
 
     # The largest starting cash (and any balance a caller sets: account creation, resets); 422 above.
     max_starting_cash: Decimal = Field(default=Decimal(10_000_000), gt=0, allow_inf_nan=False)

@@ -17,6 +17,7 @@ import inspect
 import pkgutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from types import ModuleType
 from typing import Any
@@ -37,6 +38,7 @@ from propdesk.services.access.tokens import Role
 from propdesk.services.accounts import admin, lifecycle, rules
 from propdesk.services.accounts import commands as accounts
 from propdesk.services.alpaca import paper_accounts, trading_account, watchlists
+from propdesk.services.daily import snapshots
 from propdesk.services.market import prices
 from propdesk.services.orders import commands as orders
 from propdesk.services.orders import evaluation as order_evaluation
@@ -413,6 +415,12 @@ def unwatch(api: Api) -> Command:
     return lambda: prices.unwatch(api.ctx.engine, account_id, "AAPL")
 
 
+def snapshot_account(api: Api) -> Command:
+    account_id = _account(api)
+    _filled(api, account_id)
+    return lambda: snapshots.snapshot_account(api.ctx, account_id, date(2026, 1, 5))
+
+
 # Every write command, by "module.function", with its set-up.
 COMMANDS: dict[str, Callable[[Api], Command]] = {
     "accounts.lifecycle.create_account": create_account,
@@ -458,6 +466,7 @@ COMMANDS: dict[str, Callable[[Api], Command]] = {
     "orders.positions.close_all": close_all,
     "accounts.rules.advance_account": advance_account,
     "orders.evaluation.evaluate_account": evaluate_account,
+    "daily.snapshots.snapshot_account": snapshot_account,
 }
 
 # Public functions of the write modules that are not commands: reads (one read-only snapshot or
@@ -588,6 +597,11 @@ NOT_COMMANDS: dict[str, str] = {
     "daily.expiry.intrinsic_value": "pure",
     "daily.expiry.accounts_to_settle": "read",
     "daily.expiry.run_expiry": "a sweep: one account_tx per account holding an expiring option",
+    "daily.snapshots.close_of": "pure",
+    "daily.snapshots.snapshot_in": "inside the caller's transaction (a claim of a fanned-out run)",
+    "daily.snapshots.accounts_due": "read",
+    "daily.snapshots.snapshot_all": "a sweep: one transaction per account, each a snapshot_account",
+    "daily.snapshots.snapshots": "read",
 }
 
 # Commands not driven here yet, with why; each is named so that it is a decision, not an omission.

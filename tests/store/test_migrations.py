@@ -41,6 +41,10 @@ APP_TABLES = {
     "token_grants",
     "auth_version",
     "rate_limit_windows",
+    "account_snapshots",
+    "job_runs",
+    "job_claims",
+    "job_leases",
 }
 
 

@@ -522,5 +522,73 @@ alpaca_watchlists = sa.Table(
     sa.UniqueConstraint("account_id", "name"),
 )
 
+# --- daily jobs (revisions 0015 and 0016) ----------------------------------------------------------
+
+JOB_RUN_STATUSES = ("running", "completed", "failed")
+JOB_CLAIM_STATUSES = ("pending", "done")
+
+# End-of-day snapshots (revision 0015): one row per account per trading day, written once by the
+# ``eod-snapshot`` job (INSERT … ON CONFLICT DO NOTHING, so a rerun adds nothing). ``positions`` is
+# a JSON object symbol -> {qty, avgPrice, mark, marketValue, unrealizedPnl} (decimals as strings);
+# ``rules`` a summary of the rule state (NULL for an account without a rule pack).
+account_snapshots = sa.Table(
+    "account_snapshots",
+    metadata,
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("trading_date", sa.Date(), primary_key=True),
+    sa.Column("as_of", UtcDateTime(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("equity", ExactDecimal(), nullable=False),
+    sa.Column("cash", ExactDecimal(), nullable=False),
+    sa.Column("realized_pnl", ExactDecimal(), nullable=False),
+    sa.Column("unrealized_pnl", ExactDecimal(), nullable=False),
+    sa.Column("positions", Json, nullable=False),
+    sa.Column("rules", Json, nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Index(None, "trading_date"),
+)
+
+# One row per daily job and trading date (revision 0016): what ran, when, and what it did.
+job_runs = sa.Table(
+    "job_runs",
+    metadata,
+    sa.Column("job", sa.String(64), primary_key=True),
+    sa.Column("trading_date", sa.Date(), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("finished_at", UtcDateTime(), nullable=True),
+    sa.Column("result", Json, nullable=True),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.CheckConstraint(_in("status", JOB_RUN_STATUSES), name="status"),
+)
+
+# Per-account claims of a fanned-out run (revision 0016): a worker takes a pending row with
+# ``FOR UPDATE SKIP LOCKED`` and marks it done in the transaction that does the account's work, so
+# a worker killed mid-account leaves it pending and nothing is done twice. No foreign key to
+# accounts: claims are bookkeeping and must never block erasing an account.
+job_claims = sa.Table(
+    "job_claims",
+    metadata,
+    sa.Column("job", sa.String(64), primary_key=True),
+    sa.Column("trading_date", sa.Date(), primary_key=True),
+    sa.Column("account_id", sa.String(64), primary_key=True),
+    sa.Column("chunk", sa.Integer(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("done_by", sa.String(128), nullable=True),
+    sa.Column("done_at", UtcDateTime(), nullable=True),
+    sa.CheckConstraint(_in("status", JOB_CLAIM_STATUSES), name="status"),
+    sa.Index(None, "job", "trading_date", "chunk"),
+)
+
+# Leases (revision 0016): the process whose ``holder`` is stored until ``expires_at`` runs the
+# schedule; another takes it over only once it has expired.
+job_leases = sa.Table(
+    "job_leases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(128), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+)
+
 # Children before parents: the order in which tests empty the tables and downgrades drop them.
 TABLES_CHILD_FIRST: tuple[sa.Table, ...] = tuple(reversed(metadata.sorted_tables))

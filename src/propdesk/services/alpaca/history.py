@@ -10,6 +10,9 @@ left out rather than shown as zero. P/L is measured from ``base_value``: the equ
 of the session before the first point or, for an account that did not exist then, the balance it
 was funded with. Intraday P/L restarts each trading day from the previous close unless
 ``pnl_reset=no_reset``. Money is exact ``Decimal`` here; the API turns it into JSON numbers.
+
+For ``1D`` a session close that has an end-of-day snapshot (``services.daily.snapshots``) shows
+the snapshot's equity, which was repriced to the closing quotes; the other closes show the ledger's.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from propdesk.services.alpaca.history_plan import HistoryQuery, Timeframe, plan_
 from propdesk.services.alpaca.market_hours import nyse
 from propdesk.services.context import ServiceContext
 from propdesk.store.ledger import LedgerRow
+from propdesk.store.snapshots import SnapshotRepository
 from propdesk.store.uow import UnitOfWork
 
 
@@ -136,6 +140,24 @@ def _walk(
     return samples, funding
 
 
+def _snapshot_equity(
+    uow: UnitOfWork, account_id: AccountId, moments: Sequence[datetime]
+) -> dict[datetime, Decimal]:
+    """The end-of-day snapshots' equity at those of ``moments`` that are a snapshotted close: a
+    daily history shows the closing equity the snapshot recorded (repriced to the closing quotes)
+    where one exists, and the ledger's last marks elsewhere."""
+    if not moments:
+        return {}
+    zone = nyse().zone
+    first, last = (m.astimezone(zone).date() for m in (moments[0], moments[-1]))
+    wanted = set(moments)
+    return {
+        s.as_of: s.equity
+        for s in SnapshotRepository(uow.connection).between(account_id, first, last)
+        if s.as_of in wanted
+    }
+
+
 def portfolio_history(ctx: ServiceContext, account_id: AccountId, query: HistoryQuery) -> PortfolioHistory:
     """The account's equity over time, as Alpaca's ``GET /v2/account/portfolio/history``."""
     now = ctx.clock()
@@ -143,8 +165,12 @@ def portfolio_history(ctx: ServiceContext, account_id: AccountId, query: History
         account = uow.accounts.get(account_id)
         plan = plan_history(query, now, account.created_at.astimezone(nyse().zone).date())
         rows = uow.accounts.ledger_through(account_id, plan.end)
-    moments = sorted({plan.base_at, *(p.at for p in plan.points), *(p.base_at for p in plan.points)})
+        moments = sorted({plan.base_at, *(p.at for p in plan.points), *(p.base_at for p in plan.points)})
+        closes = _snapshot_equity(uow, account_id, moments) if plan.timeframe is Timeframe.DAY1 else {}
     samples, funding = _walk(account_id, rows, moments, plan.cashflow_types)
+    for moment, value in closes.items():
+        if samples[moment].funded:
+            samples[moment].equity = value
     zone = nyse().zone
 
     def base(moment: datetime) -> tuple[Decimal, date | None]:

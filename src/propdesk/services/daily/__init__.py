@@ -1,1 +1,1 @@
-"""Day-driven jobs over every account: option expiry (more to come: corporate actions, snapshots)."""
+"""Day-driven jobs over every account: option expiry, end-of-day snapshots (next: corporate actions)."""
