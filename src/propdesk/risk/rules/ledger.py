@@ -24,6 +24,7 @@ from propdesk.accounting.events import (
     AccountReset,
     AccountStarted,
     CashAdjusted,
+    DividendPaid,
     Event,
     FillApplied,
     FillVoided,
@@ -31,7 +32,9 @@ from propdesk.accounting.events import (
     IncidentRecorded,
     PositionsMarked,
     ReservationReleased,
+    SplitApplied,
     StatusChanged,
+    SymbolChanged,
     TradingDayStarted,
 )
 from propdesk.accounting.kernel import evolve
@@ -87,6 +90,9 @@ def _apply(pack: RulePack, rules: RuleState, account: AccountState, event: Event
             | AccountLiquidated()
             | FillVoided()
             | IncidentRecorded()
+            | DividendPaid()
+            | SplitApplied()
+            | SymbolChanged()
         ):
             # Every other event is observed as the account's new values (a start or a reset never
             # reaches here: fold_ledger starts the rules afresh on those).

@@ -41,7 +41,14 @@ from propdesk.store.uow import UnitOfWork
 
 TRADE_TYPES = frozenset({"FILL"})
 # Ledger event types shown as non-trade activities, and the activity type each becomes.
-_LEDGER_ACTIVITIES = {"account_started": "CSD", "cash_adjusted": "JNLC", "account_reset": "JNLC"}
+_LEDGER_ACTIVITIES = {
+    "account_started": "CSD",
+    "cash_adjusted": "JNLC",
+    "account_reset": "JNLC",
+    "dividend_paid": "DIV",
+    "split_applied": "SPLIT",
+    "symbol_changed": "NC",
+}
 MAX_PAGE_SIZE = 100
 # Ids of activities that are not fills are derived from what they record, in this namespace.
 _NAMESPACE = DERIVED_ID_NAMESPACE
@@ -364,6 +371,43 @@ def _ledger_activity(account_id: AccountId, row: LedgerRow) -> CashActivity:
         ]
         if archived:
             description += f"; positions archived: {', '.join(archived)}"
+    elif row.type == "dividend_paid":
+        return CashActivity(
+            _activity_id(row.at, name),
+            row.at,
+            kind,
+            row.cash_delta,
+            f"cash dividend of {payload['rate']} per share on {payload['qty']} {payload['symbol']}",
+            symbol=str(payload["symbol"]),
+            qty=Decimal(payload["qty"]),
+            per_share_amount=Decimal(payload["rate"]),
+        )
+    elif row.type == "split_applied":
+        description = (
+            f"{payload['new_rate']}-for-{payload['old_rate']} split: {payload['qty_before']} -> "
+            f"{payload['qty_after']} {payload['symbol']}"
+        )
+        if Decimal(payload["lieu_qty"]):
+            description += f"; cash in lieu for {payload['lieu_qty']} at {payload['lieu_price']}"
+        return CashActivity(
+            _activity_id(row.at, name),
+            row.at,
+            kind,
+            row.cash_delta,
+            description,
+            symbol=str(payload["symbol"]),
+            qty=Decimal(payload["qty_after"]),
+        )
+    elif row.type == "symbol_changed":
+        description = f"name change: {payload['old_symbol']} is now {payload['new_symbol']}"
+        return CashActivity(
+            _activity_id(row.at, name),
+            row.at,
+            kind,
+            row.cash_delta,
+            description,
+            symbol=str(payload["new_symbol"]),
+        )
     else:
         description = str(payload.get("reason", ""))
     return CashActivity(_activity_id(row.at, name), row.at, kind, row.cash_delta, description.strip())

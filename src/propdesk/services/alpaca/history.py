@@ -26,6 +26,7 @@ from propdesk.accounting.events import (
     AccountReset,
     AccountStarted,
     CashAdjusted,
+    DividendPaid,
     Event,
     FillApplied,
     FillVoided,
@@ -33,7 +34,9 @@ from propdesk.accounting.events import (
     IncidentRecorded,
     PositionsMarked,
     ReservationReleased,
+    SplitApplied,
     StatusChanged,
+    SymbolChanged,
     TradingDayStarted,
 )
 from propdesk.accounting.kernel import evolve
@@ -77,6 +80,9 @@ def _flows(event: Event, wanted: frozenset[str]) -> Iterable[tuple[str, Decimal]
         case FillApplied():
             if "FEE" in wanted and event.fill.fee:
                 yield "FEE", -event.fill.fee
+        case DividendPaid():
+            if "DIV" in wanted:
+                yield "DIV", event.cash_delta
         case CashAdjusted():
             if "JNLC" in wanted:
                 yield "JNLC", event.cash_delta
@@ -93,6 +99,8 @@ def _flows(event: Event, wanted: frozenset[str]) -> Iterable[tuple[str, Decimal]
             | AccountLiquidated()
             | FillVoided()
             | IncidentRecorded()
+            | SplitApplied()
+            | SymbolChanged()
         ):
             # Not a cash flow of these kinds: marks, reservations, status, incidents and the
             # liquidation record move no cash themselves (its fills do), and a voided fill's

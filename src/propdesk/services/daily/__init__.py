@@ -1,0 +1,1 @@
+"""Day-driven jobs: what happens to a book as trading days pass (corporate actions, expiry)."""
