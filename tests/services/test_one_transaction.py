@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from types import ModuleType
 from typing import Any
@@ -33,6 +34,7 @@ from propdesk.services.access.tokens import Role
 from propdesk.services.accounts import admin, closeouts, lifecycle, rules
 from propdesk.services.accounts import commands as accounts
 from propdesk.services.alpaca import paper_accounts, trading_account, watchlists
+from propdesk.services.daily import corporate_actions
 from propdesk.services.orders import commands as orders
 from propdesk.services.orders import evaluation as order_evaluation
 from propdesk.services.orders import positions
@@ -383,6 +385,30 @@ def evaluate_account(api: Api) -> Command:
     return lambda: order_evaluation.evaluate_account(api.ctx, account_id)
 
 
+_SPLIT_CSV = (
+    "type,symbol,ex_date,payable_date,cash,old_rate,new_rate,new_symbol\nsplit,AAPL,2026-01-06,,,1,4,\n"
+)
+
+
+def import_corporate_actions(api: Api) -> Command:
+    return lambda: corporate_actions.import_corporate_actions(api.ctx, _SPLIT_CSV)
+
+
+def apply_corporate_actions(api: Api) -> Command:
+    """A split of a held position with a resting order: events, orders and the record in one."""
+    account_id = _account(api)
+    _filled(api, account_id)
+    _resting(api, account_id)
+    corporate_actions.import_corporate_actions(api.ctx, _SPLIT_CSV)
+    actions = corporate_actions.actions_on(api.ctx, date(2026, 1, 6))
+
+    def command() -> None:
+        applied = corporate_actions.apply_to_account(api.ctx, account_id, actions)
+        assert [len(a.orders) for a in applied] == [1]
+
+    return command
+
+
 # Every write command, by "module.function", with its set-up.
 COMMANDS: dict[str, Callable[[Api], Command]] = {
     "accounts.lifecycle.create_account": create_account,
@@ -424,6 +450,8 @@ COMMANDS: dict[str, Callable[[Api], Command]] = {
     "orders.positions.close_all": close_all,
     "accounts.rules.advance_account": advance_account,
     "orders.evaluation.evaluate_account": evaluate_account,
+    "daily.corporate_actions.import_corporate_actions": import_corporate_actions,
+    "daily.corporate_actions.apply_to_account": apply_corporate_actions,
 }
 
 # Public functions of the write modules that are not commands: reads (one read-only snapshot or
@@ -499,6 +527,14 @@ NOT_COMMANDS: dict[str, str] = {
     "accounts.rules.tracked_accounts": "read",
     "orders.evaluation.accounts_with_open_orders": "read",
     "orders.evaluation.cursor_of": "read",
+    "daily.corporate_actions.action_id": "pure",
+    "daily.corporate_actions.parse_corporate_actions": "pure",
+    "daily.corporate_actions.rescaled_order": "pure",
+    "daily.corporate_actions.store_corporate_actions": "one open_tx (import_corporate_actions counts it)",
+    "daily.corporate_actions.list_corporate_actions": "read",
+    "daily.corporate_actions.actions_on": "read",
+    "daily.corporate_actions.accounts_for": "read",
+    "daily.corporate_actions.run_corporate_actions": "a sweep: one transaction per account, each an apply_to_account",
 }
 
 # Commands not driven here yet, with why; each is named so that it is a decision, not an omission.
@@ -529,6 +565,7 @@ WRITE_MODULES: tuple[ModuleType, ...] = (
     positions,
     rules,
     order_evaluation,
+    corporate_actions,
 )
 
 

@@ -41,6 +41,8 @@ APP_TABLES = {
     "token_grants",
     "auth_version",
     "rate_limit_windows",
+    "corporate_actions",
+    "corporate_action_applications",
 }
 
 

@@ -522,8 +522,6 @@ alpaca_watchlists = sa.Table(
     sa.UniqueConstraint("account_id", "name"),
 )
 
-# Children before parents: the order in which tests empty the tables and downgrades drop them.
-TABLES_CHILD_FIRST: tuple[sa.Table, ...] = tuple(reversed(metadata.sorted_tables))
 
 # Corporate actions (revision 0014): dividends, splits and name changes by ex-date, from a CSV
 # import or Alpaca's corporate-actions API. One row per (type, symbol, ex_date), so a re-import
@@ -556,3 +554,6 @@ corporate_action_applications = sa.Table(
     sa.Column("action_id", sa.String(64), sa.ForeignKey("corporate_actions.id"), primary_key=True),
     sa.Column("applied_at", UtcDateTime(), nullable=False),
 )
+
+# Children before parents: the order in which tests empty the tables and downgrades drop them.
+TABLES_CHILD_FIRST: tuple[sa.Table, ...] = tuple(reversed(metadata.sorted_tables))

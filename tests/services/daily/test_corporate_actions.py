@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -12,19 +13,25 @@ from sqlalchemy.engine import Engine
 
 from propdesk.accounting.kernel import ApplyFill, MarkToPrices
 from propdesk.execution.order_book.requests import OrderRequest
+from propdesk.jobs.corporate_actions import corporate_actions_job
 from propdesk.model.fills import Fill
 from propdesk.model.ids import AccountId, OrderId
 from propdesk.model.instruments import AssetClass, InstrumentSpec
 from propdesk.model.orders import OrderType, Side, TimeInForce
 from propdesk.services.accounts import commands as accounts
 from propdesk.services.accounts import lifecycle
-from propdesk.services.alpaca.activities import activity_query, account_activities
+from propdesk.services.alpaca.activities import account_activities, activity_query
 from propdesk.services.daily.corporate_actions import (
+    CorporateActionFileError,
+    ImportResult,
     import_corporate_actions,
+    list_corporate_actions,
+    parse_corporate_actions,
     run_corporate_actions,
 )
 from propdesk.services.orders import commands as orders
 from propdesk.services.orders.trade_updates import updates_after
+from propdesk.store.corporate_actions import CorporateActionConflict
 from propdesk.store.orders import AssetFlags
 from propdesk.store.uow import UnitOfWork
 from tests.api.conftest import Api, build_api
@@ -109,7 +116,9 @@ def test_three_for_two_split_pays_cash_in_lieu_and_rescales_resting_orders(api: 
 
     applied = run_corporate_actions(api.ctx, date(2007, 9, 11))
 
-    assert [(a.account_id, a.symbol, len(a.events), len(a.orders)) for a in applied] == [(account, "NVDA", 1, 2)]
+    assert [(a.account_id, a.symbol, len(a.events), len(a.orders)) for a in applied] == [
+        (account, "NVDA", 1, 2)
+    ]
     state = accounts.get_state(api.ctx.engine, account)
     held = state.positions["NVDA"]
     # 101 x 3/2 = 151.5: 151 shares kept, 0.5 paid in cash at the post-split price 66 x 2/3 = 44.
@@ -131,7 +140,9 @@ def test_three_for_two_split_pays_cash_in_lieu_and_rescales_resting_orders(api: 
     events = [u.event for u in updates_after(api.ctx, account, 0)]
     assert events.count("replaced") == 2
     _no_drift(api, account)
-    kinds = [a.activity_type for a in account_activities(api.ctx, account, activity_query(activity_types="SPLIT"))]
+    kinds = [
+        a.activity_type for a in account_activities(api.ctx, account, activity_query(activity_types="SPLIT"))
+    ]
     assert kinds == ["SPLIT"]
 
 
@@ -257,3 +268,60 @@ def test_demo_replay_nvda_split_and_orcl_dividend(api: Api) -> None:
 def _closes(path: Path) -> dict[str, Decimal]:
     lines = path.read_text(encoding="utf-8").splitlines()[1:]
     return {row.split(",")[0]: D(row.split(",")[4]) for row in lines if row}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("dividend,ORCL,2009-04-06,,0.05,,,\n", "line 1: the header must be"),
+        (HEADER + "bonus,ORCL,2009-04-06,,0.05,,,\n", "line 2: type 'bonus' is not one of"),
+        (HEADER + "dividend,orcl,2009-04-06,,0.05,,,\n", "line 2: symbol 'orcl'"),
+        (HEADER + "dividend,ORCL,2009-13-06,,0.05,,,\n", "line 2: ex_date '2009-13-06' is not a date"),
+        (
+            HEADER + "dividend,ORCL,2009-04-06,2009-04-01,0.05,,,\n",
+            "line 2: payable_date 2009-04-01 is before",
+        ),
+        (HEADER + "dividend,ORCL,2009-04-06,,,,,\n", "line 2: a dividend needs cash"),
+        (HEADER + "dividend,ORCL,2009-04-06,,-0.05,,,\n", "line 2: cash must be a positive number"),
+        (HEADER + "dividend,ORCL,2009-04-06,,abc,,,\n", "line 2: cash 'abc' is not a number"),
+        (HEADER + "dividend,ORCL,2009-04-06,,0.05,1,2,\n", "line 2: a dividend takes no new_rate, old_rate"),
+        (HEADER + "split,NVDA,2007-09-11,,,2,,\n", "line 2: a split needs new_rate"),
+        (HEADER + "split,NVDA,2007-09-11,,,2,2,\n", "line 2: a split of 2 into 2 changes nothing"),
+        (HEADER + "name_change,FB,2022-06-09,,,,,FB\n", "line 2: new_symbol 'FB' is not a new"),
+        (HEADER + "split,NVDA,2007-09-11,,,2,3\n", "line 2: 7 fields, expected 8"),
+        (
+            HEADER + "# a comment\nsplit,NVDA,2007-09-11,,,2,3,\nsplit,NVDA,2007-09-11,,,2,3,\n",
+            "line 4: the same",
+        ),
+        ("# only a comment\n", "no header"),
+    ],
+)
+def test_a_bad_file_is_refused_naming_the_line(body: str, message: str) -> None:
+    with pytest.raises(CorporateActionFileError, match=re.escape(message)):
+        parse_corporate_actions(body)
+
+
+def test_an_import_stores_all_or_nothing_and_a_reimport_adds_nothing(api: Api) -> None:
+    good = HEADER + "split,NVDA,2007-09-11,,,2,3,\ndividend,ORCL,2009-04-06,,0.05,,,\n"
+    with pytest.raises(CorporateActionFileError, match="line 4"):
+        import_corporate_actions(api.ctx, good + "split,YHOO,2004-05-12,,,1,1,\n")
+    assert list_corporate_actions(api.ctx) == []
+    assert import_corporate_actions(api.ctx, good) == ImportResult(read=2, stored=2)
+    assert import_corporate_actions(api.ctx, good) == ImportResult(read=2, stored=0)
+    with pytest.raises(CorporateActionConflict):
+        import_corporate_actions(api.ctx, HEADER + "dividend,ORCL,2009-04-06,,0.06,,,\n")
+    shipped = (DATA / "corporate-actions.csv").read_text(encoding="utf-8")
+    assert import_corporate_actions(api.ctx, shipped) == ImportResult(read=23, stored=21)
+
+
+def test_the_job_is_the_service_and_a_rerun_changes_nothing(api: Api) -> None:
+    api.quote("NVDA", "66", "66")
+    account = _account(api, "job")
+    _fill(api, account, "NVDA", Side.BUY, "100", "60")
+    import_corporate_actions(api.ctx, HEADER + "split,NVDA,2007-09-11,,,2,3,\n")
+    assert len(corporate_actions_job(api.ctx, date(2007, 9, 11))) == 1
+    state = accounts.get_state(api.ctx.engine, account)
+    assert corporate_actions_job(api.ctx, date(2007, 9, 11)) == []
+    assert corporate_actions_job(api.ctx, date(2007, 9, 12)) == []
+    assert accounts.get_state(api.ctx.engine, account) == state
+    assert (state.positions["NVDA"].qty, state.positions["NVDA"].cost) == (D(150), D(6000))
