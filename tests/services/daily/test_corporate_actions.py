@@ -20,7 +20,7 @@ from propdesk.model.instruments import AssetClass, InstrumentSpec
 from propdesk.model.orders import OrderType, Side, TimeInForce
 from propdesk.services.accounts import commands as accounts
 from propdesk.services.accounts import lifecycle
-from propdesk.services.alpaca.activities import account_activities, activity_query
+from propdesk.services.alpaca.activities import CashActivity, account_activities, activity_query
 from propdesk.services.daily.corporate_actions import (
     CorporateActionFileError,
     ImportResult,
@@ -84,17 +84,25 @@ def _mark(api: Api, account_id: AccountId, symbol: str, price: str) -> None:
 
 
 def _rest(
-    api: Api, account_id: AccountId, coid: str, symbol: str, side: Side, qty: str, **prices: Decimal
+    api: Api,
+    account_id: AccountId,
+    coid: str,
+    symbol: str,
+    side: Side,
+    qty: str,
+    *,
+    limit_price: Decimal | None = None,
+    stop_price: Decimal | None = None,
 ) -> OrderId:
-    kind = OrderType.STOP if "stop_price" in prices else OrderType.LIMIT
     request = OrderRequest(
         client_order_id=coid,
         symbol=symbol,
         side=side,
-        type=kind,
+        type=OrderType.STOP if stop_price is not None else OrderType.LIMIT,
         qty=D(qty),
         time_in_force=TimeInForce.GTC,
-        **prices,
+        limit_price=limit_price,
+        stop_price=stop_price,
     )
     return OrderId(orders.submit_order(api.ctx, account_id, request).order.id)
 
@@ -200,9 +208,11 @@ def test_dividend_credits_longs_and_debits_shorts_once(api: Api) -> None:
     for account in (long_account, short_account):
         _no_drift(api, account)
     dividends = account_activities(api.ctx, long_account, activity_query(activity_types="DIV"))
-    assert [(a.activity_type, a.net_amount, getattr(a, "per_share_amount", None)) for a in dividends] == [
-        ("DIV", D("5.00"), D("0.05"))
-    ]
+    assert [
+        (a.activity_type, a.net_amount, a.symbol, a.qty, a.per_share_amount)
+        for a in dividends
+        if isinstance(a, CashActivity)
+    ] == [("DIV", D("5.00"), "ORCL", D(100), D("0.05"))]
 
 
 def test_name_change_moves_the_position_and_open_orders(api: Api) -> None:
