@@ -59,6 +59,35 @@ def register(data: typer.Typer) -> None:
             ctx.engine.dispose()
         console.print(f"{result.read} action(s) read, {result.stored} new")
 
+    @group.command("fetch")
+    def fetch(
+        symbols: Annotated[str, typer.Option("--symbols", help="Comma-separated symbols, e.g. NVDA,ORCL.")],
+        start: Annotated[str, typer.Option("--start", help="First ex-date, YYYY-MM-DD.")],
+        end: Annotated[str, typer.Option("--end", help="Last ex-date, YYYY-MM-DD.")],
+    ) -> None:
+        """Fetch dividends, splits and name changes from Alpaca (needs the Alpaca keys) and store them."""
+        from propdesk.marketdata.alpaca import AlpacaDataClient
+        from propdesk.marketdata.alpaca_http import AlpacaDataError
+        from propdesk.services.daily.corporate_actions import fetch_corporate_actions
+        from propdesk.store.corporate_actions import CorporateActionConflict
+
+        console = Console()
+        try:
+            first, last = date.fromisoformat(start), date.fromisoformat(end)
+        except ValueError as exc:
+            raise typer.BadParameter(f"dates are YYYY-MM-DD: {exc}") from exc
+        ctx = _context()
+        try:
+            with AlpacaDataClient.from_settings(ctx.settings) as client:
+                wanted = [s.strip().upper() for s in symbols.split(",") if s.strip()]
+                result = fetch_corporate_actions(ctx, client, wanted, start=first, end=last)
+        except (AlpacaDataError, CorporateActionConflict) as exc:
+            console.print(f"[red]error, nothing stored:[/red] {exc}")
+            raise typer.Exit(1) from exc
+        finally:
+            ctx.engine.dispose()
+        console.print(f"{result.read} action(s) fetched, {result.stored} new")
+
     @group.command("list")
     def list_actions() -> None:
         """Every stored corporate action by ex-date."""

@@ -8,6 +8,7 @@ the job's idempotency record, written in the transaction that applies the action
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from propdesk.store.order_updates import DERIVED_ID_NAMESPACE
 from propdesk.store.orders import OPEN_ORDER_STATUSES
 from propdesk.store.tables import corporate_action_applications, corporate_actions, orders, positions
 
@@ -31,6 +33,11 @@ class ActionType(StrEnum):
 # The order actions of one ex-date are applied in: a name change last, so a split or dividend
 # announced under the old symbol still finds the position.
 _APPLY_ORDER = {ActionType.DIVIDEND: 0, ActionType.SPLIT: 1, ActionType.NAME_CHANGE: 2}
+
+
+def action_id(kind: ActionType, symbol: str, ex_date: date) -> str:
+    """The stable id of an action (the same on every import of it, whatever its source)."""
+    return str(uuid.uuid5(DERIVED_ID_NAMESPACE, f"corporate-action:{kind.value}:{symbol}:{ex_date}"))
 
 
 class CorporateActionConflict(ValueError):

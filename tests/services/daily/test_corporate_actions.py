@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from propdesk.accounting.kernel import ApplyFill, MarkToPrices
 from propdesk.execution.order_book.requests import OrderRequest
 from propdesk.jobs.corporate_actions import corporate_actions_job
+from propdesk.marketdata.alpaca import AlpacaDataClient
+from propdesk.marketdata.alpaca_http import AlpacaCredentials
 from propdesk.model.fills import Fill
 from propdesk.model.ids import AccountId, OrderId
 from propdesk.model.instruments import AssetClass, InstrumentSpec
@@ -24,6 +29,7 @@ from propdesk.services.alpaca.activities import CashActivity, account_activities
 from propdesk.services.daily.corporate_actions import (
     CorporateActionFileError,
     ImportResult,
+    fetch_corporate_actions,
     import_corporate_actions,
     list_corporate_actions,
     parse_corporate_actions,
@@ -335,3 +341,28 @@ def test_the_job_is_the_service_and_a_rerun_changes_nothing(api: Api) -> None:
     assert corporate_actions_job(api.ctx, date(2007, 9, 12)) == []
     assert accounts.get_state(api.ctx.engine, account) == state
     assert (state.positions["NVDA"].qty, state.positions["NVDA"].cost) == (D(150), D(6000))
+
+
+def test_actions_fetched_from_alpaca_are_stored_once_with_the_csv_ones(api: Api) -> None:
+    page = {
+        "corporate_actions": {
+            "forward_splits": [{"symbol": "NVDA", "old_rate": 2, "new_rate": 3, "ex_date": "2007-09-11"}],
+            "cash_dividends": [{"symbol": "ORCL", "rate": "0.05", "ex_date": "2009-04-06"}],
+        },
+        "next_page_token": None,
+    }
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=json.dumps(page).encode()))
+    client = AlpacaDataClient(
+        AlpacaCredentials(SecretStr("PKTEST"), SecretStr("secret")), http=httpx.Client(transport=transport)
+    )
+    import_corporate_actions(api.ctx, HEADER + "split,NVDA,2007-09-11,,,2,3,\n")
+
+    result = fetch_corporate_actions(
+        api.ctx, client, ["NVDA", "ORCL"], start=date(2007, 1, 1), end=date(2009, 12, 31)
+    )
+
+    assert result == ImportResult(read=2, stored=1)
+    assert {(a.symbol, a.source) for a in list_corporate_actions(api.ctx)} == {
+        ("NVDA", "csv"),
+        ("ORCL", "alpaca"),
+    }

@@ -18,7 +18,6 @@ import csv
 import io
 import logging
 import re
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -26,6 +25,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from propdesk.accounting.events import Event
 from propdesk.accounting.kernel import ApplySplit, ChangeSymbol, Command, PayDividend, handle
+from propdesk.marketdata.alpaca import AlpacaDataClient
 from propdesk.model.ids import AccountId
 from propdesk.model.instruments import PENNY, SUB_DOLLAR_TICK
 from propdesk.model.numbers import ONE
@@ -33,8 +33,8 @@ from propdesk.model.orders import Order, OrderUpdate
 from propdesk.services.accounts import rules
 from propdesk.services.context import ServiceContext
 from propdesk.services.transactions import AccountTx, account_tx, open_tx
-from propdesk.store.corporate_actions import ActionType, CorporateAction, CorporateActionRepository
-from propdesk.store.order_updates import DERIVED_ID_NAMESPACE, update_row
+from propdesk.store.corporate_actions import ActionType, CorporateAction, CorporateActionRepository, action_id
+from propdesk.store.order_updates import update_row
 from propdesk.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -45,11 +45,6 @@ _SYMBOL = re.compile(r"[A-Z][A-Z0-9.\-]{0,9}")
 
 class CorporateActionFileError(ValueError):
     """A corporate-actions file that does not validate; the message names the line."""
-
-
-def action_id(kind: ActionType, symbol: str, ex_date: date) -> str:
-    """The stable id of an action (the same on every import of it)."""
-    return str(uuid.uuid5(DERIVED_ID_NAMESPACE, f"corporate-action:{kind.value}:{symbol}:{ex_date}"))
 
 
 def _decimal(text: str, name: str, where: str) -> Decimal | None:
@@ -172,6 +167,15 @@ def store_corporate_actions(ctx: ServiceContext, actions: Sequence[CorporateActi
 def import_corporate_actions(ctx: ServiceContext, text: str, *, source: str = "csv") -> ImportResult:
     """Validate a CSV in full, then store it in one transaction (nothing on any error)."""
     return store_corporate_actions(ctx, parse_corporate_actions(text, source=source))
+
+
+def fetch_corporate_actions(
+    ctx: ServiceContext, client: AlpacaDataClient, symbols: Sequence[str], *, start: date, end: date
+) -> ImportResult:
+    """Fetch the cash dividends, splits and name changes of ``symbols`` with ex-dates in
+    ``[start, end]`` from Alpaca's corporate-actions API and store them like an import (the same
+    action imported from a CSV is not stored twice; other terms for it are a conflict)."""
+    return store_corporate_actions(ctx, client.corporate_actions(symbols, start=start, end=end))
 
 
 def list_corporate_actions(ctx: ServiceContext) -> list[CorporateAction]:
