@@ -153,6 +153,11 @@ def test_three_for_two_split_pays_cash_in_lieu_and_rescales_resting_orders(api: 
     assert (sell.qty, sell.stop_price) == (D(151), D("33.33"))  # 151.5 whole shares: 151
     events = [u.event for u in updates_after(api.ctx, account, 0)]
     assert events.count("replaced") == 2
+    with UnitOfWork(api.ctx.engine, read_only=True) as uow:
+        (record,) = uow.position_history.open_records(account)
+    # the record re-based: 101 entered at 60 is 151.5 at 40; the 0.5 paid in cash is its exit at 44
+    assert (record.entry_qty, record.avg_entry_price) == (D("151.5"), D(40))
+    assert (record.exit_qty, record.exit_value, record.realized_pnl) == (D("0.5"), D(22), D(2))
     _no_drift(api, account)
     kinds = [
         a.activity_type for a in account_activities(api.ctx, account, activity_query(activity_types="SPLIT"))
@@ -237,6 +242,10 @@ def test_name_change_moves_the_position_and_open_orders(api: Api) -> None:
         order = uow.orders.get(account, limit)
     assert order is not None
     assert (order.symbol, order.qty, order.limit_price) == ("META", D(5), D(90))
+    with UnitOfWork(api.ctx.engine, read_only=True) as uow:
+        assert [(r.symbol, r.entry_qty) for r in uow.position_history.open_records(account)] == [
+            ("META", D(10))
+        ]
     _no_drift(api, account)
 
 
