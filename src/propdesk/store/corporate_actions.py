@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from propdesk.accounting.kernel import ApplySplit, ChangeSymbol, PayDividend
 from propdesk.store.order_updates import DERIVED_ID_NAMESPACE
 from propdesk.store.orders import OPEN_ORDER_STATUSES
 from propdesk.store.tables import corporate_action_applications, corporate_actions, orders, positions
@@ -72,6 +73,37 @@ class CorporateAction:
             other.new_rate,
             other.new_symbol,
         )
+
+    def command(self, at: datetime, *, whole_shares: bool) -> PayDividend | ApplySplit | ChangeSymbol:
+        """The kernel command applying this action to one account at ``at`` (fractions of a split
+        paid in cash when ``whole_shares``)."""
+        match self.type:
+            case ActionType.DIVIDEND:
+                assert self.cash is not None
+                return PayDividend(
+                    at=at, action_id=self.id, symbol=self.symbol, rate=self.cash, ex_date=self.ex_date
+                )
+            case ActionType.SPLIT:
+                assert self.old_rate is not None
+                assert self.new_rate is not None
+                return ApplySplit(
+                    at=at,
+                    action_id=self.id,
+                    symbol=self.symbol,
+                    old_rate=self.old_rate,
+                    new_rate=self.new_rate,
+                    ex_date=self.ex_date,
+                    whole_shares=whole_shares,
+                )
+            case ActionType.NAME_CHANGE:
+                assert self.new_symbol is not None
+                return ChangeSymbol(
+                    at=at,
+                    action_id=self.id,
+                    old_symbol=self.symbol,
+                    new_symbol=self.new_symbol,
+                    ex_date=self.ex_date,
+                )
 
     @classmethod
     def from_row(cls, row: RowMapping) -> CorporateAction:

@@ -24,7 +24,7 @@ from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from propdesk.accounting.events import Event
-from propdesk.accounting.kernel import ApplySplit, ChangeSymbol, Command, PayDividend, handle
+from propdesk.accounting.kernel import handle
 from propdesk.marketdata.alpaca import AlpacaDataClient
 from propdesk.model.ids import AccountId
 from propdesk.model.instruments import PENNY, SUB_DOLLAR_TICK
@@ -238,37 +238,6 @@ def rescaled_order(order: Order, action: CorporateAction, *, whole_shares: bool)
     )
 
 
-def _command(action: CorporateAction, ctx: ServiceContext, whole_shares: bool) -> Command:
-    at = ctx.clock()
-    match action.type:
-        case ActionType.DIVIDEND:
-            assert action.cash is not None
-            return PayDividend(
-                at=at, action_id=action.id, symbol=action.symbol, rate=action.cash, ex_date=action.ex_date
-            )
-        case ActionType.SPLIT:
-            assert action.old_rate is not None
-            assert action.new_rate is not None
-            return ApplySplit(
-                at=at,
-                action_id=action.id,
-                symbol=action.symbol,
-                old_rate=action.old_rate,
-                new_rate=action.new_rate,
-                ex_date=action.ex_date,
-                whole_shares=whole_shares,
-            )
-        case ActionType.NAME_CHANGE:
-            assert action.new_symbol is not None
-            return ChangeSymbol(
-                at=at,
-                action_id=action.id,
-                old_symbol=action.symbol,
-                new_symbol=action.new_symbol,
-                ex_date=action.ex_date,
-            )
-
-
 def _whole_shares(uow: UnitOfWork, symbol: str) -> bool:
     """Fractions are paid in cash where the asset catalogue marks the symbol not fractionable."""
     flags = uow.orders.asset_flags([symbol]).get(symbol)
@@ -282,7 +251,7 @@ def _apply_in(ctx: ServiceContext, tx: AccountTx, action: CorporateAction) -> Ap
     whole = _whole_shares(uow, action.symbol)
     events: list[Event] = []
     if tx.state.status.is_open:
-        decision = handle(tx.state, _command(action, ctx, whole))
+        decision = handle(tx.state, action.command(ctx.clock(), whole_shares=whole))
         events = list(decision.events)
         if events:
             tx.save(decision.state, events, causation_id=action.id, recorded_at=ctx.clock())
