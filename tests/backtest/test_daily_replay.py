@@ -110,8 +110,8 @@ def _file_bars(
             continue
         scale = Decimal(factor) if day < unadjust_before else Decimal(1)
         start = datetime.fromisoformat(day).replace(tzinfo=NY)
-        prices = [Decimal(v) * scale for v in (o, h, low, c)]
-        bars.append(Bar(symbol, "1Day", start, *prices))
+        op, hi, lo, cl = (Decimal(v) * scale for v in (o, h, low, c))
+        bars.append(Bar(symbol, "1Day", start, op, hi, lo, cl))
     return bars
 
 
