@@ -29,6 +29,8 @@ from propdesk.services.alpaca.activities import CashActivity, account_activities
 from propdesk.services.daily.corporate_actions import (
     CorporateActionFileError,
     ImportResult,
+    actions_on,
+    apply_to_account,
     fetch_corporate_actions,
     import_corporate_actions,
     list_corporate_actions,
@@ -375,3 +377,23 @@ def test_actions_fetched_from_alpaca_are_stored_once_with_the_csv_ones(api: Api)
         ("NVDA", "csv"),
         ("ORCL", "alpaca"),
     }
+
+
+def test_a_run_that_stopped_half_way_resumes_without_repeating(api: Api) -> None:
+    """One transaction per account: accounts a killed run reached keep their result, the rest
+    are applied by the rerun, none twice."""
+    api.quote("ORCL", "19", "19.3")
+    first = _account(api, "first")
+    second = _account(api, "second")
+    for account in (first, second):
+        _fill(api, account, "ORCL", Side.BUY, "100", "19.29")
+    import_corporate_actions(api.ctx, HEADER + "dividend,ORCL,2009-04-06,,0.05,,,\n")
+    actions = actions_on(api.ctx, date(2009, 4, 6))
+    apply_to_account(api.ctx, first, actions)  # the killed run got this far
+    reached = accounts.get_state(api.ctx.engine, first)
+
+    rerun = run_corporate_actions(api.ctx, date(2009, 4, 6))
+
+    assert [a.account_id for a in rerun] == [second]
+    assert accounts.get_state(api.ctx.engine, first) == reached
+    assert accounts.get_state(api.ctx.engine, second).cash == reached.cash
