@@ -397,3 +397,20 @@ def test_a_run_that_stopped_half_way_resumes_without_repeating(api: Api) -> None
     assert [a.account_id for a in rerun] == [second]
     assert accounts.get_state(api.ctx.engine, first) == reached
     assert accounts.get_state(api.ctx.engine, second).cash == reached.cash
+
+
+def test_a_refused_account_is_left_as_it_was_and_the_others_go_on(api: Api) -> None:
+    api.quote("FB", "100", "100")
+    api.quote("META", "100", "100")
+    both = _account(api, "both")
+    only_fb = _account(api, "only-fb")
+    for account in (both, only_fb):
+        _fill(api, account, "FB", Side.BUY, "10", "100")
+    _fill(api, both, "META", Side.BUY, "1", "100")
+    import_corporate_actions(api.ctx, HEADER + "name_change,FB,2022-06-09,,,,,META\n")
+    before = accounts.get_state(api.ctx.engine, both)
+
+    applied = run_corporate_actions(api.ctx, date(2022, 6, 9))
+
+    assert [a.account_id for a in applied] == [only_fb]
+    assert accounts.get_state(api.ctx.engine, both) == before

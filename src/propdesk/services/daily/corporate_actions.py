@@ -24,7 +24,7 @@ from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from propdesk.accounting.events import Event
-from propdesk.accounting.kernel import handle
+from propdesk.accounting.kernel import CommandRejected, handle
 from propdesk.marketdata.alpaca import AlpacaDataClient
 from propdesk.model.ids import AccountId
 from propdesk.model.instruments import PENNY, SUB_DOLLAR_TICK
@@ -313,11 +313,17 @@ def actions_on(ctx: ServiceContext, trading_date: date) -> list[CorporateAction]
 
 def run_corporate_actions(ctx: ServiceContext, trading_date: date) -> list[Applied]:
     """Apply the actions whose ex-date is ``trading_date`` to every account they touch, one
-    transaction per account; idempotent per (account, action)."""
+    transaction per account; idempotent per (account, action). An account the kernel refuses an
+    action for (a name change to a symbol it already holds) is logged and left as it was (none
+    of that date's actions applied to it, so a rerun after a fix applies them); the others go on."""
     actions = actions_on(ctx, trading_date)
     applied: list[Applied] = []
     for account_id, mine in accounts_for(ctx, actions).items():
-        done = apply_to_account(ctx, account_id, mine)
+        try:
+            done = apply_to_account(ctx, account_id, mine)
+        except CommandRejected as exc:
+            log.error("corporate actions of %s refused for %s: %s", trading_date, account_id, exc.message)
+            continue
         for item in done:
             log.info(
                 "corporate action %s %s applied to %s: %d events, %d orders",
