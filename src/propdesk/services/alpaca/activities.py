@@ -3,7 +3,10 @@
 They read the ledger and the fills in one read-only unit of work.
 
 Activities are FILL (one per fill that was not voided), FEE (one per fill that paid a fee),
-CSD (the starting deposit when the account was funded) and JNLC (cash adjustments and resets).
+CSD (the starting deposit when the account was funded), JNLC (cash adjustments and resets), and
+the corporate actions applied to the account: DIV (a cash dividend, with symbol, qty and
+per-share amount), SPLIT (with the quantity after it; its net amount is any cash in lieu) and NC
+(a name change).
 Each id is ``<UTC yyyymmddhhmmssmmm>::<uuid>``; the uuid is the fill's id or one derived from
 what the activity records, so ids never change. Activities are ordered by id, which is time to
 the millisecond and then the uuid, so a page token (the last id of a page) splits the list
