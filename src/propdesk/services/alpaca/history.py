@@ -80,9 +80,6 @@ def _flows(event: Event, wanted: frozenset[str]) -> Iterable[tuple[str, Decimal]
         case FillApplied():
             if "FEE" in wanted and event.fill.fee:
                 yield "FEE", -event.fill.fee
-        case DividendPaid():
-            if "DIV" in wanted:
-                yield "DIV", event.cash_delta
         case CashAdjusted():
             if "JNLC" in wanted:
                 yield "JNLC", event.cash_delta
@@ -99,12 +96,14 @@ def _flows(event: Event, wanted: frozenset[str]) -> Iterable[tuple[str, Decimal]
             | AccountLiquidated()
             | FillVoided()
             | IncidentRecorded()
+            | DividendPaid()
             | SplitApplied()
             | SymbolChanged()
         ):
             # Not a cash flow of these kinds: marks, reservations, status, incidents and the
             # liquidation record move no cash themselves (its fills do), and a voided fill's
-            # correction (fee refund included) is deliberately not reported as a flow.
+            # correction (fee refund included) is deliberately not reported as a flow. A dividend is
+            # income (it counts in P/L like a fill's gain); a split's cash in lieu is a sale.
             pass
         case _:
             assert_never(event)
