@@ -8,6 +8,7 @@ encodes to JSON and decodes back to equal events (so a new kind without a workin
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import get_args
@@ -16,11 +17,14 @@ from propdesk.accounting.events import EVENT_TYPES, Event, OptionSettled, decode
 from propdesk.accounting.kernel import (
     AdjustCash,
     ApplyFill,
+    ApplySplit,
     ChangeStatus,
+    ChangeSymbol,
     Command,
     CreateAccount,
     Liquidate,
     MarkToPrices,
+    PayDividend,
     RecordIncident,
     ReleaseReservation,
     ReserveForOrder,
@@ -39,6 +43,7 @@ from propdesk.model.orders import Side
 from tests.db import AAPL, MES, T0, fill
 
 CALL = option("AAPL260116C00150000")
+AAPX = replace(AAPL, symbol="AAPX")  # AAPL after the script's name change
 
 
 def _every_command() -> list[Command]:
@@ -61,24 +66,36 @@ def _every_command() -> list[Command]:
         ChangeStatus(at=t[11], to=AccountStatus.PAUSED, reason="operator"),
         ChangeStatus(at=t[12], to=AccountStatus.ACTIVE, reason="operator"),
         ApplyFill(at=t[13], fill=fill(MES, Side.SELL, "1", "5000", fill_id="f3", when=t[13])),
+        PayDividend(at=t[14], action_id="a-1", symbol="AAPL", rate=Decimal("0.24"), ex_date=date(2026, 1, 7)),
+        ApplySplit(
+            at=t[15],
+            action_id="a-2",
+            symbol="AAPL",
+            old_rate=Decimal(1),
+            new_rate=Decimal(2),
+            ex_date=date(2026, 1, 8),
+        ),
+        ChangeSymbol(
+            at=t[16], action_id="a-3", old_symbol="AAPL", new_symbol="AAPX", ex_date=date(2026, 1, 9)
+        ),
         Liquidate(
-            at=t[14],
+            at=t[17],
             fills=(
-                fill(AAPL, Side.SELL, "10", "150", fill_id="f4", when=t[14]),
-                fill(MES, Side.BUY, "1", "5001", fill_id="f5", when=t[14]),
+                fill(AAPX, Side.SELL, "20", "75", fill_id="f4", when=t[17]),
+                fill(MES, Side.BUY, "1", "5001", fill_id="f5", when=t[17]),
             ),
             reason="floor breached",
         ),
-        ResetAccount(at=t[15], starting_balance=Decimal(50000), reason="bought reset"),
-        ApplyFill(at=t[16], fill=fill(CALL, Side.BUY, "1", "2", fill_id="f6", when=t[16])),
+        ResetAccount(at=t[18], starting_balance=Decimal(50000), reason="bought reset"),
+        ApplyFill(at=t[19], fill=fill(CALL, Side.BUY, "1", "2", fill_id="f6", when=t[19])),
         SettleOption(
-            at=t[17],
+            at=t[19],
             fills=(
-                fill(CALL, Side.SELL, "1", "0", fill_id="f7", when=t[17]),
-                fill(AAPL, Side.BUY, "100", "150", fill_id="f8", when=t[17]),
+                fill(CALL, Side.SELL, "1", "0", fill_id="f7", when=t[19]),
+                fill(AAPL, Side.BUY, "100", "150", fill_id="f8", when=t[19]),
             ),
             record=OptionSettled(
-                at=t[17],
+                at=t[19],
                 key="acct:AAPL260116C00150000:2026-01-16",
                 symbol=CALL.symbol,
                 underlying="AAPL",

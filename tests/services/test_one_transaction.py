@@ -38,7 +38,7 @@ from propdesk.services.access.tokens import Role
 from propdesk.services.accounts import admin, lifecycle, rules
 from propdesk.services.accounts import commands as accounts
 from propdesk.services.alpaca import paper_accounts, trading_account, watchlists
-from propdesk.services.daily import snapshots
+from propdesk.services.daily import corporate_actions, snapshots
 from propdesk.services.market import prices
 from propdesk.services.orders import commands as orders
 from propdesk.services.orders import evaluation as order_evaluation
@@ -421,6 +421,30 @@ def snapshot_account(api: Api) -> Command:
     return lambda: snapshots.snapshot_account(api.ctx, account_id, date(2026, 1, 5))
 
 
+_SPLIT_CSV = (
+    "type,symbol,ex_date,payable_date,cash,old_rate,new_rate,new_symbol\nsplit,AAPL,2026-01-06,,,1,4,\n"
+)
+
+
+def import_corporate_actions(api: Api) -> Command:
+    return lambda: corporate_actions.import_corporate_actions(api.ctx, _SPLIT_CSV)
+
+
+def apply_corporate_actions(api: Api) -> Command:
+    """A split of a held position with a resting order: events, orders and the record in one."""
+    account_id = _account(api)
+    _filled(api, account_id)
+    _resting(api, account_id)
+    corporate_actions.import_corporate_actions(api.ctx, _SPLIT_CSV)
+    actions = corporate_actions.actions_on(api.ctx, date(2026, 1, 6))
+
+    def command() -> None:
+        applied = corporate_actions.apply_to_account(api.ctx, account_id, actions)
+        assert [len(a.orders) for a in applied] == [1]
+
+    return command
+
+
 # Every write command, by "module.function", with its set-up.
 COMMANDS: dict[str, Callable[[Api], Command]] = {
     "accounts.lifecycle.create_account": create_account,
@@ -467,6 +491,8 @@ COMMANDS: dict[str, Callable[[Api], Command]] = {
     "accounts.rules.advance_account": advance_account,
     "orders.evaluation.evaluate_account": evaluate_account,
     "daily.snapshots.snapshot_account": snapshot_account,
+    "daily.corporate_actions.import_corporate_actions": import_corporate_actions,
+    "daily.corporate_actions.apply_to_account": apply_corporate_actions,
 }
 
 # Public functions of the write modules that are not commands: reads (one read-only snapshot or
@@ -602,6 +628,14 @@ NOT_COMMANDS: dict[str, str] = {
     "daily.snapshots.accounts_due": "read",
     "daily.snapshots.snapshot_all": "a sweep: one transaction per account, each a snapshot_account",
     "daily.snapshots.snapshots": "read",
+    "daily.corporate_actions.parse_corporate_actions": "pure",
+    "daily.corporate_actions.rescaled_order": "pure",
+    "daily.corporate_actions.store_corporate_actions": "one open_tx (import_corporate_actions counts it)",
+    "daily.corporate_actions.list_corporate_actions": "read",
+    "daily.corporate_actions.fetch_corporate_actions": "store_corporate_actions after an HTTP fetch",
+    "daily.corporate_actions.actions_on": "read",
+    "daily.corporate_actions.accounts_for": "read",
+    "daily.corporate_actions.run_corporate_actions": "a sweep: one transaction per account, each an apply_to_account",
 }
 
 # Commands not driven here yet, with why; each is named so that it is a decision, not an omission.

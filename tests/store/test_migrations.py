@@ -45,6 +45,8 @@ APP_TABLES = {
     "job_runs",
     "job_claims",
     "job_leases",
+    "corporate_actions",
+    "corporate_action_applications",
 }
 
 

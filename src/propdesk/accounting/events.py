@@ -192,6 +192,52 @@ class OptionSettled(EventBase):
     net_amount: Decimal = ZERO
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DividendPaid(EventBase):
+    """A cash dividend on a position held over its ex-date: ``cash_delta`` is ``qty x rate``
+    (credited to a long, debited from a short); ``action_id`` names the corporate action."""
+
+    type: ClassVar[str] = "dividend_paid"
+    action_id: str
+    symbol: str
+    qty: Decimal
+    rate: Decimal
+    ex_date: date
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SplitApplied(EventBase):
+    """A forward or reverse split of ``symbol`` by ``new_rate / old_rate``: the position becomes
+    ``qty_after`` at ``cost_after`` (the cost basis is kept, less the share of a fractional
+    remainder paid out as cash in lieu), marked at ``mark_after``. The remainder ``lieu_qty`` is
+    paid at ``lieu_price``; ``cash_delta`` is that payment and ``realized_pnl`` its gain."""
+
+    type: ClassVar[str] = "split_applied"
+    action_id: str
+    symbol: str
+    old_rate: Decimal
+    new_rate: Decimal
+    ex_date: date
+    qty_before: Decimal
+    qty_after: Decimal
+    cost_after: Decimal
+    mark_after: Decimal
+    lieu_qty: Decimal
+    lieu_price: Decimal
+    realized_pnl: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SymbolChanged(EventBase):
+    """The position in ``old_symbol`` is now held as ``new_symbol`` (a name change); no cash moves."""
+
+    type: ClassVar[str] = "symbol_changed"
+    action_id: str
+    old_symbol: str
+    new_symbol: str
+    ex_date: date
+
+
 # The closed union of ledger events. Every dispatch over events (the kernel's ``evolve``, the rule
 # fold, projections) is a ``match`` ending in ``assert_never``, so mypy reports each one a new kind
 # is not handled in; the codec below knows every member (a test checks both lists agree).
@@ -210,6 +256,9 @@ Event: TypeAlias = (
     | AccountReset
     | IncidentRecorded
     | OptionSettled
+    | DividendPaid
+    | SplitApplied
+    | SymbolChanged
 )
 
 # The codec's table: built from the union itself, so a new kind is decodable as soon as it is a member.

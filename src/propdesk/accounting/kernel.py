@@ -21,12 +21,14 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import TypeAlias, assert_never
 
+from propdesk.accounting.corporate_actions import dividend_amount, split_position
 from propdesk.accounting.events import (
     AccountCreated,
     AccountLiquidated,
     AccountReset,
     AccountStarted,
     CashAdjusted,
+    DividendPaid,
     Event,
     FillApplied,
     FillVoided,
@@ -35,7 +37,9 @@ from propdesk.accounting.events import (
     OptionSettled,
     PositionsMarked,
     ReservationReleased,
+    SplitApplied,
     StatusChanged,
+    SymbolChanged,
     TradingDayStarted,
 )
 from propdesk.accounting.positions import Position, apply_fill, replay_fills
@@ -171,6 +175,40 @@ class SettleOption(CommandBase):
     record: OptionSettled
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PayDividend(CommandBase):
+    """Credit (long) or debit (short) the dividend of ``symbol`` on the position held; no-op if flat."""
+
+    action_id: str
+    symbol: str
+    rate: Decimal
+    ex_date: date
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApplySplit(CommandBase):
+    """Split the position in ``symbol`` by ``new_rate / old_rate``; fractions paid in cash when
+    ``whole_shares`` (at ``lieu_price``, default the post-split mark)."""
+
+    action_id: str
+    symbol: str
+    old_rate: Decimal
+    new_rate: Decimal
+    ex_date: date
+    whole_shares: bool = True
+    lieu_price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangeSymbol(CommandBase):
+    """Move the position in ``old_symbol`` to ``new_symbol``; no-op if flat."""
+
+    action_id: str
+    old_symbol: str
+    new_symbol: str
+    ex_date: date
+
+
 # The closed union of commands: ``decide`` matches it exhaustively (``assert_never``), so mypy
 # reports a new command that the kernel does not handle.
 Command: TypeAlias = (
@@ -188,6 +226,9 @@ Command: TypeAlias = (
     | Liquidate
     | ResetAccount
     | SettleOption
+    | PayDividend
+    | ApplySplit
+    | ChangeSymbol
 )
 
 
@@ -401,6 +442,86 @@ def decide(state: AccountState, command: Command) -> list[Event]:
             moved = sum((e.cash_delta for e in settled), ZERO)
             settled.append(replace(command.record, at=at, cash_delta=ZERO, net_amount=moved))
             return settled
+        case PayDividend() | ApplySplit() | ChangeSymbol():
+            return _corporate_action_events(state, command)
+        case _:
+            assert_never(command)
+
+
+def _corporate_action_events(
+    state: AccountState, command: PayDividend | ApplySplit | ChangeSymbol
+) -> list[Event]:
+    """The event of one corporate action on the position it touches (none when flat)."""
+    _require(state.status.is_open, "account_not_open", f"account is {state.status.value}")
+    at = command.at
+    match command:
+        case PayDividend():
+            _require(command.rate > 0, "invalid_amount", "a dividend rate must be positive")
+            held = state.positions.get(command.symbol)
+            if held is None:
+                return []
+            return [
+                DividendPaid(
+                    at=at,
+                    cash_delta=dividend_amount(held, command.rate),
+                    action_id=command.action_id,
+                    symbol=command.symbol,
+                    qty=held.qty,
+                    rate=command.rate,
+                    ex_date=command.ex_date,
+                )
+            ]
+        case ApplySplit():
+            _require(
+                command.old_rate > 0 and command.new_rate > 0,
+                "invalid_amount",
+                "split rates must be positive",
+            )
+            held = state.positions.get(command.symbol)
+            if held is None:
+                return []
+            effect = split_position(
+                held,
+                command.old_rate,
+                command.new_rate,
+                whole_shares=command.whole_shares,
+                lieu_price=command.lieu_price,
+            )
+            return [
+                SplitApplied(
+                    at=at,
+                    cash_delta=effect.cash_delta,
+                    action_id=command.action_id,
+                    symbol=command.symbol,
+                    old_rate=command.old_rate,
+                    new_rate=command.new_rate,
+                    ex_date=command.ex_date,
+                    qty_before=held.qty,
+                    qty_after=effect.qty_after,
+                    cost_after=effect.cost_after,
+                    mark_after=effect.mark_after,
+                    lieu_qty=effect.lieu_qty,
+                    lieu_price=effect.lieu_price,
+                    realized_pnl=effect.realized_pnl,
+                )
+            ]
+        case ChangeSymbol():
+            if command.old_symbol not in state.positions:
+                return []
+            _require(
+                command.new_symbol not in state.positions,
+                "symbol_held",
+                f"the account already holds {command.new_symbol}",
+            )
+            return [
+                SymbolChanged(
+                    at=at,
+                    action_id=command.action_id,
+                    old_symbol=command.old_symbol,
+                    new_symbol=command.new_symbol,
+                    ex_date=command.ex_date,
+                )
+            ]
         case _:
             assert_never(command)
 
@@ -576,9 +697,32 @@ def evolve(state: AccountState, event: Event) -> AccountState:
                 day_start_equity=event.day_start_equity,
                 day_start_balance=event.day_start_balance,
             )
-        case AccountCreated() | IncidentRecorded() | AccountLiquidated() | OptionSettled():
+        case SplitApplied():
+            positions = dict(state.positions)
+            held = positions[event.symbol]
+            if event.qty_after == 0:
+                del positions[event.symbol]
+            else:
+                positions[event.symbol] = replace(
+                    held, qty=event.qty_after, cost=event.cost_after, mark=event.mark_after
+                )
+            state = replace(
+                state,
+                positions=MappingProxyType(positions),
+                realized_pnl=state.realized_pnl + event.realized_pnl,
+            )
+        case SymbolChanged():
+            positions = dict(state.positions)
+            held = positions.pop(event.old_symbol)
+            positions[event.new_symbol] = replace(
+                held, instrument=replace(held.instrument, symbol=event.new_symbol)
+            )
+            state = replace(state, positions=MappingProxyType(positions))
+        case AccountCreated() | IncidentRecorded() | AccountLiquidated() | DividendPaid() | OptionSettled():
             # Facts without state of their own: only their cash delta (above) applies; a
-            # liquidation's positions and status change come with its fills and StatusChanged.
+            # liquidation's positions and status change come with its fills and StatusChanged; a
+            # dividend is cash alone (income, not trading PnL); an option settlement's changes come
+            # with its fills.
             pass
         case _:
             assert_never(event)

@@ -1,6 +1,7 @@
 """Replay: the account kernel over bars in memory, with no database writes.
 
-Each trading day, in time order: the day's anchors are set, positions are marked at quotes
+Each trading day, in time order: the day's anchors are set, the corporate actions whose ex-date
+it is are applied (the same kernel commands the daily job issues), positions are marked at quotes
 derived from the day's bars, a drawdown breach liquidates the account, then the strategy's
 proposals go through the same gates, fill model and kernel as the live service.
 """
@@ -26,6 +27,7 @@ from propdesk.model.ids import AccountId
 from propdesk.model.instruments import Instrument
 from propdesk.model.market import Bar, Quote, quote_from_bar
 from propdesk.model.policy import ExecutionPolicy
+from propdesk.store.corporate_actions import CorporateAction
 
 # Daily bars are known at the close; their quotes are stamped at 16:00 in the bar's zone.
 SESSION_CLOSE = time(16, 0)
@@ -71,8 +73,16 @@ def replay_daily(
     policy: ExecutionPolicy,
     strategy: Strategy,
     account_id: str = "replay",
+    corporate_actions: Sequence[CorporateAction] = (),
 ) -> ReplayResult:
-    """Run ``strategy`` over daily ``bars`` (per symbol) for a new account under ``policy``."""
+    """Run ``strategy`` over daily ``bars`` (per symbol) for a new account under ``policy``.
+
+    ``corporate_actions`` are applied on their ex-dates before that day's marks, as the daily job
+    does; the bars must then be as traded (not split-adjusted) before each split's ex-date.
+    """
+    actions_by_day: dict[date, list[CorporateAction]] = {}
+    for action in corporate_actions:
+        actions_by_day.setdefault(action.ex_date, []).append(action)
     by_day: dict[date, list[Bar]] = {}
     for symbol_bars in bars.values():
         for bar in symbol_bars:
@@ -97,6 +107,10 @@ def replay_daily(
         for bar in day_bars:
             quotes[bar.symbol] = quote_from_bar(bar, instruments[bar.symbol].tick_size, now)
         run.apply(StartTradingDay(at=now, trading_day=day))
+        for action in actions_by_day.get(day, ()):
+            instrument = instruments.get(action.symbol)
+            whole = instrument is not None and not getattr(instrument, "fractionable", True)
+            run.apply(action.command(now, whole_shares=whole))
         held = {s: quotes[s].mark for s in run.result.state.positions if s in quotes}
         if held:
             run.apply(MarkToPrices(at=now, prices=held))

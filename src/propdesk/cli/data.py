@@ -72,6 +72,9 @@ def register(cli: typer.Typer) -> None:
         help="Market data: import, manual quotes, replay, ingestion, calendars.", no_args_is_help=True
     )
     cli.add_typer(data, name="data")
+    from propdesk.cli import corporate_actions
+
+    corporate_actions.register(data)
 
     @data.command("import")
     @_database_errors

@@ -1,3 +1,4 @@
+# Over ~500 lines on purpose: one client, one retry and quota discipline for every Market Data endpoint.
 """Alpaca Market Data API client (httpx): latest quotes, trades and bars, and historical bars.
 
 Endpoints (docs/marketdata.md, "Alpaca Data API client"): stocks under ``/v2/stocks``, crypto under
@@ -45,12 +46,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Self, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from propdesk.marketdata.alpaca_corporate_actions import ALPACA_TYPES, CorporateActionsPage, to_actions
 from propdesk.marketdata.alpaca_http import (
     AlpacaCredentials,
     AlpacaDataError,
@@ -78,6 +80,7 @@ from propdesk.marketdata.clock import Clock, SystemClock, now_of
 from propdesk.marketdata.sources import AccessLog
 from propdesk.marketdata.timeframes import normalize_timeframe
 from propdesk.model.market import Bar, Quote
+from propdesk.store.corporate_actions import CorporateAction
 
 log = logging.getLogger(__name__)
 
@@ -449,6 +452,29 @@ class AlpacaDataClient:
             params["end"] = rfc3339(end)
         path = f"/v1beta3/crypto/{CRYPTO_LOCATION}/bars"
         return self._bars(path, symbols, timeframe, params, f"{self._source}:crypto", on_behalf_of, max_pages)
+
+    def corporate_actions(
+        self, symbols: Sequence[str], *, start: date, end: date, max_pages: int = 100
+    ) -> list[CorporateAction]:
+        """Cash dividends, splits and name changes of ``symbols`` with ex-dates in ``[start, end]``."""
+        path = "/v1/corporate-actions"
+        query = {
+            "symbols": ",".join(self._symbols(symbols)),
+            "types": ",".join(ALPACA_TYPES),
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "limit": "1000",
+        }
+        actions: list[CorporateAction] = []
+        token: str | None = None
+        for _ in range(max_pages):
+            page_query = query if token is None else {**query, "page_token": token}
+            page = self._validated(path, CorporateActionsPage, self._get(path, page_query))
+            actions += to_actions(page)
+            token = page.next_page_token
+            if not token:
+                return actions
+        raise AlpacaDataError(f"GET {path}: more than {max_pages} pages; narrow the range")
 
     # --- QuoteSource ---------------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ A record opens with the fill that opens a position and follows every fill of it:
 entry sums (and the largest size), reductions the exit sums and the realized PnL. It closes with
 the fill that leaves the symbol flat, ``closed_at`` being that fill's time; a fill that flips the
 side closes the record (its fee and realized PnL go to it) and opens the next one with the rest
-of its quantity. An account reset archives the positions it ends: their records close at the
+of its quantity. A split re-bases the open record (sizes × the ratio, sums kept; a fraction paid
+in cash is an exit at its price); a name change moves it to the new symbol. An account reset archives the positions it ends: their records close at the
 reset's time, ``closed_by`` ``"reset"``, without exit figures (no price was taken).
 
 A void (a correction) rewrites the symbol's open record from the corrected position: the entry
@@ -26,7 +27,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from propdesk.accounting.events import AccountReset, Event, FillApplied, FillVoided
+from propdesk.accounting.events import (
+    AccountReset,
+    Event,
+    FillApplied,
+    FillVoided,
+    SplitApplied,
+    SymbolChanged,
+)
 from propdesk.model.instruments import AssetClass
 from propdesk.model.numbers import ZERO
 from propdesk.store.errors import ProjectionConflict
@@ -37,6 +45,7 @@ LONG = "long"
 SHORT = "short"
 CLOSED_BY_FILL = "fill"
 CLOSED_BY_RESET = "reset"
+CLOSED_BY_SPLIT = "split"  # a split left only a fraction, paid in cash
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +275,31 @@ class _Lives:
         fresh["id"] = None if life is None else life["id"]
         self._open[spec.symbol] = fresh
 
+    def split(self, event: SplitApplied) -> None:
+        """Re-base the open record: sizes × the ratio, sums kept (averages ÷ the ratio); a fraction
+        paid in cash is an exit at its price; a position left with nothing closes."""
+        life = self._current(event.symbol)
+        if life is None:
+            return
+        ratio = event.new_rate / event.old_rate
+        for key in ("max_qty", "entry_qty", "exit_qty"):
+            life[key] = life[key] * ratio
+        if event.lieu_qty:
+            life["exit_qty"] += abs(event.lieu_qty)
+            life["exit_value"] += abs(event.lieu_qty) * event.lieu_price * life["multiplier"]
+            life["realized_pnl"] += event.realized_pnl
+        if event.qty_after == 0:
+            self._close(life, event.at, CLOSED_BY_SPLIT)
+
+    def rename(self, event: SymbolChanged) -> None:
+        """The open record follows the position to its new symbol."""
+        life = self._current(event.old_symbol)
+        if life is None:
+            return
+        self._open[event.old_symbol] = None
+        life["symbol"] = event.new_symbol
+        self._open[event.new_symbol] = life
+
     def reset(self, at: datetime) -> None:
         stored = self._conn.execute(
             sa.select(positions.c.symbol).where(positions.c.account_id == self._account_id)
@@ -291,7 +325,7 @@ class _Lives:
 
 
 def _touches_history(event: Event) -> bool:
-    return isinstance(event, FillApplied | FillVoided | AccountReset)
+    return isinstance(event, FillApplied | FillVoided | AccountReset | SplitApplied | SymbolChanged)
 
 
 class PositionHistoryStore:
@@ -311,4 +345,8 @@ class PositionHistoryStore:
                 lives.void(event)
             elif isinstance(event, AccountReset):
                 lives.reset(event.at)
+            elif isinstance(event, SplitApplied):
+                lives.split(event)
+            elif isinstance(event, SymbolChanged):
+                lives.rename(event)
         lives.flush()

@@ -14,6 +14,7 @@ from propdesk.accounting.events import (
     AccountReset,
     AccountStarted,
     CashAdjusted,
+    DividendPaid,
     Event,
     FillApplied,
     FillVoided,
@@ -22,7 +23,9 @@ from propdesk.accounting.events import (
     OptionSettled,
     PositionsMarked,
     ReservationReleased,
+    SplitApplied,
     StatusChanged,
+    SymbolChanged,
     TradingDayStarted,
 )
 from propdesk.accounting.positions import Position
@@ -55,6 +58,11 @@ def touched_symbols(events: Iterable[Event]) -> list[str] | None:
                 seen.update(dict.fromkeys(event.prices))
             case FillVoided():
                 seen[event.instrument.symbol] = None
+            case SplitApplied():
+                seen[event.symbol] = None
+            case SymbolChanged():
+                seen[event.old_symbol] = None
+                seen[event.new_symbol] = None
             case AccountReset():
                 return None  # it archives every position held
             case (
@@ -68,6 +76,7 @@ def touched_symbols(events: Iterable[Event]) -> list[str] | None:
                 | StatusChanged()
                 | TradingDayStarted()
                 | AccountLiquidated()
+                | DividendPaid()
             ):
                 pass  # these leave positions alone (a liquidation's closes are its fills)
             case _:

@@ -590,5 +590,37 @@ job_leases = sa.Table(
     sa.Column("expires_at", UtcDateTime(), nullable=False),
 )
 
+# Corporate actions (revision 0017): dividends, splits and name changes by ex-date, from a CSV
+# import or Alpaca's corporate-actions API. One row per (type, symbol, ex_date), so a re-import
+# stores nothing new. A split of ``old_rate`` into ``new_rate`` shares (3-for-1: 1 and 3).
+corporate_actions = sa.Table(
+    "corporate_actions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("symbol", sa.String(64), nullable=False),
+    sa.Column("ex_date", sa.Date(), nullable=False),
+    sa.Column("payable_date", sa.Date(), nullable=True),
+    sa.Column("cash", ExactDecimal(), nullable=True),
+    sa.Column("old_rate", ExactDecimal(), nullable=True),
+    sa.Column("new_rate", ExactDecimal(), nullable=True),
+    sa.Column("new_symbol", sa.String(64), nullable=True),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.CheckConstraint("type IN ('dividend', 'split', 'name_change')", name="type"),
+    sa.UniqueConstraint("type", "symbol", "ex_date"),
+    sa.Index(None, "ex_date"),
+)
+
+# Which corporate action has been applied to which account: the job's idempotency record, written
+# in the transaction that applied it (the account's ledger events and orders).
+corporate_action_applications = sa.Table(
+    "corporate_action_applications",
+    metadata,
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("action_id", sa.String(64), sa.ForeignKey("corporate_actions.id"), primary_key=True),
+    sa.Column("applied_at", UtcDateTime(), nullable=False),
+)
+
 # Children before parents: the order in which tests empty the tables and downgrades drop them.
 TABLES_CHILD_FIRST: tuple[sa.Table, ...] = tuple(reversed(metadata.sorted_tables))

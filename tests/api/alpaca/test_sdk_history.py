@@ -15,6 +15,7 @@ from alpaca.trading.enums import ActivityType, OrderSide, OrderStatus, TradeActi
 from alpaca.trading.models import NonTradeActivity, PortfolioHistory, TradeActivity
 from alpaca.trading.requests import GetPortfolioHistoryRequest
 
+from propdesk.services.daily import corporate_actions
 from tests.api.alpaca.conftest import Paper
 from tests.api.alpaca.test_history import et, midnight, trading_week
 
@@ -112,3 +113,29 @@ def test_a_bad_activities_query_raises_the_sdks_api_error(paper: Paper) -> None:
         sdk(paper).get("/account/activities", {"page_size": 500})
     assert raised.value.status_code == 422
     assert raised.value.code == 40010001
+
+
+def test_dividend_and_split_activities_parse_with_the_sdk_models(paper: Paper) -> None:
+    trading_week(paper)  # 5 AAPL held after Thursday
+    csv = (
+        "type,symbol,ex_date,payable_date,cash,old_rate,new_rate,new_symbol\n"
+        "dividend,AAPL,2026-01-12,2026-02-12,0.24,,,\n"
+        "split,AAPL,2026-01-13,,,1,4,\n"
+    )
+    corporate_actions.import_corporate_actions(paper.ctx, csv)
+    paper.clock.current = et("2026-01-12 08:00")
+    corporate_actions.run_corporate_actions(paper.ctx, date(2026, 1, 12))
+    paper.clock.current = et("2026-01-13 08:00")
+    corporate_actions.run_corporate_actions(paper.ctx, date(2026, 1, 13))
+    client = sdk(paper)
+    dividends = client.get("/account/activities/DIV")
+    splits = client.get("/account/activities/SPLIT")
+    assert isinstance(dividends, list)
+    assert isinstance(splits, list)
+    (dividend,) = [parse(item) for item in dividends]
+    (split,) = [parse(item) for item in splits]
+    assert isinstance(dividend, NonTradeActivity)
+    assert (dividend.activity_type, dividend.net_amount, dividend.symbol) == (ActivityType.DIV, 1.2, "AAPL")
+    assert (dividend.qty, dividend.per_share_amount, dividend.date) == (5.0, 0.24, date(2026, 1, 12))
+    assert isinstance(split, NonTradeActivity)
+    assert (split.activity_type, split.net_amount, split.qty) == (ActivityType.SPLIT, 0.0, 20.0)

@@ -24,6 +24,7 @@ from propdesk.accounting.events import (
     AccountReset,
     AccountStarted,
     CashAdjusted,
+    DividendPaid,
     Event,
     FillApplied,
     FillVoided,
@@ -32,7 +33,9 @@ from propdesk.accounting.events import (
     OptionSettled,
     PositionsMarked,
     ReservationReleased,
+    SplitApplied,
     StatusChanged,
+    SymbolChanged,
     TradingDayStarted,
 )
 from propdesk.accounting.kernel import evolve
@@ -89,6 +92,9 @@ def _apply(pack: RulePack, rules: RuleState, account: AccountState, event: Event
             | FillVoided()
             | IncidentRecorded()
             | OptionSettled()
+            | DividendPaid()
+            | SplitApplied()
+            | SymbolChanged()
         ):
             # Every other event is observed as the account's new values (a start or a reset never
             # reaches here: fold_ledger starts the rules afresh on those).

@@ -3,10 +3,12 @@
 They read the ledger and the fills in one read-only unit of work.
 
 Activities are FILL (one per fill that was not voided), FEE (one per fill that paid a fee),
-CSD (the starting deposit when the account was funded), JNLC (cash adjustments and resets) and
+CSD (the starting deposit when the account was funded), JNLC (cash adjustments and resets),
 OPEXC, OPASN, OPEXP (an option exercised, assigned or expired by the expiry job: ``qty`` is the
 position in contracts it settled, ``net_amount`` the cash the settlement moved; the fills that
-carry it are listed as FILL activities too).
+carry it are listed as FILL activities too), and the corporate actions applied to the account:
+DIV (a cash dividend, with symbol, qty and per-share amount), SPLIT (with the quantity after it;
+its net amount is any cash in lieu) and NC (a name change).
 Each id is ``<UTC yyyymmddhhmmssmmm>::<uuid>``; the uuid is the fill's id or one derived from
 what the activity records, so ids never change. Activities are ordered by id, which is time to
 the millisecond and then the uuid, so a page token (the last id of a page) splits the list
@@ -44,7 +46,14 @@ from propdesk.store.uow import UnitOfWork
 
 TRADE_TYPES = frozenset({"FILL"})
 # Ledger event types shown as non-trade activities, and the activity type each becomes.
-_LEDGER_ACTIVITIES = {"account_started": "CSD", "cash_adjusted": "JNLC", "account_reset": "JNLC"}
+_LEDGER_ACTIVITIES = {
+    "account_started": "CSD",
+    "cash_adjusted": "JNLC",
+    "account_reset": "JNLC",
+    "dividend_paid": "DIV",
+    "split_applied": "SPLIT",
+    "symbol_changed": "NC",
+}
 # The expiry job's record of each option it settled, shown by what happened to the option.
 _OPTION_SETTLED = "option_settled"
 _OPTION_ACTIVITIES = {"exercise": "OPEXC", "assignment": "OPASN", "expiry": "OPEXP"}
@@ -395,6 +404,43 @@ def _ledger_activity(account_id: AccountId, row: LedgerRow) -> CashActivity:
         ]
         if archived:
             description += f"; positions archived: {', '.join(archived)}"
+    elif row.type == "dividend_paid":
+        return CashActivity(
+            _activity_id(row.at, name),
+            row.at,
+            kind,
+            row.cash_delta,
+            f"cash dividend of {payload['rate']} per share on {payload['qty']} {payload['symbol']}",
+            symbol=str(payload["symbol"]),
+            qty=Decimal(payload["qty"]),
+            per_share_amount=Decimal(payload["rate"]),
+        )
+    elif row.type == "split_applied":
+        description = (
+            f"{payload['new_rate']}-for-{payload['old_rate']} split: {payload['qty_before']} -> "
+            f"{payload['qty_after']} {payload['symbol']}"
+        )
+        if Decimal(payload["lieu_qty"]):
+            description += f"; cash in lieu for {payload['lieu_qty']} at {payload['lieu_price']}"
+        return CashActivity(
+            _activity_id(row.at, name),
+            row.at,
+            kind,
+            row.cash_delta,
+            description,
+            symbol=str(payload["symbol"]),
+            qty=Decimal(payload["qty_after"]),
+        )
+    elif row.type == "symbol_changed":
+        description = f"name change: {payload['old_symbol']} is now {payload['new_symbol']}"
+        return CashActivity(
+            _activity_id(row.at, name),
+            row.at,
+            kind,
+            row.cash_delta,
+            description,
+            symbol=str(payload["new_symbol"]),
+        )
     else:
         description = str(payload.get("reason", ""))
     return CashActivity(_activity_id(row.at, name), row.at, kind, row.cash_delta, description.strip())

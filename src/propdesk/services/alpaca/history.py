@@ -29,6 +29,7 @@ from propdesk.accounting.events import (
     AccountReset,
     AccountStarted,
     CashAdjusted,
+    DividendPaid,
     Event,
     FillApplied,
     FillVoided,
@@ -37,7 +38,9 @@ from propdesk.accounting.events import (
     OptionSettled,
     PositionsMarked,
     ReservationReleased,
+    SplitApplied,
     StatusChanged,
+    SymbolChanged,
     TradingDayStarted,
 )
 from propdesk.accounting.kernel import evolve
@@ -99,10 +102,14 @@ def _flows(event: Event, wanted: frozenset[str]) -> Iterable[tuple[str, Decimal]
             | FillVoided()
             | IncidentRecorded()
             | OptionSettled()
+            | DividendPaid()
+            | SplitApplied()
+            | SymbolChanged()
         ):
             # Not a cash flow of these kinds: marks, reservations, status, incidents and the
             # liquidation record move no cash themselves (its fills do), and a voided fill's
-            # correction (fee refund included) is deliberately not reported as a flow.
+            # correction (fee refund included) is deliberately not reported as a flow. A dividend is
+            # income (it counts in P/L like a fill's gain); a split's cash in lieu is a sale.
             pass
         case _:
             assert_never(event)

@@ -1,1 +1,1 @@
-"""Day-driven jobs over every account: option expiry, end-of-day snapshots (next: corporate actions)."""
+"""Day-driven jobs over every account: option expiry, corporate actions, end-of-day snapshots."""
