@@ -74,8 +74,10 @@ def test_missed_days_are_caught_up_in_order_then_only_new_days_are_due(engine: E
     outcomes = runs.run_due(ctx)
     assert {o.status for o in outcomes} == {"completed"}
     assert runs.due_runs(ctx) == []
-    # Thursday before the close: nothing new; after the snapshot's time, Thursday's three runs.
-    assert runs.due_runs(_ctx(engine, datetime(2026, 1, 8, 20, 0, tzinfo=UTC))) == []
+    # Thursday before the close: only the morning's corporate actions; after the snapshot's time,
+    # every run of Thursday.
+    morning = runs.due_runs(_ctx(engine, datetime(2026, 1, 8, 20, 0, tzinfo=UTC)))
+    assert [(j.name, d) for j, d in morning] == [("corporate-actions", date(2026, 1, 8))]
     later = runs.due_runs(_ctx(engine, datetime(2026, 1, 8, 21, 31, tzinfo=UTC)))
     assert [(j.name, d) for j, d in later] == [(name, date(2026, 1, 8)) for name in order]
 
@@ -87,5 +89,5 @@ def test_the_latest_due_date_skips_weekends_and_waits_for_the_job_time(engine: E
     before = datetime(2026, 1, 7, 21, 10, tzinfo=UTC)  # after the close, before close + 30 min
     assert runs.latest_due_date(_ctx(engine), job, before) == date(2026, 1, 6)
     assert runs.latest_due_date(_ctx(engine), job, WED_EVENING) == date(2026, 1, 7)
-    with pytest.raises(KeyError, match="known: resting-orders"):
+    with pytest.raises(KeyError, match="known: " + ", ".join(job.name for job in registry.JOBS)):
         registry.get("nope")

@@ -19,6 +19,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from propdesk.jobs import resting_orders
+from propdesk.jobs.corporate_actions import corporate_actions_job
+from propdesk.jobs.expiry import expiry_job
 from propdesk.marketdata.calendars import NYSE, get_calendar
 from propdesk.model.ids import AccountId
 from propdesk.services.context import ServiceContext
@@ -93,6 +95,25 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _corporate_actions(ctx: ServiceContext, trading_date: date) -> JobResult:
+    applied = corporate_actions_job(ctx, trading_date)
+    return JobResult(
+        accounts=len({a.account_id for a in applied}),
+        processed=sum(1 for a in applied if a.events),
+        details={"actions": sorted({f"{a.type.value} {a.symbol}" for a in applied})},
+    )
+
+
+def _expiry(ctx: ServiceContext, trading_date: date) -> JobResult:
+    report = expiry_job(ctx, trading_date)
+    return JobResult(
+        accounts=len(report.accounts_settled) + len(report.failures),
+        processed=len(report.settled),
+        failed=sorted(report.failures),
+        details={"summary": report.summary()},
+    )
+
+
 def _resting_orders(ctx: ServiceContext, trading_date: date) -> JobResult:
     horizon = min(ctx.clock(), snapshots.close_of(trading_date))
     sweep = resting_orders.evaluate_all(ctx, until=horizon)
@@ -121,10 +142,22 @@ def _eod_snapshot(ctx: ServiceContext, trading_date: date) -> JobResult:
 
 JOBS: tuple[DailyJob, ...] = (
     DailyJob(
+        "corporate-actions",
+        _corporate_actions,
+        "dividends, splits and name changes whose ex-date is the day, before the open",
+        at=time(8, 0),
+    ),
+    DailyJob(
         "resting-orders",
         _resting_orders,
         "settle resting orders up to the close (fills, DAY expiries)",
         after_close=timedelta(minutes=1),
+    ),
+    DailyJob(
+        "expiry",
+        _expiry,
+        "exercise, assign or expire the options expiring on the day",
+        after_close=timedelta(minutes=15),
     ),
     DailyJob(
         "mark-to-market",
