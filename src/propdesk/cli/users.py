@@ -58,13 +58,13 @@ def register(cli: typer.Typer) -> None:
         """Delete every row of USER (accounts, keys, orders, fills, ledger, snapshots, ...) in one transaction."""
         from propdesk.bootstrap import build_context
         from propdesk.services.access.users import erase_user
-        from propdesk.services.errors import NotFound
+        from propdesk.services.errors import Conflict, NotFound
         from propdesk.settings import load_settings
 
         ctx = build_context(load_settings())
         try:
             erasure = erase_user(ctx, UserId(user), actor=actor, reason=reason)
-        except NotFound as error:
+        except (NotFound, Conflict) as error:
             fail(str(error))
         finally:
             ctx.engine.dispose()

@@ -1,6 +1,6 @@
 """Every row propdesk holds about one user, found by walking the schema: read all, or delete all.
 
-A user's rows are the ``users`` row, the ``accounts`` they own, every row of any table with an
+A user's rows are the ``users`` row, their accounts (see :func:`owned_accounts`), every row of any table with an
 ``account_id`` column naming one of those accounts, and every row of any table with a ``user_id``
 column naming the user. Walking :data:`~propdesk.store.tables.TABLES_CHILD_FIRST` means a table
 added later is covered without a change here, and deletes run children before parents so that no
@@ -23,9 +23,27 @@ from propdesk.store.tables import TABLES_CHILD_FIRST, accounts, ledger_erasures,
 
 
 def owned_accounts(conn: Connection, user_id: str) -> list[str]:
-    """The ids of the accounts ``user_id`` owns, sorted."""
-    stmt = sa.select(accounts.c.id).where(accounts.c.owner_user_id == user_id).order_by(accounts.c.id)
-    return [str(v) for v in conn.execute(stmt).scalars()]
+    """The ids of the user's accounts, sorted: those they own, and the accounts made under one of
+    those (``parent_account_id``, at any depth) that have no owner of their own."""
+    stmt = sa.select(accounts.c.id).where(accounts.c.owner_user_id == user_id)
+    found = {str(v) for v in conn.execute(stmt).scalars()}
+    frontier = set(found)
+    while frontier:
+        children = sa.select(accounts.c.id).where(
+            accounts.c.parent_account_id.in_(sorted(frontier)),
+            sa.or_(accounts.c.owner_user_id.is_(None), accounts.c.owner_user_id == user_id),
+        )
+        frontier = {str(v) for v in conn.execute(children).scalars()} - found
+        found |= frontier
+    return sorted(found)
+
+
+def foreign_children(conn: Connection, account_ids: Sequence[str]) -> list[str]:
+    """Accounts of someone else made under one of ``account_ids`` (they block an erasure)."""
+    stmt = sa.select(accounts.c.id).where(
+        accounts.c.parent_account_id.in_(account_ids), accounts.c.id.not_in(account_ids)
+    )
+    return sorted(str(v) for v in conn.execute(stmt.order_by(accounts.c.id)).scalars())
 
 
 def _condition(table: sa.Table, user_id: str, account_ids: Sequence[str]) -> sa.ColumnElement[bool] | None:

@@ -22,7 +22,7 @@ from propdesk.services.access.users import ERASED_ACTION, erase_user, export_use
 from propdesk.services.accounts import admin, lifecycle
 from propdesk.services.alpaca import watchlists
 from propdesk.services.daily import snapshots
-from propdesk.services.errors import NotFound
+from propdesk.services.errors import Conflict, NotFound
 from propdesk.services.market import prices
 from propdesk.services.orders import commands as orders
 from propdesk.services.prop import decisions
@@ -195,3 +195,23 @@ def test_export_holds_the_users_rows_and_no_secret(api: Api) -> None:
     assert "secret" not in text
     assert bob[0] not in text
     assert isinstance(tables["balances"][0]["cash"], str)
+
+
+def test_child_accounts_go_with_the_user_unless_someone_else_owns_one(api: Api) -> None:
+    parent = _account(api, "alice", "p")
+    orphan = lifecycle.create_account(
+        api.ctx, lifecycle.NewAccount(idempotency_key="c", parent_account_id=parent)
+    )
+    foreign = lifecycle.create_account(
+        api.ctx,
+        lifecycle.NewAccount(idempotency_key="f", parent_account_id=parent, owner_user_id=UserId("bob")),
+    )
+    before = _all_rows(api.ctx.engine)
+    with pytest.raises(Conflict) as raised:
+        erase_user(api.ctx, UserId("alice"), actor="ops", reason="test")
+    assert raised.value.details == {"accounts": [foreign.id]}
+    assert _all_rows(api.ctx.engine) == before
+    erase_user(api.ctx, UserId("bob"), actor="ops", reason="test")
+    erasure = erase_user(api.ctx, UserId("alice"), actor="ops", reason="test")
+    assert erasure.accounts == 2
+    assert _rows_of(api.ctx.engine, "alice", [parent, AccountId(orphan.id)])["accounts"] == 0

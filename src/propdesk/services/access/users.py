@@ -20,7 +20,7 @@ from typing import Any
 
 from propdesk.model.ids import UserId
 from propdesk.services.context import ServiceContext
-from propdesk.services.errors import NotFound
+from propdesk.services.errors import Conflict, NotFound
 from propdesk.services.transactions import open_tx
 from propdesk.store import user_data
 from propdesk.store.tables import metadata
@@ -73,12 +73,20 @@ def export_user(ctx: ServiceContext, user_id: UserId) -> dict[str, Any]:
 def erase_user(ctx: ServiceContext, user_id: UserId, *, actor: str, reason: str) -> Erasure:
     """Delete every row of ``user_id`` in one transaction and audit it under the hashed id.
 
-    Raises NotFound (and changes nothing) for an unknown user.
+    Raises NotFound for an unknown user, and Conflict when an account owned by someone else was
+    made under one of the user's accounts (its parent would vanish); either changes nothing.
     """
     with open_tx(ctx.engine) as uow:
         if uow.users.find(user_id) is None:
             raise _not_found(user_id)
-        accounts = len(user_data.owned_accounts(uow.connection, user_id))
+        account_ids = user_data.owned_accounts(uow.connection, user_id)
+        if blocking := user_data.foreign_children(uow.connection, account_ids):
+            raise Conflict(
+                "user_has_foreign_child_accounts",
+                f"accounts of other users were made under this user's accounts: {', '.join(blocking)}",
+                {"accounts": blocking},
+            )
+        accounts = len(account_ids)
         deleted = user_data.delete_user_rows(uow.connection, user_id)
         erasure = Erasure(user_hash(user_id), accounts, {k: v for k, v in deleted.items() if v})
         uow.audit.record(
