@@ -41,6 +41,7 @@ V1_PATH = {
     "action_id": "action_id",
     "fill_id": "fill_id",
     "clone_id": "clone_id",
+    "user_id": "=no-such-user",  # a literal: the /api/v1 tenants are tokens, not users
 }
 V2_PATH = {
     "order_id": "order_id",
@@ -90,6 +91,7 @@ BODIES: dict[str, Any] = {
     "POST /api/v1/admin/prop/accounts/{account_id}/recompute": {"reason": "x", "apply": True},
     "POST /api/v1/admin/prop/decision-actions/{action_id}/review": {"approve": True, "reason": "x"},
     "POST /api/v1/admin/prices/quotes": {"symbol": "AAPL", "bid": "1", "ask": "2", "reason": "x"},
+    "DELETE /api/v1/admin/users/{user_id}": {"reason": "x"},
     "POST /api/v1/risk/size": {
         "effectiveCapital": "500",
         "riskFraction": 0.01,

@@ -33,7 +33,7 @@ from propdesk.execution.order_book.requests import OrderRequest, ReplaceRequest
 from propdesk.model.ids import AccountId, DecisionActionId, FillId, OrderId, UserId
 from propdesk.model.market import Bar, Quote
 from propdesk.model.orders import ActionKind, OrderType, Side, TimeInForce
-from propdesk.services.access import api_keys, tokens
+from propdesk.services.access import api_keys, tokens, users
 from propdesk.services.access.tokens import Role
 from propdesk.services.accounts import admin, lifecycle, rules
 from propdesk.services.accounts import commands as accounts
@@ -445,6 +445,20 @@ def apply_corporate_actions(api: Api) -> Command:
     return command
 
 
+def erase_user(api: Api) -> Command:
+    """A user with a traded account, a key pair and a snapshot: every row of theirs in one."""
+    row = lifecycle.create_account(
+        api.ctx, lifecycle.NewAccount(idempotency_key="gdpr", owner_user_id=UserId("erin"))
+    )
+    account_id = AccountId(row.id)
+    lifecycle.start(api.ctx, account_id)
+    api.quote("AAPL", "100", "100")
+    _filled(api, account_id)
+    api_keys.create_key(api.ctx.engine, account_id, clock=api.ctx.clock)
+    snapshots.snapshot_account(api.ctx, account_id, date(2026, 1, 5))
+    return lambda: users.erase_user(api.ctx, UserId("erin"), actor="ops", reason="test")
+
+
 # Every write command, by "module.function", with its set-up.
 COMMANDS: dict[str, Callable[[Api], Command]] = {
     "accounts.lifecycle.create_account": create_account,
@@ -478,6 +492,7 @@ COMMANDS: dict[str, Callable[[Api], Command]] = {
     "access.api_keys.revoke_key": revoke_key,
     "access.tokens.create_token": create_token,
     "access.tokens.revoke_token": revoke_token,
+    "access.users.erase_user": erase_user,
     "alpaca.watchlists.create_watchlist": create_watchlist,
     "alpaca.watchlists.update_watchlist": update_watchlist,
     "alpaca.watchlists.add_symbol": add_symbol,
@@ -534,6 +549,8 @@ NOT_COMMANDS: dict[str, str] = {
     "access.api_keys.list_keys": "read",
     "access.api_keys.is_active": "read",
     "access.tokens.digest": "pure",
+    "access.users.export_user": "read (one snapshot)",
+    "access.users.user_hash": "pure",
     "access.tokens.opens": "pure",
     "access.tokens.list_tokens": "read",
     "access.tokens.read_auth_version": "read",

@@ -44,6 +44,7 @@ APP_TABLES = {
     "account_snapshots",
     "job_runs",
     "job_claims",
+    "ledger_erasures",
     "job_leases",
     "corporate_actions",
     "corporate_action_applications",

@@ -10,7 +10,7 @@ from propdesk import __version__
 from propdesk.api import alpaca, auth, errors
 from propdesk.api.auth import clean_url
 from propdesk.api.limits import BodyLimit
-from propdesk.api.routers import admin, health, orders, prices, prop, risk
+from propdesk.api.routers import admin, health, orders, prices, prop, risk, users
 from propdesk.api.routing import ExactJsonRoute
 from propdesk.api.schemas import ErrorOut
 from propdesk.services.access.rate_limits import AuthThrottle, RateLimiter, shared_counter
@@ -51,7 +51,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     )
     errors.install(app)
     auth.install(app)
-    for module in (health, prop, orders, admin, prices, risk):
+    for module in (health, prop, orders, admin, prices, risk, users):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     alpaca.install(app, ctx, counter=counter, auth_version=watcher)
     # Added last, so it is the outermost of our middlewares: nothing reads a body before the limit.

@@ -622,5 +622,15 @@ corporate_action_applications = sa.Table(
     sa.Column("applied_at", UtcDateTime(), nullable=False),
 )
 
+# Accounts whose ledger rows may be deleted (revision 0018): written and emptied again inside the
+# one transaction that erases a user, so no other transaction ever sees a row here. The ledger's
+# triggers refuse every other UPDATE and DELETE. No foreign key: the permit outlives the account
+# row for the rest of that transaction.
+ledger_erasures = sa.Table(
+    "ledger_erasures",
+    metadata,
+    sa.Column("account_id", sa.String(64), primary_key=True),
+)
+
 # Children before parents: the order in which tests empty the tables and downgrades drop them.
 TABLES_CHILD_FIRST: tuple[sa.Table, ...] = tuple(reversed(metadata.sorted_tables))
