@@ -631,7 +631,7 @@ NOT_COMMANDS: dict[str, str] = {
     "accounts.rules.tracked_accounts": "read",
     "orders.evaluation.accounts_with_open_orders": "read",
     "orders.evaluation.cursor_of": "read",
-    "orders.positions.settlement_fills": "pure",
+    "orders.exercise.settlement_fills": "pure",
     "daily.expiry.expiry_cutoff": "pure",
     "daily.expiry.expiring_positions": "pure",
     "daily.expiry.closing_price": "read (inside the caller's unit of work)",
@@ -660,7 +660,7 @@ UNCOUNTED: dict[str, str] = {
     "orders.commands.submit_spread": "same orders._run transaction as submit_order; needs option contracts set up",
     "orders.commands.roll": "same orders._run transaction as submit_order; needs option contracts set up",
     "alpaca.trading_account.submit_spread": "orders.submit_spread with a guard; needs option contracts set up",
-    "orders.positions.exercise": "one account_tx; needs a long option position set up",
+    "orders.exercise.exercise": "one account_tx; needs a long option position set up",
     "market.prices.import_bar_file": "one unit of work over the whole file (all or nothing); needs a bar file",
     "market.prices.fetch_quotes": "one unit of work after the source answers; needs a quote source",
 }

@@ -33,6 +33,7 @@ from propdesk.model.numbers import NotExactError, parse_decimal
 from propdesk.services.access.api_keys import KeyPrincipal
 from propdesk.services.context import ServiceContext
 from propdesk.services.errors import ServiceError
+from propdesk.services.orders import exercise as option_exercise
 from propdesk.services.orders import positions
 from propdesk.services.orders.positions import HeldPosition
 
@@ -145,7 +146,7 @@ def close_all(
 def exercise(symbol_or_contract_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     symbol = _symbol(ctx, caller.account_id, symbol_or_contract_id)
     try:
-        positions.exercise(ctx, caller.account_id, symbol)
+        option_exercise.exercise(ctx, caller.account_id, symbol)
     except ServiceError as exc:
         status, body = _failure(exc)
         raise AlpacaError(status, body.pop("code"), body.pop("message"), body) from None

@@ -12,7 +12,7 @@ their intrinsic value against the settlement value: the standard monthlies in
 trade, else the first quote mid after the open), the weeklies (SPXW ...) by the close as above.
 
 Each account is settled in one locked transaction (:func:`propdesk.services.transactions.account_tx`):
-the fills (built by :func:`propdesk.services.orders.positions.settlement_fills`, the manual
+the fills (built by :func:`propdesk.services.orders.exercise.settlement_fills`, the manual
 exercise's own fill logic) and an :class:`~propdesk.accounting.events.OptionSettled` per
 contract go through the kernel (``SettleOption``), after the open orders on the contract are
 canceled, so the ledger, positions, cash, activities
@@ -57,7 +57,7 @@ from propdesk.services.context import ServiceContext
 from propdesk.services.errors import Invalid, ServiceError
 from propdesk.services.market.assets import underlying_of
 from propdesk.services.orders import commands as orders
-from propdesk.services.orders.positions import settlement_fills
+from propdesk.services.orders.exercise import settlement_fills
 from propdesk.services.transactions import account_tx
 from propdesk.store.errors import AccountNotFound
 from propdesk.store.uow import UnitOfWork
