@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     # Kill switches: refuse every intake, or only what adds exposure (reducing stays allowed).
     trading_disabled: bool = False
     new_orders_disabled: bool = False
+    # The user-facing paper-trading surfaces (seed 003's FLAG_PAPER_TRADING_V1): off answers every
+    # /v2 request 403, refuses /stream authentication and the creation and reset of paper accounts;
+    # prop and AI accounts on /api/v1 are not touched.
+    paper_trading: bool = True
 
     # Mark-to-market: sweep cadence, and how often a sweep may write a ledger row per account.
     mtm_interval_seconds: float = Field(default=60, gt=0)

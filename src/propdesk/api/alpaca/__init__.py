@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 
 from propdesk.api.alpaca import (
     account,
@@ -23,11 +24,13 @@ from propdesk.api.alpaca import (
     stream,
     watchlists,
 )
+from propdesk.api.alpaca.errors import FORBIDDEN
 from propdesk.api.auth import rate_limit_headers
 from propdesk.api.auth_failures import client_address
 from propdesk.services.access import api_keys
 from propdesk.services.access.rate_limits import Counter, MemoryCounter, RateLimiter
 from propdesk.services.access.tokens import AuthVersionWatcher, CachedAuthenticator
+from propdesk.services.alpaca.paper_accounts import PAPER_TRADING_OFF
 from propdesk.services.context import ServiceContext
 
 
@@ -52,6 +55,14 @@ def install(app: FastAPI, ctx: ServiceContext, *, counter: Counter, auth_version
                 request.state.rate_window = anonymous.hit(f"address:{client_address(request)}")
             rate_limit_headers(request, response)
         return response
+
+    @app.middleware("http")
+    async def paper_trading_switch(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if not ctx.settings.paper_trading and request.url.path.startswith("/v2"):
+            return JSONResponse({"code": FORBIDDEN, "message": PAPER_TRADING_OFF}, status_code=403)
+        return await call_next(request)
 
     for module in (account, reset, orders, positions, assets, market, history, stream, watchlists):
         app.include_router(module.router)

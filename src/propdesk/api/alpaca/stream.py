@@ -40,6 +40,7 @@ from propdesk.model.text import TextError, check_texts
 from propdesk.services.access import api_keys
 from propdesk.services.access.api_keys import KeyPrincipal
 from propdesk.services.access.tokens import AuthVersionWatcher
+from propdesk.services.alpaca.paper_accounts import PAPER_TRADING_OFF
 from propdesk.services.context import ServiceContext
 from propdesk.services.orders import trade_updates
 
@@ -159,6 +160,10 @@ class _Connection:
         await self.close(UNAUTHORIZED_CLOSE)
 
     async def authenticate(self, key_id: str, secret: str) -> None:
+        if not self.ctx.settings.paper_trading:
+            await self.refuse(PAPER_TRADING_OFF)
+            return
+
         def check() -> tuple[int, KeyPrincipal] | None:
             # The version is read before the key: a revocation committed after it is seen by the pump.
             version = self.watcher.current()

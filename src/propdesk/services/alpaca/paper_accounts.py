@@ -42,7 +42,7 @@ from propdesk.services.accounts.lifecycle import (
     start_in,
 )
 from propdesk.services.context import ServiceContext
-from propdesk.services.errors import Conflict, Forbidden, Invalid
+from propdesk.services.errors import Conflict, Disabled, Forbidden, Invalid
 from propdesk.services.orders.book_runner import AssetResolver, store_book
 from propdesk.services.orders.commands import is_multileg_leg
 from propdesk.services.transactions import AccountTx, open_tx
@@ -79,6 +79,9 @@ class ResetDone:
     archived_symbols: list[str]
 
 
+PAPER_TRADING_OFF = "paper trading is turned off on this server (PROPDESK_PAPER_TRADING)"
+
+
 def create_paper_account(
     ctx: ServiceContext,
     *,
@@ -91,8 +94,11 @@ def create_paper_account(
 
     Everything is validated before anything is written, so a bad preset or amount creates no user
     and no account. ``owner_user_id`` is created on first use (named ``user_name``, else its id);
-    one user may own any number of accounts.
+    one user may own any number of accounts. Refused (403 ``paper_trading_disabled``) while the
+    server's paper trading is turned off (``PROPDESK_PAPER_TRADING=false``).
     """
+    if not ctx.settings.paper_trading:
+        raise Disabled("paper_trading_disabled", PAPER_TRADING_OFF)
     overrides: dict[str, Any] = {}
     if starting_cash is not None:
         overrides["starting_balance"] = check_starting_balance(ctx, starting_cash, "starting_cash")
