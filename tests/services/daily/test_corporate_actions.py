@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
@@ -414,3 +416,66 @@ def test_a_refused_account_is_left_as_it_was_and_the_others_go_on(api: Api) -> N
 
     assert [a.account_id for a in applied] == [only_fb]
     assert accounts.get_state(api.ctx.engine, both) == before
+
+
+_examples = iter(range(10_000))
+
+
+def _letters(n: int) -> str:
+    return "".join(chr(ord("A") + int(d)) for d in f"{n:04d}")  # a fresh symbol per example: QAAAB…
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    books=st.lists(st.integers(min_value=-300, max_value=300).filter(bool), min_size=1, max_size=3),
+    action=st.one_of(
+        st.tuples(st.just("dividend"), st.decimals(min_value=D("0.01"), max_value=D("2"), places=2)),
+        st.tuples(st.just("split"), st.sampled_from([(1, 2), (2, 3), (1, 4), (10, 1), (3, 1)])),
+    ),
+    whole=st.booleans(),
+    reached=st.integers(min_value=0, max_value=3),
+)
+def test_a_killed_run_then_a_rerun_ends_as_one_clean_run_and_a_third_changes_nothing(
+    api: Api, books: list[int], action: tuple[str, Decimal | tuple[int, int]], whole: bool, reached: int
+) -> None:
+    """Property (issue 16, acceptance 3): two identical groups of books; the first group's run is
+    killed after ``reached`` accounts, then the job runs for the day: every account ends as its
+    twin that saw only the clean run, and running again changes nothing."""
+    n = next(_examples)
+    symbol = "Q" + _letters(n)
+    api.quote(symbol, "40", "40.1")
+    if whole:
+        _whole_shares(api, symbol)
+    killed = [_account(api, f"k{n}-{i}") for i in range(len(books))]
+    clean = [_account(api, f"c{n}-{i}") for i in range(len(books))]
+    for group in (killed, clean):
+        for account, qty in zip(group, books, strict=True):
+            side = Side.BUY if qty > 0 else Side.SELL
+            _fill(api, account, symbol, side, str(abs(qty)), "40.05")
+    ex_date = date(2009, 4, 6)
+    if action[0] == "dividend":
+        row = f"dividend,{symbol},{ex_date},,{action[1]},,,\n"
+    else:
+        ratio = action[1]
+        assert isinstance(ratio, tuple)
+        old, new = ratio
+        row = f"split,{symbol},{ex_date},,,{old},{new},\n"
+    import_corporate_actions(api.ctx, HEADER + row)
+    actions = actions_on(api.ctx, ex_date)
+    for account in killed[: min(reached, len(killed))]:
+        apply_to_account(api.ctx, account, actions)
+
+    run_corporate_actions(api.ctx, ex_date)
+
+    def figures(account: AccountId) -> tuple[object, ...]:
+        state = accounts.get_state(api.ctx.engine, account)
+        held = state.positions.get(symbol)
+        position = None if held is None else (held.qty, held.cost, held.mark)
+        return (state.cash, state.realized_pnl, position, state.seq)
+
+    after = [figures(a) for a in killed + clean]
+    assert after[: len(books)] == after[len(books) :]
+    assert run_corporate_actions(api.ctx, ex_date) == []
+    assert [figures(a) for a in killed + clean] == after
+    for account in killed + clean:
+        _no_drift(api, account)
