@@ -13,7 +13,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from propdesk.store.tables import accounts, account_snapshots, order_updates, orders, position_history
+from propdesk.store.tables import account_snapshots, accounts, order_updates, orders, position_history
 
 CLOSED_ORDER_STATUSES = ("filled", "canceled", "expired", "rejected", "replaced")
 
