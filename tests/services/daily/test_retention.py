@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from propdesk.cli import build_cli
 from propdesk.execution.order_book.requests import OrderRequest
+from propdesk.jobs import registry
 from propdesk.model.ids import AccountId, UserId
 from propdesk.model.orders import OrderType, Side, TimeInForce
 from propdesk.services.access import users
@@ -202,3 +203,12 @@ def test_the_cli_sets_the_tier(
     assert tier == "free"
     refused = CliRunner().invoke(build_cli(), ["users", "tier", "carl", "gold"])
     assert refused.exit_code != 0
+
+
+def test_the_registered_job_purges_and_reports_the_access_log_purge(api: Api) -> None:
+    fred, _ = _history(api)
+    result = registry.get("retention").run(api.ctx, api.clock().date())
+    assert result.failed == []
+    assert result.details["orders"] == 2
+    assert result.details["market_data_access_log"] == 0
+    assert _count(api, orders_table, fred) == 4
