@@ -74,11 +74,12 @@ def test_missed_days_are_caught_up_in_order_then_only_new_days_are_due(engine: E
     outcomes = runs.run_due(ctx)
     assert {o.status for o in outcomes} == {"completed"}
     assert runs.due_runs(ctx) == []
-    # Thursday before the close: only the morning's corporate actions; after the snapshot's time,
+    # Thursday before the close: only the morning's corporate actions; after the last job's time,
     # every run of Thursday.
     morning = runs.due_runs(_ctx(engine, datetime(2026, 1, 8, 20, 0, tzinfo=UTC)))
     assert [(j.name, d) for j, d in morning] == [("corporate-actions", date(2026, 1, 8))]
-    later = runs.due_runs(_ctx(engine, datetime(2026, 1, 8, 21, 31, tzinfo=UTC)))
+    last = max(at for job in registry.JOBS if (at := job.due_at(date(2026, 1, 8))) is not None)
+    later = runs.due_runs(_ctx(engine, last + timedelta(minutes=1)))
     assert [(j.name, d) for j, d in later] == [(name, date(2026, 1, 8)) for name in order]
 
 

@@ -459,6 +459,14 @@ def erase_user(api: Api) -> Command:
     return lambda: users.erase_user(api.ctx, UserId("erin"), actor="ops", reason="test")
 
 
+def set_retention_tier(api: Api) -> Command:
+    """A user who owns an account: their tier set (and audited) in one transaction."""
+    lifecycle.create_account(
+        api.ctx, lifecycle.NewAccount(idempotency_key="tier", owner_user_id=UserId("tess"))
+    )
+    return lambda: users.set_retention_tier(api.ctx, UserId("tess"), "free", actor="ops")
+
+
 # Every write command, by "module.function", with its set-up.
 COMMANDS: dict[str, Callable[[Api], Command]] = {
     "accounts.lifecycle.create_account": create_account,
@@ -493,6 +501,7 @@ COMMANDS: dict[str, Callable[[Api], Command]] = {
     "access.tokens.create_token": create_token,
     "access.tokens.revoke_token": revoke_token,
     "access.users.erase_user": erase_user,
+    "access.users.set_retention_tier": set_retention_tier,
     "alpaca.watchlists.create_watchlist": create_watchlist,
     "alpaca.watchlists.update_watchlist": update_watchlist,
     "alpaca.watchlists.add_symbol": add_symbol,
@@ -640,6 +649,9 @@ NOT_COMMANDS: dict[str, str] = {
     "daily.expiry.intrinsic_value": "pure",
     "daily.expiry.accounts_to_settle": "read",
     "daily.expiry.run_expiry": "a sweep: one account_tx per account holding an expiring option",
+    "daily.retention.cutoff_for": "pure",
+    "daily.retention.purge_account_in": "inside the caller's transaction",
+    "daily.retention.run_retention": "a sweep: one transaction per account of a user with a finite tier",
     "daily.snapshots.close_of": "pure",
     "daily.snapshots.snapshot_in": "inside the caller's transaction (a claim of a fanned-out run)",
     "daily.snapshots.accounts_due": "read",

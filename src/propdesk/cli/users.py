@@ -1,4 +1,5 @@
-"""``propdesk users export | erase``: a user's data, as GDPR asks (access and erasure).
+"""``propdesk users export | erase | tier``: a user's data, as GDPR asks (access and erasure),
+and how long the retention job keeps it.
 
 ``export`` writes everything propdesk holds about a user as one JSON document (decimals as
 strings, never a secret); ``erase`` deletes all of it, their ledger rows included, in one
@@ -18,7 +19,9 @@ from propdesk.model.ids import UserId
 
 
 def register(cli: typer.Typer) -> None:
-    users = typer.Typer(help="A user's data: export it or erase it (GDPR).", no_args_is_help=True)
+    users = typer.Typer(
+        help="A user's data: export it or erase it (GDPR), or set how long it is kept.", no_args_is_help=True
+    )
     cli.add_typer(users, name="users")
 
     @users.command("export")
@@ -70,3 +73,26 @@ def register(cli: typer.Typer) -> None:
             ctx.engine.dispose()
         rows = sum(erasure.rows.values())
         typer.echo(f"erased user sha256:{erasure.user_sha256}: {erasure.accounts} accounts, {rows} rows")
+
+    @users.command("tier")
+    def tier(
+        user: Annotated[str, typer.Argument(help="The user id.")],
+        tier: Annotated[
+            str, typer.Argument(help="free (90 days), pro (3 years) or pro_plus (kept forever).")
+        ],
+        actor: Annotated[str, typer.Option(help="Who is changing it (audit).")] = "cli",
+    ) -> None:
+        """Set USER's retention TIER: how long the retention job keeps their closed history."""
+        from propdesk.bootstrap import build_context
+        from propdesk.services.access.users import set_retention_tier
+        from propdesk.services.errors import Invalid, NotFound
+        from propdesk.settings import load_settings
+
+        ctx = build_context(load_settings())
+        try:
+            previous = set_retention_tier(ctx, UserId(user), tier, actor=actor)
+        except (NotFound, Invalid) as error:
+            fail(str(error))
+        finally:
+            ctx.engine.dispose()
+        typer.echo(f"user {user}: retention tier {previous} -> {tier}")

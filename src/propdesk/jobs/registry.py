@@ -21,10 +21,11 @@ from typing import Any
 from propdesk.jobs import resting_orders
 from propdesk.jobs.corporate_actions import corporate_actions_job
 from propdesk.jobs.expiry import expiry_job
+from propdesk.jobs.retention import purge_market_data_access_log
 from propdesk.marketdata.calendars import NYSE, get_calendar
 from propdesk.model.ids import AccountId
 from propdesk.services.context import ServiceContext
-from propdesk.services.daily import snapshots
+from propdesk.services.daily import retention, snapshots
 from propdesk.services.prop.marking import mark_all
 from propdesk.store.uow import UnitOfWork
 
@@ -140,6 +141,23 @@ def _eod_snapshot(ctx: ServiceContext, trading_date: date) -> JobResult:
     return JobResult(accounts=run.accounts, processed=run.written, skipped=run.existing, failed=run.failed)
 
 
+def _retention(ctx: ServiceContext, trading_date: date) -> JobResult:
+    run = retention.run_retention(ctx, trading_date)
+    access_log = purge_market_data_access_log(ctx.engine, ctx.clock)
+    return JobResult(
+        accounts=run.accounts,
+        processed=run.purged,
+        failed=list(run.failed),
+        details={
+            "orders": run.orders,
+            "order_updates": run.order_updates,
+            "position_history": run.position_history,
+            "account_snapshots": run.account_snapshots,
+            "market_data_access_log": access_log,
+        },
+    )
+
+
 JOBS: tuple[DailyJob, ...] = (
     DailyJob(
         "corporate-actions",
@@ -172,6 +190,12 @@ JOBS: tuple[DailyJob, ...] = (
         after_close=timedelta(minutes=30),
         per_account=snapshots.snapshot_in,
         accounts=snapshots.accounts_due,
+    ),
+    DailyJob(
+        "retention",
+        _retention,
+        "purge closed history past each user's retention tier",
+        after_close=timedelta(minutes=45),
     ),
 )
 

@@ -49,6 +49,8 @@ users = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("email", sa.String(320), nullable=True, unique=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    # Revision 0019: free | pro | pro_plus (the retention job's horizon); pro_plus keeps everything.
+    sa.Column("retention_tier", sa.String(16), nullable=False, server_default="pro_plus"),
 )
 
 accounts = sa.Table(

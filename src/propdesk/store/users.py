@@ -35,6 +35,21 @@ class UserRepository:
         row = self._conn.execute(sa.select(users).where(users.c.id == user_id)).mappings().one_or_none()
         return None if row is None else UserRow(row["id"], row["name"], row["email"], row["created_at"])
 
+    def retention_tier(self, user_id: str) -> str | None:
+        """The user's retention tier; None for an unknown user."""
+        stmt = sa.select(users.c.retention_tier).where(users.c.id == user_id)
+        return self._conn.execute(stmt).scalar_one_or_none()
+
+    def set_retention_tier(self, user_id: str, tier: str) -> bool:
+        """Set the user's retention tier; False for an unknown user."""
+        stmt = sa.update(users).where(users.c.id == user_id).values(retention_tier=tier)
+        return self._conn.execute(stmt).rowcount == 1
+
+    def by_retention_tier(self) -> dict[str, str]:
+        """Every user id and its retention tier."""
+        rows = self._conn.execute(sa.select(users.c.id, users.c.retention_tier)).all()
+        return {row.id: row.retention_tier for row in rows}
+
     def get(self, user_id: str) -> UserRow:
         found = self.find(user_id)
         if found is None:

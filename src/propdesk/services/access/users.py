@@ -20,13 +20,19 @@ from typing import Any
 
 from propdesk.model.ids import UserId
 from propdesk.services.context import ServiceContext
-from propdesk.services.errors import Conflict, NotFound
+from propdesk.services.errors import Conflict, Invalid, NotFound
 from propdesk.services.transactions import open_tx
 from propdesk.store import user_data
 from propdesk.store.tables import metadata
 from propdesk.store.uow import UnitOfWork
 
 ERASED_ACTION = "user_erased"
+TIER_CHANGED_ACTION = "retention_tier_changed"
+# How long the retention job keeps a user's closed history: free 90 days, pro 3 years, pro_plus
+# forever. pro_plus is the default (existing and new users) so that no history is deleted
+# until an operator chooses a shorter tier for a user.
+RETENTION_TIERS = ("free", "pro", "pro_plus")
+DEFAULT_RETENTION_TIER = "pro_plus"
 _SECRET_COLUMNS = frozenset(c.name for t in metadata.tables.values() for c in t.c if "secret" in c.name)
 
 
@@ -100,3 +106,28 @@ def erase_user(ctx: ServiceContext, user_id: UserId, *, actor: str, reason: str)
         )
         uow.auth_version.bump()  # every server process drops its cache of the erased key pairs
     return erasure
+
+
+def set_retention_tier(ctx: ServiceContext, user_id: UserId, tier: str, *, actor: str) -> str:
+    """Set the user's retention tier (one of :data:`RETENTION_TIERS`) and audit the change;
+    returns the previous tier. Raises Invalid for an unknown tier, NotFound for an unknown user."""
+    if tier not in RETENTION_TIERS:
+        raise Invalid(
+            "unknown_retention_tier", f"tier must be one of {', '.join(RETENTION_TIERS)}, not {tier!r}"
+        )
+    with open_tx(ctx.engine) as uow:
+        previous = uow.users.retention_tier(user_id)
+        if previous is None:
+            raise _not_found(user_id)
+        if previous != tier:
+            uow.users.set_retention_tier(user_id, tier)
+            uow.audit.record(
+                account_id=None,
+                actor=actor,
+                action=TIER_CHANGED_ACTION,
+                reason="retention tier set",
+                before={"user_id": user_id, "retention_tier": previous},
+                after={"user_id": user_id, "retention_tier": tier},
+                at=ctx.clock(),
+            )
+    return previous
