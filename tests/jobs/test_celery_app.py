@@ -27,6 +27,7 @@ from propdesk.settings import Settings
 from propdesk.store.engine import create_engine_for
 from propdesk.store.tables import account_snapshots, job_claims, job_runs
 from tests.db import StepClock, policy
+from tests.redis_server import require_redis
 
 pytestmark = [pytest.mark.celery, pytest.mark.postgres]
 
@@ -36,12 +37,7 @@ ACCOUNTS = 100
 
 
 def _require_redis() -> None:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Redis unreachable at {REDIS_URL}: {exc}")
-        pytest.skip(f"Redis unreachable at {REDIS_URL}: {exc}")
+    require_redis(REDIS_URL).close()
 
 
 @pytest.fixture

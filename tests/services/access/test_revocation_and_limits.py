@@ -41,6 +41,7 @@ from propdesk.services.errors import NotFound
 from propdesk.store.engine import create_engine_for
 from propdesk.store.uow import UnitOfWork
 from tests.db import StepClock
+from tests.redis_server import require_redis
 
 REDIS_URL = os.environ.get("PROPDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -187,13 +188,7 @@ def test_limiter_windows_and_the_auth_throttle(engine: Engine) -> None:
 
 @pytest.fixture
 def redis_client() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Redis unreachable at {REDIS_URL}: {exc}")
-        pytest.skip(f"Redis unreachable at {REDIS_URL}: {exc}")
+    client = require_redis(REDIS_URL)
     yield client
     client.close()
 
